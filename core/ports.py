@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -155,3 +155,31 @@ class DedupeStore(Protocol):
     async def first_seen(self, key: str, ttl_s: float) -> bool:
         """Record ``key``; True only the first time it is seen within ``ttl_s``."""
         ...
+
+
+# ---------------------------------------------------------------- input media
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedInputs:
+    """Attachments turned into what a create call needs."""
+
+    input_urls: tuple[str, ...] = ()
+    references: ReferenceBundle | None = None
+
+
+class InputPreparer(Protocol):
+    """Fetches, checks, probes, uploads (and for Seedance verifies) a request's attachments.
+
+    Raises ``core.errors.InputError`` (or a subclass) before any upload when the media break a limit.
+    ``on_stage`` is awaited with a stage name ("uploading", "verifying") so the UX can show it.
+    """
+
+    async def prepare(
+        self,
+        task_type: TaskType,
+        model_id: str,
+        attachments: Sequence[Attachment],
+        fetcher: AttachmentFetcher,
+        on_stage: Callable[[str], Awaitable[None]],
+    ) -> PreparedInputs: ...

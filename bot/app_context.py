@@ -1,0 +1,23 @@
+"""What the composition root hands to each platform adapter's starter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.sqlite.db import Database
+from bot.settings import Settings
+from core.clock import Clock
+from core.service_api import BotService
+from core.types import Platform
+from core.ux_events import EventSink
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    service: BotService
+    db: Database
+    clock: Clock
+    # Platform adapters register their sink here before they start receiving messages; the
+    # service looks sinks up by the job's platform (also for jobs resumed after a restart).
+    sinks: dict[Platform, EventSink] = field(default_factory=dict)
