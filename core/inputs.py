@@ -1,0 +1,257 @@
+"""Turns a request's attachments into IMA inputs: check, fetch, probe, validate, upload, verify.
+
+Nothing is uploaded or verified until every file has passed every limit; all problems are
+reported together (``PreflightError``). Seedance models (facts §4.5, §5.4, §5.5) additionally get
+full probing, cover frames, the src_image / src_video / src_audio bundle and compliance checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from core.errors import ImabotError
+from core.media_ports import (
+    MediaInfo,
+    MediaProbe,
+    MediaTooLargeError,
+    MediaUnreadableError,
+    RemoteFetcher,
+    UnsafeUrlError,
+)
+from core.ports import (
+    AttachmentFetcher,
+    ImaGateway,
+    PreparedInputs,
+    ReferenceAudio,
+    ReferenceBundle,
+    ReferenceImage,
+    ReferenceVideo,
+)
+from core.preflight import (
+    FamilyLimits,
+    Item,
+    MediaLimits,
+    PreflightError,
+    VerificationError,
+    Violation,
+    check_media,
+    check_shape,
+    fmt_bytes,
+    fmt_cap,
+)
+from core.types import Attachment, AttachmentKind, TaskType
+
+# Task types whose Seedance requests use the multimodal bundle and compliance verification (§5.5).
+SEEDANCE_TASKS = frozenset({TaskType.IMAGE_TO_VIDEO, TaskType.FIRST_LAST_FRAME_TO_VIDEO,
+                            TaskType.REFERENCE_IMAGE_TO_VIDEO})
+PASSING_VERIFY_STATUSES = frozenset({"active", "success"})
+_ROLE_RANK = {"first_frame": 0, "last_frame": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    source: Attachment
+    name: str
+    path: Path
+    info: MediaInfo
+
+
+def is_remote_url(ref: str) -> bool:
+    return ref.lower().startswith(("http://", "https://"))
+
+
+def display_name(attachment: Attachment) -> str:
+    """A name safe to show and log: for URLs only the host and last path segment, never
+    credentials or query strings (which may be signatures)."""
+    raw = attachment.name or attachment.ref
+    if "://" not in raw:
+        return raw
+    parts = urlsplit(raw)
+    leaf = PurePosixPath(parts.path).name
+    host = parts.hostname or ""
+    return f"{host}/{leaf}" if leaf else host
+
+
+class AttachmentPreparer:
+    """``core.ports.InputPreparer`` for every request with attachments."""
+
+    def __init__(self, gateway: ImaGateway, probe: MediaProbe, remote: RemoteFetcher, limits: MediaLimits,
+                 *, temp_dir: Path, verify_concurrency: int = 3) -> None:
+        self._gateway = gateway
+        self._probe = probe
+        self._remote = remote
+        self._limits = limits
+        self._temp_dir = temp_dir
+        self._verify_slots = max(1, verify_concurrency)
+
+    async def prepare(self, task_type: TaskType, model_id: str, attachments: Sequence[Attachment],
+                      fetcher: AttachmentFetcher,
+                      on_stage: Callable[[str], Awaitable[None]]) -> PreparedInputs:
+        if task_type not in self._limits.tasks or not attachments:
+            return PreparedInputs()
+        ordered = _in_role_order(task_type, attachments)
+        seedance = self._limits.is_seedance(model_id) and task_type in SEEDANCE_TASKS
+        family = self._family(task_type, seedance, [a.kind for a in ordered])
+        declared = [Item(display_name(a), a.kind, a.size)
+                    for a in ordered if a.kind is not AttachmentKind.OTHER]
+        violations = check_shape(task_type, declared, self._limits, family)
+        if violations:
+            raise PreflightError(violations)
+        workdir = await asyncio.to_thread(_make_workdir, self._temp_dir)
+        try:
+            fetched = await self._fetch_and_probe(ordered, fetcher, workdir, family)
+            family = self._family(task_type, seedance, [f.info.kind for f in fetched])
+            multimodal = family is self._limits.seedance
+            probed = [Item(f.name, f.info.kind, f.info.size_bytes) for f in fetched]
+            violations = check_shape(task_type, probed, self._limits, family)
+            violations += check_media([(f.name, f.info) for f in fetched], family, full=multimodal)
+            if violations:
+                raise PreflightError(violations)
+            covers = await self._covers(fetched, workdir) if multimodal else {}
+            urls, cover_urls = await self._upload(fetched, covers, on_stage)
+            if seedance:
+                await self._verify(fetched, urls, on_stage)
+            bundle = _bundle(fetched, urls, cover_urls) if multimodal else None
+            return PreparedInputs(input_urls=tuple(urls), references=bundle)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    def _family(self, task_type: TaskType, seedance: bool, kinds: Sequence[AttachmentKind]) -> FamilyLimits:
+        # Any model's reference task with video/audio goes through the Seedance bundle rules (§4.5).
+        av_reference = task_type is TaskType.REFERENCE_IMAGE_TO_VIDEO and any(
+            k in (AttachmentKind.VIDEO, AttachmentKind.AUDIO) for k in kinds)
+        return self._limits.seedance if seedance or av_reference else self._limits.generic
+
+    # ------------------------------------------------------------ fetch + probe
+
+    async def _fetch_and_probe(self, ordered: Sequence[Attachment], fetcher: AttachmentFetcher, workdir: Path,
+                               family: FamilyLimits) -> list[_Fetched]:
+        results = await asyncio.gather(
+            *(self._one(i, a, fetcher, workdir, family) for i, a in enumerate(ordered)))
+        violations = [r for r in results if isinstance(r, Violation)]
+        if violations:
+            raise PreflightError(violations)
+        return [r for r in results if isinstance(r, _Fetched)]
+
+    async def _one(self, index: int, attachment: Attachment, fetcher: AttachmentFetcher, workdir: Path,
+                   family: FamilyLimits) -> _Fetched | Violation:
+        name = display_name(attachment)
+        kind_limits = family.for_kind(attachment.kind)
+        cap = kind_limits.max_bytes if kind_limits else max(
+            family.image.max_bytes, family.video.max_bytes, family.audio.max_bytes)
+        slot = workdir / str(index)
+        try:
+            await asyncio.to_thread(slot.mkdir)
+            if is_remote_url(attachment.ref):
+                path = await self._remote.fetch(attachment.ref, slot, cap)
+            else:
+                path = await fetcher.fetch(attachment, slot, cap)
+            size = (await asyncio.to_thread(path.stat)).st_size
+            if size > cap:
+                return Violation(name, "size", fmt_bytes(size), fmt_cap(cap), "media.fix.compress")
+            info = await self._probe.probe(path)
+        except UnsafeUrlError as exc:
+            host = urlsplit(attachment.ref).hostname or "?"
+            return Violation(name, f"url_{exc.reason}", host, "public http(s)", "media.fix.public_url")
+        except MediaTooLargeError as exc:
+            value = fmt_bytes(exc.size_bytes) if exc.size_bytes else f"> {fmt_bytes(exc.limit_bytes)}"
+            return Violation(name, "size", value, fmt_cap(exc.limit_bytes), "media.fix.compress")
+        except MediaUnreadableError:
+            suffix = PurePosixPath(urlsplit(name).path).suffix.lstrip(".").lower() or "?"
+            return Violation(name, "unreadable", suffix, "image/video/audio", "media.fix.unreadable")
+        except ImabotError:
+            return Violation(name, "download", "-", "-", "media.fix.download")
+        path = await asyncio.to_thread(_with_suffix, path, info.format)
+        return _Fetched(attachment, name, path, info)
+
+    async def _covers(self, fetched: Sequence[_Fetched], workdir: Path) -> dict[int, Path]:
+        videos = [i for i, f in enumerate(fetched) if f.info.kind is AttachmentKind.VIDEO]
+        try:
+            paths = await asyncio.gather(*(
+                self._probe.extract_cover(fetched[i].path, workdir / f"cover-{i}.jpg") for i in videos))
+        except MediaUnreadableError as exc:
+            cover_failed = Violation("", "cover", "-", "-", "media.fix.reencode")
+            raise PreflightError([cover_failed], detail=str(exc)) from exc
+        return dict(zip(videos, paths, strict=True))
+
+    # ------------------------------------------------------------ upload + verify
+
+    async def _upload(self, fetched: Sequence[_Fetched], covers: dict[int, Path],
+                      on_stage: Callable[[str], Awaitable[None]]) -> tuple[list[str], dict[int, str]]:
+        needs_upload = [i for i, f in enumerate(fetched) if not _keep_remote(f.source.ref)]
+        if needs_upload or covers:
+            await on_stage("uploading")
+        urls = [f.source.ref for f in fetched]
+        for i in needs_upload:
+            f = fetched[i]
+            content_type = self._limits.content_types.get(f.info.format)
+            urls[i] = await self._gateway.upload_file(f.path, f.info.kind, content_type)
+        cover_urls = {i: await self._gateway.upload_file(path, AttachmentKind.IMAGE, "image/jpeg")
+                      for i, path in covers.items()}
+        return urls, cover_urls
+
+    async def _verify(self, fetched: Sequence[_Fetched], urls: Sequence[str],
+                      on_stage: Callable[[str], Awaitable[None]]) -> None:
+        await on_stage("verifying")
+        slots = asyncio.Semaphore(self._verify_slots)
+
+        async def one(f: _Fetched, url: str) -> Violation | None:
+            async with slots:
+                result = await self._gateway.verify_asset(url, PurePosixPath(f.name).stem or f.name)
+            status = (result.status or "").strip().lower()
+            if result.passed and status in PASSING_VERIFY_STATUSES:
+                return None
+            return Violation(f.name, "compliance", status or "?", "active", "media.fix.compliance")
+
+        outcomes = await asyncio.gather(*(one(f, u) for f, u in zip(fetched, urls, strict=True)))
+        failed = [v for v in outcomes if v is not None]
+        if failed:
+            raise VerificationError(failed)
+
+
+def _in_role_order(task_type: TaskType, attachments: Sequence[Attachment]) -> list[Attachment]:
+    if task_type is not TaskType.FIRST_LAST_FRAME_TO_VIDEO:
+        return list(attachments)
+    return sorted(attachments, key=lambda a: _ROLE_RANK.get(a.role or "", 1))
+
+
+def _keep_remote(ref: str) -> bool:
+    # A public URL without a query string is passed on as is; one with a query string may be a
+    # signed, expiring link (e.g. a chat CDN), so the fetched copy is uploaded instead.
+    return is_remote_url(ref) and not urlsplit(ref).query
+
+
+def _bundle(fetched: Sequence[_Fetched], urls: Sequence[str], covers: dict[int, str]) -> ReferenceBundle:
+    images: list[ReferenceImage] = []
+    videos: list[ReferenceVideo] = []
+    audios: list[ReferenceAudio] = []
+    for i, (f, url) in enumerate(zip(fetched, urls, strict=True)):
+        info = f.info
+        if info.kind is AttachmentKind.IMAGE:
+            images.append(ReferenceImage(url=url, width=info.width or 0, height=info.height or 0))
+        elif info.kind is AttachmentKind.VIDEO:
+            videos.append(ReferenceVideo(url=url, duration=int(info.duration_s or 0), width=info.width or 0,
+                                         height=info.height or 0, cover=covers.get(i, ""), fps=info.fps))
+        elif info.kind is AttachmentKind.AUDIO:
+            audios.append(ReferenceAudio(url=url, duration=int(info.duration_s or 0)))
+    return ReferenceBundle(images=tuple(images), videos=tuple(videos), audios=tuple(audios))
+
+
+def _make_workdir(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="imabot-media-", dir=root))
+
+
+def _with_suffix(path: Path, fmt: str) -> Path:
+    # Uploads derive the file suffix from the name; give every file the suffix of what it really is.
+    target = path.with_name(f"media.{fmt}")
+    if path != target:
+        os.replace(path, target)
+    return target
