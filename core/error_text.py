@@ -1,0 +1,93 @@
+"""The one place that turns an error into what a user reads (seeds 002/003 "Error Message Translation").
+
+Reasons come from the ``errors.reason.*`` catalog keys (a media-specific key wins over the generic
+one); 401 / 4008 / 4014 add the key or credit links; timeouts and lost submissions point to the
+creation record. Nothing here ever shows a code, exception text or parameter name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from core.errors import ErrorKind, ImabotError
+from core.messages import Messages
+from core.types import Language, MediaType
+from core.ux_events import ActionKind, Alternative
+
+_LINKS: Mapping[ErrorKind, str] = {
+    ErrorKind.AUTH: "errors.link.apikey",
+    ErrorKind.INSUFFICIENT_POINTS: "errors.link.credits",
+    ErrorKind.SUBSCRIPTION_REQUIRED: "errors.link.subscription",
+}
+_GUIDANCE: Mapping[ErrorKind, str] = {
+    ErrorKind.TIMEOUT: "errors.guidance.creation_record",
+    ErrorKind.LOST: "errors.guidance.creation_record",
+    ErrorKind.CANCELLED: "errors.guidance.cancelled",
+}
+# Another model would not help with these (the key, the network, the user's own media or choice).
+_NO_ALTERNATIVES = frozenset({
+    ErrorKind.AUTH, ErrorKind.NETWORK, ErrorKind.MISSING_PROMPT, ErrorKind.CANCELLED, ErrorKind.LOST,
+    ErrorKind.INVALID_INPUT, ErrorKind.VERIFY_FAILED, ErrorKind.RATE_LIMITED,
+})
+# Retrying the same request cannot succeed (or could charge twice) for these.
+_NO_RETRY = frozenset({
+    ErrorKind.AUTH, ErrorKind.INSUFFICIENT_POINTS, ErrorKind.SUBSCRIPTION_REQUIRED, ErrorKind.LOST,
+    ErrorKind.MISSING_PROMPT, ErrorKind.CANCELLED, ErrorKind.INVALID_INPUT, ErrorKind.VERIFY_FAILED,
+})
+
+
+def error_kind_of(exc: BaseException) -> ErrorKind:
+    return exc.kind if isinstance(exc, ImabotError) else ErrorKind.INTERNAL
+
+
+def reason_text(messages: Messages, kind: ErrorKind, media: MediaType, language: Language) -> str:
+    for key in (f"errors.reason.{kind.value}.{media.value}", f"errors.reason.{kind.value}",
+                f"errors.reason.generic.{media.value}"):
+        if messages.has(key):
+            return messages.text(key, language)
+    return messages.text("errors.reason.generic", language)
+
+
+def offers_alternatives(kind: ErrorKind) -> bool:
+    return kind not in _NO_ALTERNATIVES
+
+
+def failure_actions(kind: ErrorKind, *, has_faster: bool) -> tuple[ActionKind, ...]:
+    if kind in _NO_RETRY:
+        return ()
+    if has_faster and kind in (ErrorKind.TIMEOUT, ErrorKind.UNAVAILABLE, ErrorKind.MEDIA_FAILED):
+        return (ActionKind.RETRY, ActionKind.FASTER)
+    return (ActionKind.RETRY,)
+
+
+def failure_text(
+    messages: Messages,
+    kind: ErrorKind,
+    media: MediaType,
+    language: Language,
+    alternatives: Sequence[Alternative] = (),
+    detail: str | None = None,
+) -> str:
+    """The Step 4 message: head, reason, optional detail/links, 1-2 alternatives, retry offer."""
+    reason = reason_text(messages, kind, media, language)
+    lines = [messages.text(f"errors.head.{media.value}", language),
+             messages.text("errors.reason_line", language, reason=reason)]
+    if detail:
+        lines.append(detail)
+    if kind in _LINKS:
+        lines.append(messages.text(_LINKS[kind], language))
+    if kind in _GUIDANCE:
+        lines.append(messages.text(_GUIDANCE[kind], language))
+    shown = list(alternatives)[:2] if offers_alternatives(kind) else []
+    if shown:
+        lines.append(messages.text("errors.alternatives", language))
+        for alt in shown:
+            if alt.points is None:
+                lines.append(messages.text("errors.alternative_no_points", language, model=alt.model_name))
+            else:
+                lines.append(messages.text("errors.alternative", language, model=alt.model_name,
+                                           points=alt.points))
+    if shown:
+        lines.append("")
+        lines.append(messages.text("errors.retry_offer", language))
+    return "\n".join(lines)

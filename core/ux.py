@@ -1,0 +1,154 @@
+"""The UX state machine's renderer: turns job facts into the seeds' Step 0-5 events.
+
+Steps 0-2 and the final status share ``Slot.STATUS`` (one message edited in place), so every status
+text is complete on its own: the pre-generation block followed by the current stage or progress line.
+Steps 3-4 are ``Slot.RESULT`` messages. All text comes from the message catalog in the job's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.error_text import failure_actions, failure_text
+from core.errors import ErrorKind
+from core.jobs import Job, JobState
+from core.messages import Messages
+from core.types import Conversation, Language, MediaType
+from core.ux_events import ActionKind, Alternative, Slot, Step, UxEvent
+
+STATUS_PART = "status"
+SUCCESS_PARTS = ("result:0", "result:1")
+FAILURE_PART = "result:failure"
+_CANCEL = (ActionKind.CANCEL,)
+
+
+def progress_percent(elapsed_s: float, eta_max_s: float) -> int:
+    """P = min(95, floor(elapsed / estimated_max * 100)) (seeds 001/002/003)."""
+    if eta_max_s <= 0:
+        return 95
+    return max(0, min(95, int(elapsed_s * 100 // eta_max_s)))
+
+
+def _minutes(seconds: int) -> str:
+    return f"{round(seconds / 60, 1):g}"
+
+
+class UxRenderer:
+    def __init__(self, messages: Messages) -> None:
+        self._m = messages
+
+    def _t(self, key: str, language: Language, **params: object) -> str:
+        return self._m.text(key, language, **params)
+
+    def _event(self, job: Job, step: Step, slot: Slot, text: str, **fields: object) -> UxEvent:
+        ref = job.message_refs.get(STATUS_PART) or None if slot is Slot.STATUS else None
+        return UxEvent(job_id=job.job_id, conversation=job.conversation, step=step, slot=slot, text=text,
+                       language=job.language, message_ref=ref, model_id=job.model_id,
+                       model_name=job.model_name, credits=job.credits, **fields)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ Step 0
+    def ack(self, job: Job) -> UxEvent:
+        text = self._t(f"ux.ack.{job.media_type.value}", job.language)
+        return self._event(job, Step.ACK, Slot.STATUS, text)
+
+    # ------------------------------------------------------------ Step 1
+    def pregen_block(self, job: Job) -> str:
+        lang, media = job.language, job.media_type
+        lines = [self._t(f"ux.pregen.head.{media.value}", lang)]
+        if job.model_name:
+            key = "ux.pregen.model_preferred" if job.from_preference else "ux.pregen.model"
+            lines.append(self._t(key, lang, model=job.model_name))
+        if job.eta_s:
+            lo, hi = job.eta_s
+            if hi >= 60:
+                lines.append(self._t("ux.pregen.eta_minutes", lang, lo=lo, hi=hi, lo_min=_minutes(lo),
+                                     hi_min=_minutes(hi)))
+            else:
+                lines.append(self._t("ux.pregen.eta_seconds", lang, lo=lo, hi=hi))
+        if job.credits is not None:
+            lines.append(self._t("ux.pregen.credits", lang, credits=job.credits))
+        lines.extend(job.notes)
+        if media is MediaType.VIDEO:
+            lines.append("")
+            lines.append(self._t("ux.pregen.video_note", lang))
+        return "\n".join(lines)
+
+    def pregen(self, job: Job) -> UxEvent:
+        return self._event(job, Step.PREGEN, Slot.STATUS, self.pregen_block(job), actions=_CANCEL)
+
+    def stage(self, job: Job, stage: str) -> UxEvent:
+        key = f"ux.stage.{stage}" if self._m.has(f"ux.stage.{stage}") else "ux.stage.preparing"
+        text = self.pregen_block(job) + "\n\n" + self._t(key, job.language)
+        return self._event(job, Step.PROGRESS, Slot.STATUS, text, percent=0, actions=_CANCEL)
+
+    # ------------------------------------------------------------ Step 2
+    def progress(self, job: Job, now: float) -> UxEvent:
+        started = job.submitted_at if job.submitted_at is not None else job.created_at
+        elapsed = max(0.0, now - started)
+        eta_max = job.eta_s[1] if job.eta_s else 0
+        percent = progress_percent(elapsed, eta_max)
+        line = self._t(f"ux.progress.{job.media_type.value}", job.language, percent=percent,
+                       elapsed=int(elapsed), max=eta_max)
+        if eta_max and elapsed > eta_max:
+            line += " " + self._t("ux.progress.almost", job.language)
+        text = self.pregen_block(job) + "\n\n" + line
+        return self._event(job, Step.PROGRESS, Slot.STATUS, text, percent=percent, actions=_CANCEL)
+
+    # ------------------------------------------------------------ Step 3
+    def success(self, job: Job, success_actions: Sequence[ActionKind] = ()) -> tuple[UxEvent, UxEvent]:
+        lang, media = job.language, job.media_type
+        actual = self.actual_seconds(job)
+        lines = [self._t(f"ux.success.head.{media.value}", lang)]
+        if job.model_name:
+            lines.append(self._t("ux.success.model", lang, model=job.model_name))
+        if job.eta_s:
+            lines.append(self._t("ux.success.time", lang, lo=job.eta_s[0], hi=job.eta_s[1], actual=actual))
+        else:
+            lines.append(self._t("ux.success.time_actual", lang, actual=actual))
+        if job.credits is not None:
+            lines.append(self._t("ux.success.credits", lang, credits=job.credits))
+        first = job.result[0] if job.result else None
+        if first is not None and first.duration_s and media in (MediaType.MUSIC, MediaType.SPEECH):
+            lines.append(self._t("ux.success.duration", lang, seconds=round(first.duration_s)))
+        if job.hints:
+            lines.append("")
+            lines.extend(job.hints)
+        media_event = self._event(job, Step.SUCCESS, Slot.RESULT, "\n".join(lines), media=job.result,
+                                  percent=100, actions=tuple(success_actions))
+        url = first.url if first else ""
+        link_event = self._event(job, Step.SUCCESS, Slot.RESULT,
+                                 self._t(f"ux.success.link.{media.value}", lang, url=url))
+        return media_event, link_event
+
+    def actual_seconds(self, job: Job) -> int:
+        start = job.submitted_at if job.submitted_at is not None else job.created_at
+        end = job.finished_at if job.finished_at is not None else job.updated_at
+        return max(0, round(end - start))
+
+    # ------------------------------------------------------------ Step 4
+    def failure(self, job: Job, alternatives: Sequence[Alternative], *, has_faster: bool,
+                detail: str | None = None) -> UxEvent:
+        kind = job.error_kind or ErrorKind.INTERNAL
+        text = failure_text(self._m, kind, job.media_type, job.language, alternatives, detail)
+        return self._event(job, Step.FAILURE, Slot.RESULT, text, error_kind=kind,
+                           alternatives=tuple(alternatives)[:2],
+                           actions=failure_actions(kind, has_faster=has_faster))
+
+    # ------------------------------------------------------------ Step 5
+    def done(self, job: Job) -> UxEvent:
+        lang = job.language
+        if job.state is JobState.DONE:
+            line = self._t("ux.done.success", lang, actual=self.actual_seconds(job))
+        elif job.state is JobState.CANCELLED:
+            line = self._t("ux.done.cancelled", lang)
+        elif job.state is JobState.TIMED_OUT:
+            line = self._t("ux.done.timed_out", lang)
+        else:
+            line = self._t("ux.done.failed", lang)
+        text = self.pregen_block(job) + "\n\n" + line if job.model_name else line
+        return self._event(job, Step.DONE, Slot.STATUS, text, error_kind=job.error_kind)
+
+    # ------------------------------------------------------------ replies that are not a generation
+    def notice(self, conversation: Conversation, language: Language, text: str, job_id: str = "") -> UxEvent:
+        return UxEvent(job_id=job_id, conversation=conversation, step=Step.NOTICE, slot=Slot.NOTICE,
+                       text=text, language=language)

@@ -1,0 +1,35 @@
+"""Fixtures shared by every test module. Keep them generic: platform tests reuse them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.sqlite.db import Database
+from core.clock import FakeClock
+from tests.support.sinks import RecordingSink
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Auto-advancing virtual time: sleeps resolve instantly in deadline order."""
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "imabot.sqlite3"
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    """A migrated, file-backed database in tmp_path (a second ``Database(db_path)`` sees the same data)."""
+    async with Database(db_path) as database:
+        yield database
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
