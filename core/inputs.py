@@ -111,7 +111,7 @@ class AttachmentPreparer:
             multimodal = family is self._limits.seedance
             probed = [Item(f.name, f.info.kind, f.info.size_bytes) for f in fetched]
             violations = check_shape(task_type, probed, self._limits, family)
-            violations += check_media([(f.name, f.info) for f in fetched], family, full=multimodal)
+            violations += check_media([(f.name, f.info) for f in fetched], family)
             if violations:
                 raise PreflightError(violations)
             covers = await self._covers(fetched, workdir) if multimodal else {}

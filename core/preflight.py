@@ -205,10 +205,9 @@ def check_shape(task_type: TaskType, items: Sequence[Item], limits: MediaLimits,
     return out
 
 
-def check_media(files: Sequence[tuple[str, MediaInfo]], family: FamilyLimits, *,
-                full: bool) -> list[Violation]:
-    """Per-file and bundle checks on probed media. ``full`` applies the Seedance dimension,
-    duration and fps rules; otherwise only formats and sizes."""
+def check_media(files: Sequence[tuple[str, MediaInfo]], family: FamilyLimits) -> list[Violation]:
+    """Per-file and bundle checks on probed media; a rule applies when the family's data sets it
+    (Seedance sets dimensions, durations and fps; other models mostly formats and sizes)."""
     out: list[Violation] = []
     for name, info in files:
         limits = family.for_kind(info.kind)
@@ -219,11 +218,9 @@ def check_media(files: Sequence[tuple[str, MediaInfo]], family: FamilyLimits, *,
                                  f"media.fix.format.{info.kind.value}"))
         if info.size_bytes > limits.max_bytes:
             out.append(_size_violation(name, info.size_bytes, limits.max_bytes))
-        if full:
-            out.extend(_check_geometry(name, info, limits))
-            out.extend(_check_timing(name, info, limits))
-    if full:
-        out.extend(_check_totals(files, family))
+        out.extend(_check_geometry(name, info, limits))
+        out.extend(_check_timing(name, info, limits))
+    out.extend(_check_totals(files, family))
     return out
 
 
@@ -232,11 +229,13 @@ def _check_geometry(name: str, info: MediaInfo, limits: KindLimits) -> list[Viol
         return []
     out: list[Violation] = []
     w, h = info.width, info.height
-    if limits.min_side is not None and limits.max_side is not None:
+    low, high = limits.min_side, limits.max_side
+    if low is not None or high is not None:
+        allowed = (f"{low}–{high} px" if low is not None and high is not None
+                   else f"≥ {low} px" if low is not None else f"≤ {high} px")
         for what, side in (("width", w), ("height", h)):
-            if not limits.min_side <= side <= limits.max_side:
-                out.append(Violation(name, what, f"{side} px", f"{limits.min_side}–{limits.max_side} px",
-                                     "media.fix.resize"))
+            if (low is not None and side < low) or (high is not None and side > high):
+                out.append(Violation(name, what, f"{side} px", allowed, "media.fix.resize"))
     if limits.min_aspect is not None and limits.max_aspect is not None and h > 0:
         aspect = w / h
         if not limits.min_aspect <= aspect <= limits.max_aspect:
