@@ -1,0 +1,293 @@
+"""Async client of the IMA Open API; implements ``core.ports.ImaGateway``.
+
+One shared ``httpx.AsyncClient``; every reply goes through one envelope check and one error
+mapping (``adapters.ima.errors``). The API key never reaches logs, errors or ``repr``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from adapters.ima import errors as ima_errors
+from adapters.ima.detail import snapshot_from_detail
+from adapters.ima.errors import is_success, map_api_error, mask_key, redact_text, strip_query
+from adapters.ima.upload import (
+    UPLOAD_TOKEN_PATH,
+    checked_size,
+    file_chunks,
+    new_nonce,
+    suffix_and_type,
+    token_params,
+)
+from core.catalog_tree import choose_leaf, walk_leaves
+from core.clock import Clock
+from core.credit_rules import resolve
+from core.errors import ErrorKind, ImaApiError
+from core.payload import build_create_payload
+from core.ports import CreatedTask, Quote, TaskSnapshot, TaskSpec, VerifyResult
+from core.products import ProductLeaf
+from core.reflection import MAX_ATTEMPTS, REFLECTABLE_KINDS, plan_retry
+from core.types import AttachmentKind, TaskType
+
+log = logging.getLogger("imabot.ima")
+
+PRODUCT_LIST_PATH = "/open/v1/product/list"
+CREATE_PATH = "/open/v1/tasks/create"
+DETAIL_PATH = "/open/v1/tasks/detail"
+VERIFY_PATH = "/open/v1/assets/verify"
+VERIFY_PASS = frozenset({"active", "success"})
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ImaClientConfig:
+    base_url: str
+    upload_base_url: str
+    api_key: str = field(compare=False)
+    language: str = "en"
+    app_source: str = "ima_skills"
+    request_timeout_s: float = 30.0
+    verify_timeout_s: float = 300.0
+    upload_timeout_s: float = 60.0
+    product_cache_ttl_s: float = 600.0
+    max_upload_bytes: int = 200 * 1024 * 1024
+
+    def __repr__(self) -> str:
+        return (f"ImaClientConfig(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r}, "
+                f"api_key={mask_key(self.api_key)!r}, language={self.language!r})")
+
+
+def _user_agent() -> str:
+    try:
+        return f"imabot/{metadata.version('imabot')}"
+    except metadata.PackageNotFoundError:
+        return "imabot/0"
+
+
+class ImaClient:
+    def __init__(self, config: ImaClientConfig, *, transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Clock) -> None:
+        self._config = config
+        self._transport = transport
+        self._clock = clock
+        self._http: httpx.AsyncClient | None = None
+        self._products: dict[TaskType, tuple[float, tuple[ProductLeaf, ...]]] = {}
+        self._user_agent = _user_agent()
+
+    def __repr__(self) -> str:
+        return f"ImaClient({self._config!r})"
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._config.request_timeout_s,
+                                           follow_redirects=False)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    async def __aenter__(self) -> ImaClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------ catalog and quotes
+
+    async def list_products(self, task_type: TaskType, *, refresh: bool = False) -> Sequence[ProductLeaf]:
+        cached = self._products.get(task_type)
+        if cached and not refresh and cached[0] > self._clock.now():
+            return cached[1]
+        data = await self._call("GET", PRODUCT_LIST_PATH, op="product_list",
+                                params={"app": "ima", "platform": "web", "category": task_type.value})
+        leaves = walk_leaves(data, task_type)
+        self._products[task_type] = (self._clock.now() + self._config.product_cache_ttl_s, leaves)
+        return leaves
+
+    async def quote(self, spec: TaskSpec) -> Quote:
+        return await self._quote(spec, refresh=False)
+
+    async def _quote(self, spec: TaskSpec, *, refresh: bool) -> Quote:
+        leaves = await self.list_products(spec.task_type, refresh=refresh)
+        leaf = choose_leaf(leaves, spec.model_id, spec.version_id)
+        res = resolve(leaf, spec.params)
+        return Quote(leaf=leaf, attribute_id=res.rule.attribute_id, credit=res.rule.points,
+                     inner_params=res.inner_params, exact=res.exact)
+
+    # ------------------------------------------------------------ tasks
+
+    async def create_task(self, spec: TaskSpec) -> CreatedTask:
+        """Create with reflection: up to 3 attempts, adjusting after 500 / 6009 / 6010 only.
+
+        A transport failure after the request may have reached the server is raised as ``LOST``
+        (the task may exist) and is never retried here.
+        """
+        adjustments: list[str] = []
+        refresh = False
+        reselected_from: int | None = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            quote = await self._quote(spec, refresh=refresh)
+            if reselected_from is not None and reselected_from != quote.attribute_id:
+                adjustments.append(f"attribute_id:{reselected_from}->{quote.attribute_id}")
+            body = build_create_payload(spec, quote)
+            try:
+                data = await self._call("POST", CREATE_PATH, op="create", json_body=body,
+                                        language=spec.language)
+            except ImaApiError as err:
+                plan = (plan_retry(err.kind, quote.leaf, spec.params, quote.inner_params)
+                        if attempt < MAX_ATTEMPTS and err.kind in REFLECTABLE_KINDS else None)
+                if plan is None:
+                    err.params.setdefault("attempts", str(attempt))
+                    raise
+                log.info("create attempt %d failed (%s); retrying with %s", attempt, err.kind.value,
+                         ", ".join(plan.adjustments) or "a reselected rule")
+                adjustments.extend(plan.adjustments)
+                spec = replace(spec, params=dict(plan.params))
+                refresh = plan.refresh_catalog
+                reselected_from = quote.attribute_id if refresh else None
+                continue
+            task_id = str(data.get("id") or "") if isinstance(data, Mapping) else ""
+            if not task_id:
+                raise ImaApiError("create reply has no task id", kind=ErrorKind.PROTOCOL)
+            return CreatedTask(task_id=task_id, quote=quote, attempts=attempt, adjustments=tuple(adjustments))
+        raise AssertionError("unreachable: the last attempt either returns or raises")
+
+    async def get_task(self, task_id: str) -> TaskSnapshot:
+        """One poll; transient failures raise typed errors and the caller decides about retrying."""
+        data = await self._call("POST", DETAIL_PATH, op="detail", json_body={"task_id": task_id})
+        return snapshot_from_detail(task_id, data)
+
+    # ------------------------------------------------------------ media
+
+    async def upload_file(self, path: Path, kind: AttachmentKind, content_type: str | None = None) -> str:
+        size = await checked_size(path, self._config.max_upload_bytes)
+        suffix, mime = suffix_and_type(path, kind, content_type)
+        params = token_params(self._config.api_key, kind, suffix, mime, timestamp=int(self._clock.now()),
+                              nonce=new_nonce())
+        url = self._config.upload_base_url.rstrip("/") + UPLOAD_TOKEN_PATH
+        data = await self._call("GET", url, op="upload_token", params=params, authenticated=False)
+        ful = str(data.get("ful") or "") if isinstance(data, Mapping) else ""
+        fdl = str(data.get("fdl") or "") if isinstance(data, Mapping) else ""
+        if not ful or not fdl:
+            raise ImaApiError("upload token reply lacks ful/fdl", kind=ErrorKind.PROTOCOL)
+        started = time.perf_counter()
+        try:
+            resp = await self._client().put(
+                ful, content=file_chunks(path, size),
+                headers={"Content-Type": mime, "Content-Length": str(size)},
+                timeout=self._config.upload_timeout_s,
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, "upload_put", unsure=False) from None
+        log.info("PUT %s -> %d (%d bytes, %.0f ms)", strip_query(ful), resp.status_code, size,
+                 (time.perf_counter() - started) * 1000)
+        if not 200 <= resp.status_code < 300:
+            raise map_api_error(resp.status_code, None, f"upload PUT failed for {strip_query(ful)}",
+                                secrets=self._secrets)
+        return fdl
+
+    async def verify_asset(self, url: str, name: str) -> VerifyResult:
+        data = await self._call("POST", VERIFY_PATH, op="verify", json_body={"url": url, "name": name[:64]},
+                                language="en", timeout_s=self._config.verify_timeout_s)
+        result = data.get("result") if isinstance(data, Mapping) else None
+        if not isinstance(result, Mapping):
+            raise ImaApiError("verify reply lacks result", kind=ErrorKind.PROTOCOL)
+        status = str(result.get("status") or "")
+        error = result.get("error")
+        if not isinstance(error, Mapping):
+            error = {}
+        code = error.get("code")
+        return VerifyResult(
+            status=status, passed=status.strip().lower() in VERIFY_PASS,
+            error_code=str(code) if code not in (None, "", 0) else None,
+            error_message=redact_text(str(error.get("message") or ""), self._secrets) or None,
+        )
+
+    # ------------------------------------------------------------ transport
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._config.api_key,)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._config.request_timeout_s,
+                                           follow_redirects=False)
+        return self._http
+
+    def _headers(self, language: str | None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self._config.api_key}",
+            "Content-Type": "application/json",
+            "x-app-source": self._config.app_source,
+            "x_app_language": language or self._config.language,
+            "User-Agent": self._user_agent,
+        }
+
+    async def _call(self, method: str, path_or_url: str, *, op: str, params: Mapping[str, str] | None = None,
+                    json_body: Any = None, language: str | None = None, timeout_s: float | None = None,
+                    authenticated: bool = True) -> Any:
+        """Send one request and return the envelope's ``data``; every failure is an ``ImaApiError``."""
+        url = path_or_url if "://" in path_or_url else self._config.base_url.rstrip("/") + path_or_url
+        headers = self._headers(language) if authenticated else {"User-Agent": self._user_agent}
+        started = time.perf_counter()
+        try:
+            resp = await self._client().request(
+                method, url, params=params, headers=headers,
+                content=None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode(),
+                timeout=timeout_s or self._config.request_timeout_s,
+            )
+            raw = resp.content
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, op, unsure=op == "create") from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        body = _parse_json(raw)
+        code = body.get("code") if isinstance(body, Mapping) else None
+        log.info("%s %s -> http %d code %s (%.0f ms)", method, strip_query(url), resp.status_code, code,
+                 elapsed_ms)
+        if isinstance(body, Mapping) and "code" in body and is_success(code) and resp.status_code < 400:
+            return body.get("data")
+        retry_after = ima_errors.parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())
+        if isinstance(body, Mapping) and "code" in body:
+            message = str(body.get("message") or "")
+            raise map_api_error(resp.status_code, code, message, retry_after=retry_after,
+                                secrets=self._secrets)
+        if resp.status_code >= 400:
+            raise map_api_error(resp.status_code, None, f"{op}: HTTP {resp.status_code} without an envelope",
+                                retry_after=retry_after, secrets=self._secrets)
+        raise ImaApiError(f"{op}: reply is not a JSON envelope (HTTP {resp.status_code}, {len(raw)} bytes)",
+                          kind=ErrorKind.PROTOCOL, code=resp.status_code)
+
+    def _transport_error(self, exc: httpx.HTTPError, op: str, *, unsure: bool) -> ImaApiError:
+        # Connect failures never reached the server; anything later may have (a create may exist).
+        reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if unsure and reached:
+            kind = ErrorKind.LOST
+        elif isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
+            kind = ErrorKind.PROTOCOL
+        else:
+            kind = ErrorKind.NETWORK
+        detail = redact_text(f"{op}: {type(exc).__name__}: {exc}", self._secrets)
+        log.warning("%s", detail)
+        return ImaApiError(detail, kind=kind)
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None

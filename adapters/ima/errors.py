@@ -1,0 +1,118 @@
+"""The single translation from IMA replies (HTTP status, body code, message) to ``ImaApiError``,
+plus redaction of secrets for error details and logs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from core.errors import ErrorKind, ImaApiError
+
+SUCCESS_CODES = frozenset({0, 200})
+
+_CODE_KINDS: dict[int, ErrorKind] = {
+    401: ErrorKind.AUTH,
+    403: ErrorKind.SUBSCRIPTION_REQUIRED,  # troubleshooting docs use 403 for the subscription gate
+    4008: ErrorKind.INSUFFICIENT_POINTS,
+    4014: ErrorKind.SUBSCRIPTION_REQUIRED,
+    6006: ErrorKind.CREDIT_MISMATCH,
+    6009: ErrorKind.NO_RULE,
+    6010: ErrorKind.ATTRIBUTE_MISMATCH,
+    400: ErrorKind.BAD_PARAMS,
+    400017: ErrorKind.BAD_PARAMS,
+    429: ErrorKind.RATE_LIMITED,
+    500: ErrorKind.SERVER_ERROR,
+    502: ErrorKind.SERVER_ERROR,
+    503: ErrorKind.UNAVAILABLE,
+    504: ErrorKind.SERVER_ERROR,
+}
+
+# Substrings the official scripts look for when a reply carries no usable code.
+_MESSAGE_KINDS: tuple[tuple[str, ErrorKind], ...] = (
+    ("unauthorized", ErrorKind.AUTH),
+    ("insufficient points", ErrorKind.INSUFFICIENT_POINTS),
+    ("requires a subscription", ErrorKind.SUBSCRIPTION_REQUIRED),
+    ("no exact rule match", ErrorKind.NO_RULE),
+    ("attribute id does not match", ErrorKind.ATTRIBUTE_MISMATCH),
+    ("invalid product attribute", ErrorKind.BAD_PARAMS),
+    ("invalid value for model", ErrorKind.BAD_PARAMS),
+    ("too many requests", ErrorKind.RATE_LIMITED),
+)
+
+_SIGNED_URL = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
+
+
+def map_api_error(http_status: int | None, code: Any, message: str, *, retry_after: float | None = None,
+                  secrets: Iterable[str] = ()) -> ImaApiError:
+    """One place decides the ``ErrorKind``: the body code first, then the message, then HTTP status."""
+    message = redact_text(str(message or ""), secrets)
+    body_code = _as_int(code)
+    kind = _CODE_KINDS.get(body_code) if body_code is not None else None
+    if kind is None:
+        lowered = message.lower()
+        kind = next((k for needle, k in _MESSAGE_KINDS if needle in lowered), None)
+    if kind is None and http_status is not None:
+        kind = _CODE_KINDS.get(http_status) or _by_range(http_status)
+    if kind is None and body_code is not None:
+        kind = _by_range(body_code)
+    reported = body_code if body_code is not None else http_status
+    detail = f"IMA error code={reported} http={http_status}: {message}".strip()
+    return ImaApiError(detail, kind=kind or ErrorKind.INTERNAL, code=reported, retry_after=retry_after,
+                       params={"code": str(reported)})
+
+
+def _by_range(status: int) -> ErrorKind | None:
+    if 500 <= status < 600:
+        return ErrorKind.SERVER_ERROR
+    if 400 <= status < 500:
+        return ErrorKind.BAD_PARAMS
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def is_success(code: Any) -> bool:
+    return _as_int(code) in SUCCESS_CODES
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After in seconds from delta-seconds or an HTTP date (relative to ``now``)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- redaction
+
+
+def mask_key(key: str) -> str:
+    """The official logging rule: first 10 characters and "...", or "***" for short keys."""
+    return f"{key[:10]}..." if len(key) > 10 else "***"
+
+
+def strip_query(url: str) -> str:
+    """A signed URL without its signature (the query string)."""
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask_key(secret))
+    return _SIGNED_URL.sub(r"\1", text)
