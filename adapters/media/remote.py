@@ -1,0 +1,167 @@
+"""``core.media_ports.RemoteFetcher`` that only talks to public http(s) hosts (SSRF guard).
+
+Every hop (the first URL and each redirect) is checked: scheme, no credentials, no internal host
+names, and every address the host resolves to must be public. The request is then sent to the
+checked address itself (Host header and TLS SNI keep the name), so a second DNS answer cannot
+swap in an internal address. Sizes are capped by Content-Length and again while streaming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from core.media_ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""(host, port) -> the IP addresses (as text) the host resolves to."""
+
+_BLOCKED_NAMES = ("localhost",)
+_BLOCKED_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain")
+_SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    # is_global is False for private, loopback, link-local, reserved, unspecified, CGNAT (100.64/10)
+    # and documentation ranges; multicast can still be "global", so it is excluded separately.
+    return address.is_global and not address.is_multicast
+
+
+class SafeRemoteFetcher:
+    def __init__(self, client: httpx.AsyncClient | None = None, *,
+                 transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver = system_resolver,
+                 timeout_s: float = 30.0, max_redirects: int = 5) -> None:
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(transport=transport, follow_redirects=False,
+                                                   trust_env=False)
+        self._resolver = resolver
+        self._timeout_s = timeout_s
+        self._max_redirects = max_redirects
+
+    async def __aenter__(self) -> SafeRemoteFetcher:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def fetch(self, url: str, dest_dir: Path, max_bytes: int) -> Path:
+        dest = dest_dir / ("download" + _suffix_of(url))
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await self._follow(url, dest, max_bytes)
+        except TimeoutError as exc:
+            raise RemoteFetchError(f"{_host(url)}: timed out after {self._timeout_s:g}s") from exc
+        except httpx.HTTPError as exc:
+            raise RemoteFetchError(f"{_host(url)}: {type(exc).__name__}") from exc
+        return dest
+
+    async def _follow(self, url: str, dest: Path, max_bytes: int) -> None:
+        current = url
+        for _ in range(self._max_redirects + 1):
+            target, host, sni = await self._checked_target(current)
+            extensions = {"sni_hostname": sni} if sni else {}
+            request = self._client.build_request("GET", target, headers={"Host": host}, extensions=extensions)
+            response = await self._client.send(request, stream=True)
+            try:
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                if not response.is_success:
+                    raise RemoteFetchError(f"{_host(current)}: HTTP {response.status_code}")
+                await _save(response, dest, max_bytes)
+                return
+            finally:
+                await response.aclose()
+        raise UnsafeUrlError(f"{_host(url)}: more than {self._max_redirects} redirects",
+                             reason=UnsafeUrlReason.TOO_MANY_REDIRECTS)
+
+    async def _checked_target(self, url: str) -> tuple[str, str, str | None]:
+        """Validate one hop; return the URL rewritten to a checked address, the Host header and
+        the TLS server name (None when the URL already names an address)."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise UnsafeUrlError(f"scheme {scheme!r}", reason=UnsafeUrlReason.SCHEME)
+        if parts.username is not None or parts.password is not None:
+            raise UnsafeUrlError(f"{_host(url)}: credentials in URL", reason=UnsafeUrlReason.CREDENTIALS)
+        host = (parts.hostname or "").rstrip(".").lower()
+        if not host or host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES):
+            raise UnsafeUrlError(f"{host or '?'}: internal host name", reason=UnsafeUrlReason.HOST_NAME)
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as exc:
+            raise UnsafeUrlError(f"{host}: bad port", reason=UnsafeUrlReason.SCHEME) from exc
+        sni: str | None = None
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            addresses = await self._resolve(host, port)
+            sni = host
+        if not addresses or not all(is_public_address(a) for a in addresses):
+            raise UnsafeUrlError(f"{host}: non-public address", reason=UnsafeUrlReason.PRIVATE_ADDRESS)
+        pinned = addresses[0]
+        literal = f"[{pinned}]" if pinned.version == 6 else str(pinned)
+        netloc = f"{literal}:{parts.port}" if parts.port else literal
+        named = f"[{host}]" if ":" in host else host
+        host_header = f"{named}:{parts.port}" if parts.port else named
+        return urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")), host_header, sni
+
+    async def _resolve(self, host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        try:
+            raw = await self._resolver(host, port)
+            return [ipaddress.ip_address(a.split("%")[0]) for a in raw]
+        except (OSError, ValueError) as exc:
+            raise UnsafeUrlError(f"{host}: cannot resolve", reason=UnsafeUrlReason.UNRESOLVABLE) from exc
+
+
+async def _save(response: httpx.Response, dest: Path, max_bytes: int) -> None:
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise MediaTooLargeError(f"content-length {declared}", limit_bytes=max_bytes,
+                                 size_bytes=int(declared))
+    received = 0
+    handle: BinaryIO = await asyncio.to_thread(dest.open, "wb")
+    try:
+        async for chunk in response.aiter_bytes(_CHUNK):
+            received += len(chunk)
+            if received > max_bytes:
+                raise MediaTooLargeError(f"stream passed {max_bytes} bytes", limit_bytes=max_bytes)
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+
+
+def _suffix_of(url: str) -> str:
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    return suffix if _SAFE_SUFFIX.match(suffix) else ""
+
+
+def _host(url: str) -> str:
+    # Only the host goes into errors and logs: paths and queries may hold signatures or tokens.
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
