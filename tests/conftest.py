@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.ima.client import ImaClient
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
+from tests.support.ima import SimHarness, simulator
 from tests.support.sinks import RecordingSink
 
 
@@ -33,3 +35,17 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def sink() -> RecordingSink:
     return RecordingSink()
+
+
+@pytest.fixture
+async def sim(clock: FakeClock) -> AsyncIterator[SimHarness]:
+    """The in-process IMA simulator on virtual time (speed 1: models take their real estimated time)."""
+    async with simulator(clock) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def ima(sim: SimHarness) -> AsyncIterator[ImaClient]:
+    """A started ``ImaClient`` talking to ``sim``."""
+    async with sim.client() as client:
+        yield client
