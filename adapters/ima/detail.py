@@ -32,7 +32,8 @@ def snapshot_from_detail(task_id: str, data: Any) -> TaskSnapshot:
     if 3 in statuses:
         return TaskSnapshot(task_id, TaskProgress.DELETED, failure_reason="deleted")
     if str(data.get("status") or "").lower() == "failed":
-        return TaskSnapshot(task_id, TaskProgress.FAILED, failure_reason=_reason(data))
+        reason = _reason(data) or next((r for m in medias if (r := _reason(m))), None)
+        return TaskSnapshot(task_id, TaskProgress.FAILED, failure_reason=reason)
     if not medias:
         return TaskSnapshot(task_id, TaskProgress.PENDING)
     if all(s == 1 for s in statuses):
