@@ -1,0 +1,103 @@
+"""Run the simulator on a real loopback socket (uvicorn on the current event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+from collections.abc import AsyncIterator, Generator
+from dataclasses import replace
+
+import uvicorn
+
+from core.clock import Clock
+from sim.app import create_app
+from sim.config import SimConfig
+
+
+class RemoteHostRefusedError(ValueError):
+    """The simulator only listens on loopback unless explicitly allowed."""
+
+
+class _SimulatedResetFilter(logging.Filter):
+    # A reset fault ends a response on purpose; its traceback is noise, not an error.
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return type(exc).__name__ != "SimulatedResetError"
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """Leaves signal handling to the host program."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:
+    if not allow_remote and not is_loopback(host):
+        raise RemoteHostRefusedError(f"refusing to listen on non-loopback host {host!r} (use --allow-remote)")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def make_server(config: SimConfig, base_url: str, *, clock: Clock | None = None, rewrite_urls: bool = True,
+                embedded: bool = True) -> uvicorn.Server:
+    if rewrite_urls:
+        config = replace(config, public_base_url=base_url, upload_base_url=base_url)
+    app = create_app(config, clock=clock)
+    logging.getLogger("uvicorn.error").addFilter(_SimulatedResetFilter())
+    server_config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+    return _EmbeddedServer(server_config) if embedded else uvicorn.Server(server_config)
+
+
+async def wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """uvicorn exposes no startup event, only a flag."""
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("simulator stopped during startup")
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def run_in_background(config: SimConfig, host: str = "127.0.0.1", port: int = 0, *,
+                            clock: Clock | None = None, rewrite_urls: bool = True,
+                            allow_remote: bool = False) -> AsyncIterator[str]:
+    """Serve the simulator while the block runs; yields its base URL (``http://127.0.0.1:PORT``).
+
+    With ``rewrite_urls`` (default) the media / fdl / ful URLs point at this server."""
+    sock = bind(host, port, allow_remote=allow_remote)
+    base_url = url_of(sock)
+    server = make_server(config, base_url, clock=clock, rewrite_urls=rewrite_urls)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await wait_started(server, task)
+        yield base_url
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        sock.close()
