@@ -1,0 +1,89 @@
+"""One Discord connection: the client, its sink and downloader, with an async lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import discord
+
+from adapters.discord.client import ClientOptions, ImabotDiscordClient
+from adapters.discord.download import DiscordAttachmentFetcher, HttpDownloader, MediaDownloader
+from adapters.discord.endpoints import apply_endpoint_overrides
+from adapters.discord.origins import Origins
+from adapters.discord.sink import DiscordSink, SinkConfig
+from core.clock import Clock
+from core.messages import Messages
+from core.service_api import BotService
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig:
+    token: str = field(repr=False)
+    api_base_url: str | None = None
+    gateway_url: str | None = None
+    client: ClientOptions = field(default_factory=ClientOptions)
+    sink: SinkConfig = field(default_factory=SinkConfig)
+
+
+class DiscordAdapter:
+    def __init__(
+        self,
+        config: DiscordConfig,
+        service: BotService,
+        clock: Clock,
+        *,
+        messages: Messages | None = None,
+        downloader: MediaDownloader | None = None,
+    ) -> None:
+        self._config = config
+        self._owned_downloader = HttpDownloader() if downloader is None else None
+        self.downloader: MediaDownloader = downloader or self._owned_downloader  # type: ignore[assignment]
+        self.messages = messages or Messages.from_package()
+        self.origins = Origins(clock)
+        self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
+        self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink)
+        self.fetcher = DiscordAttachmentFetcher(self.downloader)
+        self._task: asyncio.Task[None] | None = None
+
+    async def login(self) -> None:
+        apply_endpoint_overrides(self._config.api_base_url, self._config.gateway_url)
+        await self.client.login(self._config.token)
+
+    async def start(self) -> None:
+        """Log in and keep the gateway connection running in the background."""
+        await self.login()
+        self._task = asyncio.get_running_loop().create_task(self._connect(), name="discord-gateway")
+
+    async def _connect(self) -> None:
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            _log.error("Discord refused the requested intents; see docs/discord.md")
+        except discord.LoginFailure:
+            _log.error("Discord rejected the bot token (DISCORD_BOT_TOKEN)")
+
+    async def wait_until_ready(self) -> None:
+        await self.client.wait_until_ready()
+
+    async def sync_commands(self, guild_id: int | None = None) -> int:
+        """Overwrite the registered slash commands (global, or one guild: instant). Needs ``login``."""
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.client.tree.copy_global_to(guild=guild)
+        synced = await self.client.tree.sync(guild=guild)
+        return len(synced)
+
+    async def aclose(self) -> None:
+        await self.sink.aclose()
+        await self.client.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._owned_downloader is not None:
+            await self._owned_downloader.aclose()

@@ -1,0 +1,72 @@
+"""Persistent action buttons. The custom_id carries the action and the job id
+(``imabot:<action>:<job_id>``), so a click is understood by any process that registered
+``ActionButton`` with ``client.add_dynamic_items`` — also after a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import discord
+
+from core.messages import Messages
+from core.types import Language
+from core.ux_events import ActionKind
+
+_log = logging.getLogger(__name__)
+_ACTIONS = "|".join(a.value for a in ActionKind)
+CUSTOM_ID = re.compile(rf"imabot:(?P<action>{_ACTIONS}):(?P<job>[A-Za-z0-9_.\-]{{1,80}})")
+_STYLES = {
+    ActionKind.RETRY: discord.ButtonStyle.primary,
+    ActionKind.FASTER: discord.ButtonStyle.secondary,
+    ActionKind.BETTER: discord.ButtonStyle.secondary,
+    ActionKind.FIRST_FRAME: discord.ButtonStyle.secondary,
+    ActionKind.CANCEL: discord.ButtonStyle.danger,
+}
+
+
+class ActionHandler(Protocol):
+    async def on_action(
+        self, interaction: discord.Interaction[Any], job_id: str, action: ActionKind
+    ) -> None: ...
+
+
+def custom_id(action: ActionKind, job_id: str) -> str:
+    return f"imabot:{action.value}:{job_id}"
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
+    def __init__(self, action: ActionKind, job_id: str, label: str = "") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or action.value, style=_STYLES[action], custom_id=custom_id(action, job_id)
+            )
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ActionButton:
+        return cls(ActionKind(match["action"]), match["job"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        handler = interaction.client
+        if not hasattr(handler, "on_action"):
+            _log.warning("button click reached a client without an action handler")
+            return
+        await handler.on_action(interaction, self.job_id, self.action)
+
+
+def action_view(
+    job_id: str, actions: Sequence[ActionKind], messages: Messages, language: Language
+) -> discord.ui.View | None:
+    if not actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    for action in actions[:25]:
+        view.add_item(ActionButton(action, job_id, messages.text(f"discord.button.{action.value}", language)))
+    return view

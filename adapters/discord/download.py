@@ -1,0 +1,96 @@
+"""Streamed, size-capped downloads to a local file (result media to attach; user attachments to fetch).
+
+The body is written chunk by chunk, so a file is never held in memory; a download that announces or
+reaches more than ``max_bytes`` stops and returns None (the caller falls back to a link).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import IO, Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+
+from core.errors import ErrorKind, InputError, PlatformError
+from core.types import Attachment
+
+_CHUNK = 64 * 1024
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class MediaDownloader(Protocol):
+    async def download(
+        self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
+    ) -> Path | None:
+        """Save ``url`` under ``dest_dir``; None when it is larger than ``max_bytes``."""
+        ...
+
+
+def file_name_for(url: str, fallback: str) -> str:
+    raw = unquote(Path(urlsplit(url).path).name)
+    cleaned = _SAFE_NAME.sub("_", raw).strip("._")
+    return cleaned[:80] or fallback
+
+
+class HttpDownloader:
+    """aiohttp-based downloader with its own session (``start``/``aclose``)."""
+
+    def __init__(self, timeout_s: float = 60.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def download(
+        self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
+    ) -> Path | None:
+        await self.start()
+        assert self._session is not None
+        dest = dest_dir / (name or file_name_for(url, "media.bin"))
+        try:
+            async with self._session.get(url) as resp:
+                if resp.status >= 400:
+                    raise PlatformError(f"download failed with HTTP {resp.status}", kind=ErrorKind.NETWORK)
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    return None
+                fh: IO[bytes] = await asyncio.to_thread(dest.open, "wb")
+                try:
+                    written = 0
+                    async for chunk in resp.content.iter_chunked(_CHUNK):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            break
+                        await asyncio.to_thread(fh.write, chunk)
+                finally:
+                    await asyncio.to_thread(fh.close)
+        except aiohttp.ClientError as exc:
+            raise PlatformError(f"download failed: {type(exc).__name__}", kind=ErrorKind.NETWORK) from exc
+        if written > max_bytes:
+            await asyncio.to_thread(dest.unlink, True)
+            return None
+        return dest
+
+
+class DiscordAttachmentFetcher:
+    """``core.ports.AttachmentFetcher`` for Discord attachments (``ref`` is the signed CDN URL)."""
+
+    def __init__(self, downloader: MediaDownloader) -> None:
+        self._downloader = downloader
+
+    async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+        path = await self._downloader.download(
+            attachment.ref, dest_dir, max_bytes, file_name_for(attachment.name, "attachment.bin")
+        )
+        if path is None:
+            raise InputError("attachment over the size limit", params={"name": attachment.name})
+        return path

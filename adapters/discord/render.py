@@ -1,0 +1,45 @@
+"""Discord formatting of the core's already-localized texts (never rewording them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+MAX_CONTENT = 2000
+_BARE_URL = re.compile(r"(?<![<(])(https?://[^\s<>]+)")
+
+
+def suppress_embeds(text: str) -> str:
+    """Wrap bare URLs in <...> so Discord shows a copyable link without a second preview."""
+    return _BARE_URL.sub(r"<\1>", text)
+
+
+def progress_bar(percent: int, width: int = 10) -> str:
+    filled = max(0, min(width, round(percent * width / 100)))
+    return "▰" * filled + "▱" * (width - filled) + f" {percent}%"
+
+
+def status_content(text: str, percent: int | None) -> str:
+    body = suppress_embeds(text)
+    if percent is not None and f"{percent}%" not in text:
+        body = f"{body}\n{progress_bar(percent)}"
+    return truncate(body)
+
+
+def result_content(
+    user_id: str, text: str, unfurl_urls: Sequence[str], link_urls: Sequence[str], note: str | None = None
+) -> str:
+    """Mention, the bare URLs Discord should unfurl into a player, the text, then copyable links."""
+    head = [f"<@{user_id}>"] + ([note] if note else [])
+    head.extend(unfurl_urls)
+    body = suppress_embeds(text)
+    tail = [f"<{url}>" for url in link_urls if url not in text]
+    fixed = "\n".join(head) + "\n" + ("\n" + "\n".join(tail) if tail else "")
+    room = MAX_CONTENT - len(fixed)
+    return "\n".join(head) + "\n" + truncate(body, room) + ("\n" + "\n".join(tail) if tail else "")
+
+
+def truncate(text: str, limit: int = MAX_CONTENT) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + "…"

@@ -1,0 +1,307 @@
+"""``EventSink`` for Discord: one status message edited in place (steps 0-2), new result messages
+(steps 3-4) that mention the requester, and notices.
+
+Status edits go through the interaction's original response while its token is usable, then through
+bot-token edits of the same channel message; both are throttled by ``ThrottledEditor``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from adapters.discord.buttons import action_view
+from adapters.discord.download import MediaDownloader, file_name_for
+from adapters.discord.origins import Origin, Origins
+from adapters.discord.refs import MessageRef
+from adapters.discord.render import result_content, status_content, truncate
+from adapters.discord.throttle import EditPolicy, ThrottledEditor
+from core.clock import Clock
+from core.errors import ErrorKind, PlatformError
+from core.messages import Messages
+from core.types import Conversation, Language, MediaResult, MediaType
+from core.ux_events import ActionKind, Slot, Step, UxEvent
+
+_log = logging.getLogger(__name__)
+DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
+_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=True)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRender:
+    content: str
+    job_id: str
+    actions: tuple[ActionKind, ...]
+    language: Language
+    ref: MessageRef = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SinkConfig:
+    edit_policy: EditPolicy = field(default_factory=EditPolicy)
+    token_margin_s: float = 60.0  # stop using a 15-min interaction token this long before it expires
+    default_filesize_limit: int = DEFAULT_FILESIZE_LIMIT
+
+
+def platform_error(exc: discord.HTTPException) -> PlatformError:
+    kind = (
+        ErrorKind.RATE_LIMITED
+        if exc.status == 429
+        else (ErrorKind.NETWORK if exc.status >= 500 else ErrorKind.INTERNAL)
+    )
+    return PlatformError(f"discord HTTP {exc.status} code {exc.code}", kind=kind, code=exc.code)
+
+
+class DiscordSink:
+    def __init__(
+        self,
+        client: discord.Client,
+        messages: Messages,
+        clock: Clock,
+        origins: Origins,
+        downloader: MediaDownloader,
+        config: SinkConfig | None = None,
+    ) -> None:
+        self._client = client
+        self._messages = messages
+        self._clock = clock
+        self._origins = origins
+        self._downloader = downloader
+        self._config = config or SinkConfig()
+        self._editor: ThrottledEditor[StatusRender] = ThrottledEditor(
+            clock, self._config.edit_policy, self._apply_status
+        )
+        self._status: dict[str, StatusRender] = {}  # job id -> last submitted status
+        self._dead_tokens: set[str] = set()
+
+    async def aclose(self) -> None:
+        await self._editor.aclose()
+
+    async def flush(self, job_id: str) -> None:
+        """Wait for the job's pending status edit (tests and orderly shutdown)."""
+        render = self._status.get(job_id)
+        if render is not None:
+            await self._editor.flush(_key(render.ref))
+
+    # ------------------------------------------------------------------ EventSink
+    async def emit(self, event: UxEvent) -> str | None:
+        try:
+            if event.step == Step.DONE:
+                return event.message_ref
+            if event.slot == Slot.STATUS:
+                return await self._status_event(event)
+            if event.slot == Slot.RESULT:
+                self._close_status(event.job_id)
+                return await self._result_event(event)
+            return await self._notice_event(event)
+        except discord.HTTPException as exc:
+            raise platform_error(exc) from exc
+
+    # ------------------------------------------------------------------ status (steps 0-2)
+    async def _status_event(self, event: UxEvent) -> str:
+        content = status_content(event.text, event.percent)
+        known = self._status.get(event.job_id)
+        ref = known.ref if known is not None else MessageRef.decode(event.message_ref)
+        if ref is None:
+            ref = await self._post_status(event, content)
+            render = StatusRender(content, event.job_id, event.actions, event.language, ref)
+            self._editor.mark_edited(_key(ref), render, ref.created_at)
+        else:
+            render = StatusRender(content, event.job_id, event.actions, event.language, ref)
+            self._editor.submit(_key(ref), render, ref.created_at)
+        self._status[event.job_id] = render
+        return ref.encode()
+
+    async def _post_status(self, event: UxEvent, content: str) -> MessageRef:
+        view = action_view(event.job_id, event.actions, self._messages, event.language)
+        now = self._clock.now()
+        origin = self._origins.get(event.conversation.message_id)
+        if origin is not None and origin.interaction is not None and self._original_free(origin):
+            origin.original_used = True
+            msg = await origin.interaction.edit_original_response(
+                content=content, view=view, allowed_mentions=_MENTIONS
+            )
+            return MessageRef(msg.channel.id, msg.id, now, origin.interaction.token, origin.token_expires_at)
+        sent = await self._send(event.conversation, content, view=view, origin=origin)
+        return MessageRef(sent.channel.id, sent.id, now)
+
+    def _original_free(self, origin: Origin) -> bool:
+        return (
+            origin.owns_original
+            and not origin.original_used
+            and self._clock.now() < origin.token_expires_at - self._config.token_margin_s
+        )
+
+    async def _apply_status(self, key: str, render: StatusRender) -> None:
+        ref = render.ref
+        view = action_view(render.job_id, render.actions, self._messages, render.language)
+        if (
+            ref.token
+            and ref.token not in self._dead_tokens
+            and ref.token_usable(self._clock.now(), self._config.token_margin_s)
+        ):
+            origin = self._origins.by_token(ref.token)
+            if origin is not None and origin.interaction is not None:
+                try:
+                    await origin.interaction.edit_original_response(content=render.content, view=view)
+                    return
+                except discord.HTTPException as exc:
+                    if exc.status not in (401, 404):
+                        raise
+                    _log.info(
+                        "interaction token no longer usable (HTTP %s); using bot-token edits", exc.status
+                    )
+                    self._dead_tokens.add(ref.token)
+        message = self._client.get_partial_messageable(ref.channel_id).get_partial_message(ref.message_id)
+        await message.edit(content=render.content, view=view)
+
+    def _close_status(self, job_id: str) -> None:
+        """The job finished: take the Cancel button off its status message."""
+        render = self._status.pop(job_id, None)
+        if render is not None and render.actions:
+            self._editor.submit(_key(render.ref), replace(render, actions=()), render.ref.created_at)
+
+    # ------------------------------------------------------------------ results (steps 3-4)
+    async def _result_event(self, event: UxEvent) -> str:
+        view = action_view(event.job_id, event.actions, self._messages, event.language)
+        limit = self._filesize_limit(event.conversation)
+        tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="imabot-discord-")
+        try:
+            attached, unfurl = await self._download_media(event.media, Path(tmp), limit)
+            links = [m.url for m in event.media]
+            content = result_content(event.conversation.user_id, event.text, unfurl, links)
+            msg = await self._deliver(event, content, attached, view)
+        finally:
+            await asyncio.to_thread(_remove_tree, Path(tmp))
+        return MessageRef(msg.channel.id, msg.id, self._clock.now()).encode()
+
+    async def _download_media(
+        self, media: tuple[MediaResult, ...], tmp: Path, limit: int
+    ) -> tuple[list[Path], list[str]]:
+        attached: list[Path] = []
+        unfurl: list[str] = []
+        for index, item in enumerate(media):
+            fallback = f"result-{index}.{_extension(item)}"
+            try:
+                path = await self._downloader.download(
+                    item.url, tmp, limit, file_name_for(item.url, fallback)
+                )
+            except PlatformError:
+                _log.warning("result download failed; sending the link instead")
+                path = None
+            if path is None:
+                unfurl.append(item.url)
+            else:
+                attached.append(path)
+        return attached, unfurl
+
+    async def _deliver(
+        self, event: UxEvent, content: str, files: list[Path], view: discord.ui.View | None
+    ) -> discord.Message:
+        origin = self._origins.get(event.conversation.message_id)
+        try:
+            return await self._send(event.conversation, content, view=view, files=files, origin=origin)
+        except discord.Forbidden:
+            if files:
+                _log.warning("cannot attach files in channel %s; sending links", event.conversation.chat_id)
+                links = [m.url for m in event.media]
+                content = result_content(event.conversation.user_id, event.text, links, links)
+                try:
+                    return await self._send(event.conversation, content, view=view, origin=origin)
+                except discord.Forbidden:
+                    pass
+            return await self._send_elsewhere(event, content, view, origin)
+
+    async def _send_elsewhere(
+        self, event: UxEvent, content: str, view: discord.ui.View | None, origin: Origin | None
+    ) -> discord.Message:
+        """The channel refused us: a followup through the interaction if possible, else a DM."""
+        _log.warning("cannot post in channel %s; falling back", event.conversation.chat_id)
+        if (
+            origin is not None
+            and origin.interaction is not None
+            and self._clock.now() < origin.token_expires_at - self._config.token_margin_s
+        ):
+            kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+            return await origin.interaction.followup.send(
+                content=content, allowed_mentions=_MENTIONS, wait=True, **kwargs
+            )
+        note = self._messages.text("discord.result.moved_to_dm", event.language)
+        links = [m.url for m in event.media]
+        dm_content = result_content(event.conversation.user_id, event.text, links, links, note=note)
+        dm = await self._client.create_dm(discord.Object(id=int(event.conversation.user_id)))
+        return await dm.send(
+            content=dm_content, view=view or discord.utils.MISSING, allowed_mentions=_MENTIONS
+        )
+
+    def _filesize_limit(self, conversation: Conversation) -> int:
+        origin = self._origins.get(conversation.message_id)
+        if origin is not None and origin.interaction is not None:
+            return int(origin.interaction.filesize_limit)
+        channel = (
+            self._client.get_channel(int(conversation.chat_id)) if conversation.chat_id.isdigit() else None
+        )
+        guild = getattr(channel, "guild", None)
+        if isinstance(guild, discord.Guild):
+            return guild.filesize_limit
+        return self._config.default_filesize_limit
+
+    # ------------------------------------------------------------------ notices
+    async def _notice_event(self, event: UxEvent) -> str:
+        content = truncate(event.text)
+        origin = self._origins.get(event.conversation.message_id)
+        msg: discord.Message
+        if origin is not None and origin.interaction is not None and self._original_free(origin):
+            origin.original_used = True
+            msg = await origin.interaction.edit_original_response(content=content)
+        else:
+            msg = await self._send(event.conversation, content, origin=origin)
+        return MessageRef(msg.channel.id, msg.id, self._clock.now()).encode()
+
+    # ------------------------------------------------------------------ sending
+    async def _send(
+        self,
+        conversation: Conversation,
+        content: str,
+        *,
+        view: discord.ui.View | None = None,
+        files: list[Path] | None = None,
+        origin: Origin | None = None,
+    ) -> discord.Message:
+        channel = self._client.get_partial_messageable(int(conversation.chat_id))
+        kwargs: dict[str, Any] = {"allowed_mentions": _MENTIONS}
+        if view is not None:
+            kwargs["view"] = view
+        if files:
+            kwargs["files"] = [discord.File(p, filename=p.name) for p in files]
+        if origin is not None and origin.message is not None:
+            kwargs["reference"] = origin.message.to_reference(fail_if_not_exists=False)
+        try:
+            return await channel.send(content=content, **kwargs)
+        finally:
+            for f in kwargs.get("files", []):
+                f.close()
+
+
+def _key(ref: MessageRef) -> str:
+    return f"{ref.channel_id}/{ref.message_id}"
+
+
+def _extension(item: MediaResult) -> str:
+    if item.format:
+        return item.format.lower()
+    return {MediaType.VIDEO: "mp4", MediaType.IMAGE: "png", MediaType.MUSIC: "mp3", MediaType.SPEECH: "mp3"}[
+        item.kind
+    ]
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
