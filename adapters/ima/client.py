@@ -89,9 +89,7 @@ class ImaClient:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._config.request_timeout_s,
-                                           follow_redirects=False)
+        self._client()
 
     async def aclose(self) -> None:
         if self._http is not None:
@@ -196,8 +194,10 @@ class ImaClient:
         log.info("PUT %s -> %d (%d bytes, %.0f ms)", strip_query(ful), resp.status_code, size,
                  (time.perf_counter() - started) * 1000)
         if not 200 <= resp.status_code < 300:
-            raise map_api_error(resp.status_code, None, f"upload PUT failed for {strip_query(ful)}",
-                                secrets=self._secrets)
+            detail = f"upload PUT to {strip_query(ful)} answered HTTP {resp.status_code}"
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise map_api_error(resp.status_code, None, detail, secrets=self._secrets)
+            raise ImaApiError(detail, kind=ErrorKind.BAD_PARAMS, code=resp.status_code)
         return fdl
 
     async def verify_asset(self, url: str, name: str) -> VerifyResult:
@@ -225,6 +225,7 @@ class ImaClient:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
+            ima_errors.install_log_redaction(self._config.api_key)
             self._http = httpx.AsyncClient(transport=self._transport, timeout=self._config.request_timeout_s,
                                            follow_redirects=False)
         return self._http

@@ -3,6 +3,7 @@ plus redaction of secrets for error details and logs."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,18 @@ _CODE_KINDS: dict[int, ErrorKind] = {
     6010: ErrorKind.ATTRIBUTE_MISMATCH,
     400: ErrorKind.BAD_PARAMS,
     400017: ErrorKind.BAD_PARAMS,
+    429: ErrorKind.RATE_LIMITED,
+    500: ErrorKind.SERVER_ERROR,
+    502: ErrorKind.SERVER_ERROR,
+    503: ErrorKind.UNAVAILABLE,
+    504: ErrorKind.SERVER_ERROR,
+}
+
+# HTTP statuses when the body has no usable code (a gateway's 403 is about the key, not the plan).
+_HTTP_KINDS: dict[int, ErrorKind] = {
+    400: ErrorKind.BAD_PARAMS,
+    401: ErrorKind.AUTH,
+    403: ErrorKind.AUTH,
     429: ErrorKind.RATE_LIMITED,
     500: ErrorKind.SERVER_ERROR,
     502: ErrorKind.SERVER_ERROR,
@@ -54,7 +67,7 @@ def map_api_error(http_status: int | None, code: Any, message: str, *, retry_aft
         lowered = message.lower()
         kind = next((k for needle, k in _MESSAGE_KINDS if needle in lowered), None)
     if kind is None and http_status is not None:
-        kind = _CODE_KINDS.get(http_status) or _by_range(http_status)
+        kind = _HTTP_KINDS.get(http_status) or _by_range(http_status)
     if kind is None and body_code is not None:
         kind = _by_range(body_code)
     reported = body_code if body_code is not None else http_status
@@ -116,3 +129,35 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
         if secret:
             text = text.replace(secret, mask_key(secret))
     return _SIGNED_URL.sub(r"\1", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Strips query strings (upload tokens carry the key there; ``ful`` carries a signature) and the
+    key itself from records of loggers we do not control, such as httpx's request log."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("imabot-redaction")
+        self.secrets = set(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact_text(str(a), self.secrets) if _looks_sensitive(a) else a for a in args)
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg, self.secrets)
+        return True
+
+
+def _looks_sensitive(value: object) -> bool:
+    return not isinstance(value, int | float) and ("?" in str(value) or "ima_" in str(value))
+
+
+def install_log_redaction(secret: str, logger_names: Iterable[str] = ("httpx", "httpcore")) -> None:
+    """Idempotently attach a ``RedactingFilter`` knowing ``secret`` to the HTTP libraries' loggers."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        existing = next((f for f in logger.filters if isinstance(f, RedactingFilter)), None)
+        if existing is None:
+            existing = RedactingFilter()
+            logger.addFilter(existing)
+        existing.secrets.add(secret)
