@@ -60,7 +60,7 @@ class UxRenderer:
             lines.append(self._t(key, lang, model=job.model_name))
         if job.eta_s:
             lo, hi = job.eta_s
-            if hi >= 60:
+            if lo >= 60:
                 lines.append(self._t("ux.pregen.eta_minutes", lang, lo=lo, hi=hi, lo_min=_minutes(lo),
                                      hi_min=_minutes(hi)))
             else:

@@ -1,0 +1,331 @@
+"""Runs one durable job from acknowledgment to delivery: select, quote, (upload), create, poll, deliver.
+
+Every transition is saved before its side effect, so a restart can pick the job up from its row:
+pre-create states start over (nothing was created), ``SUBMITTING`` becomes ``LOST`` (we cannot know
+whether IMA created the task and must not charge twice), ``SUBMITTED``/``RUNNING`` resume polling, and
+``DELIVERING`` shows only the result parts that have no recorded message yet.
+Cancellation of the asyncio task (shutdown or a user's cancel) leaves the row as it was ("parked").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from random import Random
+from typing import Any, Protocol
+
+from core.clock import Clock
+from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
+from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
+from core.messages import Messages
+from core.model_catalog import ModelCatalog
+from core.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
+from core.ports import AttachmentFetcher, ImaGateway, InputPreparer, Preference, PreferenceStore, TaskSpec
+from core.products import ProductLeaf
+from core.request import GenerationRequest
+from core.types import MediaType, Platform
+from core.ux import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
+from core.ux_events import ActionKind, Alternative, EventSink, UxEvent
+
+log = logging.getLogger(__name__)
+
+EXPENSIVE_POINTS = 50  # seeds 003: above this, name a cheaper alternative for auto-selected models
+_POLICY_WORDS = ("policy", "moderat", "sensitive", "safety", "违规", "敏感", "审核")
+
+
+class Selection(Protocol):
+    """What ``core.selection.select_model`` returns (only the fields the runner reads)."""
+
+    @property
+    def leaf(self) -> ProductLeaf: ...
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def source(self) -> Any: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+    @property
+    def notices(self) -> Sequence[str]: ...
+    @property
+    def mismatch_hint(self) -> str | None: ...
+
+
+class ModelSelector(Protocol):
+    def __call__(self, request: GenerationRequest, leaves: Sequence[ProductLeaf], *, catalog: ModelCatalog,
+                 preference: Preference | None, profile: Any) -> Selection: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerDeps:
+    gateway: ImaGateway
+    jobs: JobStore
+    preferences: PreferenceStore
+    catalog: ModelCatalog
+    messages: Messages
+    clock: Clock
+    select: ModelSelector
+    sinks: Mapping[Platform, EventSink]  # live view: adapters register sinks after start-up
+    fetchers: Mapping[Platform, AttachmentFetcher]
+    preparer: InputPreparer | None = None
+    profile: Any = None
+    describe_input_error: Callable[[InputError, str], str | None] | None = None
+    delivery_attempts: int = 3
+
+
+def classify_failure(reason: str | None) -> ErrorKind:
+    lowered = (reason or "").lower()
+    return ErrorKind.CONTENT_POLICY if any(w in lowered for w in _POLICY_WORDS) else ErrorKind.MEDIA_FAILED
+
+
+class JobRunner:
+    def __init__(self, deps: RunnerDeps) -> None:
+        self._d = deps
+        self._ux = UxRenderer(deps.messages)
+
+    @property
+    def ux(self) -> UxRenderer:
+        return self._ux
+
+    # ------------------------------------------------------------ entry point
+    async def run(self, job: Job) -> Job:
+        try:
+            if job.state in PRE_CREATE_STATES:
+                job = await self._submit(job)
+            elif job.state is JobState.SUBMITTING:
+                # Crash while the create call was in flight: do not re-create (see module docstring).
+                return await self.finish_failed(job, ErrorKind.LOST)
+            if job.state in (JobState.SUBMITTED, JobState.RUNNING):
+                job = await self._follow(job)
+            if job.state is JobState.DELIVERING:
+                job = await self._deliver(job)
+            return job
+        except asyncio.CancelledError:
+            raise
+        except ImabotError as exc:
+            log.info("job %s failed: %r", job.job_id, exc)
+            latest = await self._d.jobs.get(job.job_id) or job
+            detail = None
+            if isinstance(exc, InputError) and self._d.describe_input_error is not None:
+                detail = self._d.describe_input_error(exc, latest.language.value)
+            return await self.finish_failed(latest, exc.kind, detail=detail)
+        except Exception:
+            log.exception("job %s crashed", job.job_id)
+            latest = await self._d.jobs.get(job.job_id) or job
+            return await self.finish_failed(latest, ErrorKind.INTERNAL)
+
+    # ------------------------------------------------------------ select, quote, upload, create
+    async def _submit(self, job: Job) -> Job:
+        d, request = self._d, job.request
+        leaves = await d.gateway.list_products(request.task_type)
+        preference = await d.preferences.get(job.conversation.platform.value, job.conversation.user_id,
+                                             request.task_type)
+        selection = d.select(request, leaves, catalog=d.catalog, preference=preference, profile=d.profile)
+        spec = TaskSpec(task_type=request.task_type, model_id=selection.model_id, prompt=request.prompt,
+                        version_id=selection.leaf.version_id, params=dict(selection.params),
+                        language=request.language.value)
+        quote = await d.gateway.quote(spec)
+        timing = d.catalog.timing_for(selection.model_id, request.task_type.media_type)
+        source = str(getattr(selection.source, "value", selection.source))
+        notes = [*request.notices, *selection.notices]
+        cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if source not in (
+            "explicit", "user", "preference") else None
+        if cheaper is not None:
+            notes.append(d.messages.text("ux.pregen.cheaper", job.language, model=cheaper.model_name,
+                                         points=cheaper.points))
+        job = job.update(d.clock.now(), model_id=selection.model_id,
+                         model_name=d.catalog.display_name(selection.model_id, job.language),
+                         credits=quote.credit, eta_s=timing.eta_s, notes=tuple(notes),
+                         hints=(selection.mismatch_hint,) if selection.mismatch_hint else (),
+                         from_preference=source == "preference")
+        await d.jobs.save(job)
+        job = await self.emit(job, self._ux.pregen(job), STATUS_PART)
+        if request.attachments:
+            job = job.advance(JobState.UPLOADING, d.clock.now())
+            await d.jobs.save(job)
+            spec = await self._prepare_inputs(job, spec)
+        job = job.advance(JobState.SUBMITTING, d.clock.now())
+        await d.jobs.save(job)
+        created = await d.gateway.create_task(spec)
+        now = d.clock.now()
+        job = job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
+                          credits=created.quote.credit)
+        await d.jobs.save(job)
+        return job
+
+    async def _prepare_inputs(self, job: Job, spec: TaskSpec) -> TaskSpec:
+        if self._d.preparer is None:
+            raise InputError("no input preparer configured")
+        fetcher = self._d.fetchers.get(job.conversation.platform)
+        if fetcher is None:
+            raise InputError(f"no attachment fetcher for {job.conversation.platform}")
+        holder = [job]
+
+        async def on_stage(stage: str) -> None:
+            holder[0] = await self.emit(holder[0], self._ux.stage(holder[0], stage), STATUS_PART)
+
+        request = job.request
+        prepared = await self._d.preparer.prepare(request.task_type, spec.model_id, request.attachments,
+                                                  fetcher, on_stage)
+        return replace(spec, input_urls=prepared.input_urls, references=prepared.references)
+
+    def _cheaper(self, model_id: str, credit: int, leaves: Sequence[ProductLeaf],
+                 job: Job) -> Alternative | None:
+        if credit <= EXPENSIVE_POINTS:
+            return None
+        for alt in self.alternatives(model_id, job, leaves):
+            if alt.points is not None and alt.points < credit:
+                return alt
+        return None
+
+    def alternatives(self, model_id: str | None, job: Job, leaves: Sequence[ProductLeaf] | None = None
+                     ) -> list[Alternative]:
+        """1-2 fallback models (seeds' tables) with their cheapest live points when known."""
+        task_type = job.request.task_type
+        ids = self._d.catalog.alternatives_for(model_id or "", task_type)
+        by_id = {leaf.model_id: leaf for leaf in leaves or ()}
+        out = []
+        for alt_id in ids:
+            leaf = by_id.get(alt_id)
+            points = leaf.points_range[0] if leaf is not None and leaf.credit_rules else None
+            out.append(Alternative(alt_id, self._d.catalog.display_name(alt_id, job.language), points))
+        return out
+
+    # ------------------------------------------------------------ polling
+    def timing(self, job: Job) -> PollTiming:
+        t = self._d.catalog.timing_for(job.model_id, job.media_type)
+        eta = job.eta_s or t.eta_s
+        return PollTiming(interval_s=t.poll_interval_s, max_wait_s=t.max_wait_s,
+                          progress_every_s=t.progress_interval_s, eta_min_s=eta[0], eta_max_s=eta[1])
+
+    async def _follow(self, job: Job) -> Job:
+        d, clock = self._d, self._d.clock
+        task_id, start = job.task_id, job.submitted_at
+        if task_id is None or start is None:  # pragma: no cover - guaranteed by the state machine
+            raise RuntimeError(f"job {job.job_id} is {job.state} without a task")
+        timing, policy = self.timing(job), backoff_policy()
+        rng = Random(f"{clock.now()}:{job.job_id}")
+        now = clock.now()
+        deadline = start + timing.max_wait_s
+        resumed = now - start > 1.0
+        next_poll = now if resumed else start + next_poll_delay(0.0, timing, policy)
+        next_progress = now + timing.progress_every_s
+        failures = 0
+        while True:
+            now = clock.now()
+            wake = min(next_poll, next_progress, deadline)
+            if wake > now:
+                await clock.sleep(wake - now)
+                now = clock.now()
+            if now >= next_progress and now < deadline:
+                job = await self.emit(job, self._ux.progress(job, now), STATUS_PART)
+                next_progress = now + timing.progress_every_s
+            if now >= next_poll:
+                try:
+                    snap = await d.gateway.get_task(task_id)
+                except ImabotError as exc:
+                    if exc.kind not in TRANSIENT_KINDS:
+                        raise
+                    failures += 1
+                    job = job.update(clock.now(), polls=job.polls + 1)
+                    if failures >= policy.max_consecutive_failures:
+                        raise
+                    next_poll = clock.now() + transient_delay(failures, timing, rng, exc.retry_after, policy)
+                    continue
+                failures = 0
+                now = clock.now()
+                job = job.update(now, polls=job.polls + 1)
+                progress = snap.progress.value
+                if progress == "succeeded":
+                    job = job.advance(JobState.DELIVERING, now, result=snap.medias, finished_at=now)
+                    await d.jobs.save(job)
+                    return job
+                if progress == "failed":
+                    return await self.finish_failed(job, classify_failure(snap.failure_reason))
+                if progress == "deleted":
+                    return await self.finish_failed(job, ErrorKind.DELETED)
+                if job.state is JobState.SUBMITTED:
+                    job = job.advance(JobState.RUNNING, now)
+                    await d.jobs.save(job)
+                next_poll = now + max(0.001, next_poll_delay(now - start, timing, policy))
+            if clock.now() >= deadline and next_poll >= deadline:
+                return await self.finish_failed(job, ErrorKind.TIMEOUT)
+
+    # ------------------------------------------------------------ delivery and endings
+    async def _deliver(self, job: Job) -> Job:
+        events = self._ux.success(job, self._success_actions(job))
+        for part, event in zip(SUCCESS_PARTS, events, strict=True):
+            if part not in job.message_refs:
+                job = await self.emit(job, event, part, required=True)
+        job = job.advance(JobState.DONE, self._d.clock.now(), finished_at=job.finished_at)
+        await self.emit(job, self._ux.done(job), None)
+        await self._d.jobs.save(job)
+        return job
+
+    def _success_actions(self, job: Job) -> tuple[ActionKind, ...]:
+        actions = [ActionKind.RETRY]
+        if job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type):
+            actions.append(ActionKind.FASTER)
+        if job.model_id and self._d.catalog.better_than(job.model_id, job.request.task_type):
+            actions.append(ActionKind.BETTER)
+        if job.media_type in (MediaType.VIDEO, MediaType.IMAGE) and first_frame_url(job):
+            actions.append(ActionKind.FIRST_FRAME)
+        return tuple(actions)
+
+    async def finish_failed(self, job: Job, kind: ErrorKind, detail: str | None = None) -> Job:
+        state = {ErrorKind.TIMEOUT: JobState.TIMED_OUT, ErrorKind.CANCELLED: JobState.CANCELLED}.get(
+            kind, JobState.FAILED)
+        if job.state.terminal:
+            return job
+        if job.state is JobState.DELIVERING:  # the result exists; finishing delivery is all that is left
+            log.error("job %s: %s while delivering; marking done", job.job_id, kind)
+            job = job.advance(JobState.DONE, self._d.clock.now(), finished_at=job.finished_at)
+            await self._d.jobs.save(job)
+            return job
+        job = job.advance(state, self._d.clock.now(), error_kind=kind)
+        await self._d.jobs.save(job)
+        has_faster = bool(job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type))
+        alternatives = self.alternatives(job.model_id, job) if job.model_id else []
+        event = self._ux.failure(job, alternatives, has_faster=has_faster, detail=detail)
+        if FAILURE_PART not in job.message_refs:
+            job = await self.emit(job, event, FAILURE_PART)
+        await self.emit(job, self._ux.done(job), None)
+        return job
+
+    async def emit(self, job: Job, event: UxEvent, part: str | None, *, required: bool = False) -> Job:
+        """Show ``event``; remember the message it produced under ``part`` (persisted)."""
+        sink = self._d.sinks.get(job.conversation.platform)
+        if sink is None:
+            log.warning("no sink for %s; job %s event dropped", job.conversation.platform, job.job_id)
+            return job
+        attempts = self._d.delivery_attempts if required else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                ref = await sink.emit(event)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a platform hiccup must not lose the job
+                log.warning("job %s: showing %s failed (attempt %d): %r", job.job_id, event.step.name,
+                            attempt, exc)
+                if attempt == attempts:
+                    return job
+                await self._d.clock.sleep(2.0 * attempt)
+        if part is None:
+            return job
+        if part == STATUS_PART and job.message_refs.get(STATUS_PART) == (ref or ""):
+            return job
+        job = job.with_ref(part, ref, self._d.clock.now())
+        await self._d.jobs.save(job)
+        return job
+
+
+def first_frame_url(job: Job) -> str | None:
+    """The image to start a new image-to-video from: a video's cover or the image itself."""
+    for media in job.result:
+        if media.kind is MediaType.VIDEO and media.cover_url:
+            return media.cover_url
+        if media.kind is MediaType.IMAGE and media.url:
+            return media.url
+    return None

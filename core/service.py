@@ -1,0 +1,255 @@
+"""``core.service_api.BotService``: intake, idempotency, background jobs, actions, reconciliation.
+
+Intake writes the job row (keyed ``"{platform}:{message_id}"``, UNIQUE in the store) and emits the
+Step 0 acknowledgment before anything slow; the rest runs in one tracked asyncio task per job under a
+concurrency cap. ``start()`` resumes every unfinished job of a platform that has a sink; ``aclose()``
+cancels the job tasks and leaves their rows as they are, to be resumed by the next ``start()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from core.errors import ErrorKind
+from core.intent import apply_overrides, parse
+from core.job_runner import JobRunner, RunnerDeps, first_frame_url
+from core.jobs import Job, JobState
+from core.ports import Preference
+from core.products import ProductLeaf
+from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
+from core.service_api import ActionOutcome, ActionReply
+from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, TaskType
+from core.ux import STATUS_PART
+from core.ux_events import ActionKind, UxEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    default_media: MediaType = MediaType.VIDEO
+    default_language: Language = Language.ZH
+    bot_names: tuple[str, ...] = ("imabot",)
+    max_concurrent_jobs: int = 200
+
+
+class GenerationService:
+    def __init__(self, deps: RunnerDeps, config: ServiceConfig | None = None) -> None:
+        self._d = deps
+        self._config = config or ServiceConfig()
+        self._runner = JobRunner(deps)
+        self._slots = asyncio.Semaphore(max(1, self._config.max_concurrent_jobs))
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._seq = itertools.count(1)
+        self._closed = False
+
+    @property
+    def runner(self) -> JobRunner:
+        return self._runner
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Reconcile: resume every unfinished job whose platform can show events."""
+        for job in await self._d.jobs.unfinished():
+            if job.notice_only or job.conversation.platform not in self._d.sinks:
+                continue
+            self._spawn(job)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def wait_idle(self) -> None:
+        """Wait until no job task is running (CLI and tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    @property
+    def active_jobs(self) -> int:
+        return len(self._tasks)
+
+    async def job(self, job_id: str) -> Job | None:
+        return await self._d.jobs.get(job_id)
+
+    # ------------------------------------------------------------ intake
+    async def handle_message(self, conversation: Conversation, text: str,
+                             attachments: Sequence[Attachment] = (),
+                             overrides: RequestOverrides | None = None) -> str | None:
+        key = f"{conversation.platform.value}:{conversation.message_id}"
+        existing = await self._d.jobs.by_key(key)
+        if existing is not None:
+            return None if existing.notice_only else existing.job_id
+        c = self._config
+        request = parse(text, tuple(attachments), catalog=self._d.catalog, default_media=c.default_media,
+                        default_language=c.default_language, bot_names=c.bot_names,
+                        messages=self._d.messages)
+        request = apply_overrides(request, overrides, self._d.catalog)
+        notice = await self._apply_preference(conversation, request)
+        if request.missing_prompt:
+            text_out = notice or self._d.messages.text("service.missing_prompt", request.language)
+            await self._notice_once(key, conversation, request, text_out)
+            return None
+        if notice:
+            await self._emit_notice(conversation, request.language, notice)
+        return await self.submit(key, conversation, request)
+
+    async def submit(self, key: str, conversation: Conversation, request: GenerationRequest,
+                     parent_job_id: str | None = None) -> str | None:
+        """Write the job row, acknowledge (Step 0) and run the rest in the background."""
+        job = self._new_job(key, conversation, request, parent_job_id=parent_job_id)
+        job, inserted = await self._d.jobs.insert(job)
+        if not inserted:
+            return None if job.notice_only else job.job_id
+        ack = await self._runner_emit(job, self._runner.ux.ack(job))
+        job = ack.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
+        await self._d.jobs.save(job)
+        self._spawn(job)
+        return job.job_id
+
+    def _new_job(self, key: str, conversation: Conversation, request: GenerationRequest, *,
+                 notice_only: bool = False, parent_job_id: str | None = None) -> Job:
+        now = self._d.clock.now()
+        job_id = f"j{int(now)}{next(self._seq):04d}{secrets.token_hex(3)}"
+        return Job(job_id=job_id, idempotency_key=key, conversation=conversation, request=request,
+                   state=JobState.RECEIVED, created_at=now, updated_at=now, notice_only=notice_only,
+                   parent_job_id=parent_job_id)
+
+    async def _runner_emit(self, job: Job, event: UxEvent) -> Job:
+        return await self._runner.emit(job, event, STATUS_PART)
+
+    async def _notice_once(self, key: str, conversation: Conversation, request: GenerationRequest,
+                           text: str) -> None:
+        job = self._new_job(key, conversation, request, notice_only=True)
+        job, inserted = await self._d.jobs.insert(job)
+        if not inserted:
+            return
+        await self._emit_notice(conversation, request.language, text, job.job_id)
+        await self._d.jobs.save(job.advance(JobState.DONE, self._d.clock.now()))
+
+    async def _emit_notice(self, conversation: Conversation, language: Language, text: str,
+                           job_id: str = "") -> None:
+        sink = self._d.sinks.get(conversation.platform)
+        if sink is not None:
+            await sink.emit(self._runner.ux.notice(conversation, language, text, job_id))
+
+    async def _apply_preference(self, conversation: Conversation, request: GenerationRequest) -> str | None:
+        """Save / clear a model preference on an explicit intent; returns the confirmation text."""
+        m, lang, platform = self._d.messages, request.language, conversation.platform.value
+        if request.preference is PreferenceIntent.CLEAR:
+            await self._d.preferences.clear(platform, conversation.user_id, request.task_type)
+            return m.text("service.pref.cleared", lang)
+        if request.preference is not PreferenceIntent.SAVE:
+            return None
+        if not request.model_id:
+            return m.text("service.pref.unknown_model", lang)
+        name = self._d.catalog.display_name(request.model_id, lang)
+        pref = Preference(model_id=request.model_id, model_name=name, credit=None,
+                          last_used=self._d.clock.now())
+        await self._d.preferences.save(platform, conversation.user_id, request.task_type, pref)
+        media = m.text(f"service.media.{request.task_type.media_type.value}", lang)
+        return m.text("service.pref.saved", lang, media=media, model=name)
+
+    def _spawn(self, job: Job) -> None:
+        if self._closed or job.job_id in self._tasks:
+            return
+        task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.job_id}")
+        self._tasks[job.job_id] = task
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for job_id, known in list(self._tasks.items()):
+            if known is task:
+                del self._tasks[job_id]
+
+    async def _run(self, job: Job) -> None:
+        async with self._slots:
+            await self._runner.run(job)
+
+    # ------------------------------------------------------------ actions
+    async def handle_action(self, conversation: Conversation, job_id: str, action: ActionKind) -> ActionReply:
+        job = await self._d.jobs.get(job_id)
+        lang = job.language if job else self._config.default_language
+        m = self._d.messages
+        if job is None:
+            return ActionReply(ActionOutcome.NOT_FOUND, m.text("service.action.not_found", lang))
+        owner = job.conversation
+        if (conversation.platform, conversation.user_id) != (owner.platform, owner.user_id):
+            return ActionReply(ActionOutcome.NOT_OWNER, m.text("service.action.not_owner", lang))
+        if action is ActionKind.CANCEL:
+            return await self._cancel(job)
+        request = self._variant(job, action)
+        if isinstance(request, str):
+            return ActionReply(ActionOutcome.NOT_ALLOWED, m.text(request, lang))
+        key = f"{conversation.platform.value}:action:{conversation.message_id}:{job_id}:{action.value}"
+        new_id = await self.submit(key, conversation, request, parent_job_id=job.job_id)
+        return ActionReply(ActionOutcome.STARTED, m.text("service.action.started", lang), new_job_id=new_id)
+
+    def _variant(self, job: Job, action: ActionKind) -> GenerationRequest | str:
+        """The request a button starts, or the message key explaining why it cannot."""
+        request, catalog = job.request, self._d.catalog
+        base = replace(request, preference=None, notices=())
+        if action is ActionKind.RETRY:
+            return base
+        if not job.state.terminal:
+            return "service.action.not_finished"
+        if action is ActionKind.FASTER:
+            faster = catalog.faster_than(job.model_id or "", request.task_type) if job.model_id else None
+            return replace(base, model_id=faster, tier=None) if faster else "service.action.no_faster"
+        if action is ActionKind.BETTER:
+            better = catalog.better_than(job.model_id or "", request.task_type) if job.model_id else None
+            return replace(base, model_id=better, tier=None) if better else "service.action.no_better"
+        if action is ActionKind.FIRST_FRAME:
+            url = first_frame_url(job)
+            if url is None:
+                return "service.action.no_first_frame"
+            frame = Attachment(kind=AttachmentKind.IMAGE, name="first_frame.jpg", ref=url, role="first_frame")
+            return replace(base, media_type=MediaType.VIDEO, task_type=TaskType.IMAGE_TO_VIDEO, model_id=None,
+                           tier=None, params={}, attachments=(frame,))
+        return "service.action.not_found"
+
+    async def _cancel(self, job: Job) -> ActionReply:
+        m, lang = self._d.messages, job.language
+        if job.state.terminal or job.state is JobState.DELIVERING:
+            return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
+        task = self._tasks.pop(job.job_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        latest = await self._d.jobs.get(job.job_id) or job
+        if latest.state.terminal or latest.state is JobState.DELIVERING:
+            self._spawn(latest)  # it finished meanwhile: let delivery complete
+            return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
+        await self._runner.finish_failed(latest, ErrorKind.CANCELLED)
+        return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
+
+    # ------------------------------------------------------------ lookups
+    async def models_for(self, task_type: TaskType) -> Sequence[ProductLeaf]:
+        return await self._d.gateway.list_products(task_type)
+
+    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:
+        m = self._d.messages
+        prefs: Mapping[TaskType, object] = await self._d.preferences.all_for(platform, user_id)
+        if not prefs:
+            return m.text("service.pref.none", language)
+        lines = [m.text("service.pref.header", language)]
+        for task_type, pref in prefs.items():
+            name = self._d.catalog.display_name(getattr(pref, "model_id", ""), language)
+            task_name = m.text(f"service.task.{task_type.value}", language)
+            lines.append(m.text("service.pref.line", language, media=task_name, model=name))
+        return "\n".join(lines)
+
+    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str:
+        await self._d.preferences.clear(platform, user_id, None)
+        return self._d.messages.text("service.pref.cleared", language)
+
+    def help_text(self, language: Language) -> str:
+        return self._d.messages.text("service.help", language)
