@@ -56,6 +56,16 @@ def _int(value: Any, what: str) -> int:
         raise RejectedError(400, f"Invalid {what}") from None
 
 
+def _known_model_value(leaf: SimLeaf, value: Any) -> bool:
+    if not value:
+        return False
+    for item in leaf.form or ():
+        if item["field"] == "model" and item.get("options"):
+            allowed = {str(o["value"] if isinstance(o, dict) else o).lower() for o in item["options"]}
+            return str(value).strip().lower() in allowed
+    return True
+
+
 def _input_urls(body: Mapping[str, Any], inner: Mapping[str, Any]) -> Sequence[Any]:
     images = inner.get("input_images")
     if images is None:
@@ -104,7 +114,7 @@ def validate_create(body: Any, catalog: Catalog, account: KeyAccount) -> Accepte
     credit = _int(outer.get("credit"), "credit")
     if credit != rule.points or _int(cast.get("points"), "cast.points") != rule.points:
         raise RejectedError(6006, f"Credit mismatch: expected {rule.points} points")
-    if leaf.model_id == PIXVERSE and not inner.get("model"):
+    if leaf.model_id == PIXVERSE and not _known_model_value(leaf, inner.get("model")):
         raise RejectedError(400017, "err_code=400017 err_msg=Invalid value for model")
     if leaf.model_id in SUBSCRIPTION_MODELS and not account.subscription:
         raise RejectedError(4014, "This model requires a subscription")

@@ -17,6 +17,8 @@ from sim.state import SimState
 
 CACHE_ENTRIES = 32
 MAX_BIG_MB = 512
+MAX_SIDE = 4096
+MAX_SECONDS = 30
 _CHUNK = 1 << 20
 _PATTERNS: tuple[tuple[re.Pattern[str], str, Callable[..., bytes]], ...] = (
     (re.compile(r"video-(\d{2,4})x(\d{2,4})-(\d{1,2})s\.mp4"), "video/mp4", media_gen.make_mp4),
@@ -26,6 +28,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str, Callable[..., bytes]], ...] = (
     (re.compile(r"audio-(\d{1,2})s\.mp3"), "audio/mpeg", media_gen.make_mp3),
 )
 _BIG_BASE = "video-320x180-2s.mp4"
+
+
+def _sane(args: list[int]) -> bool:
+    """Dimensions are even (H.264 needs it) and bounded; durations are short."""
+    if len(args) == 1:
+        return 0 < args[0] <= MAX_SECONDS
+    width, height, *rest = args
+    dims_ok = all(0 < d <= MAX_SIDE and d % 2 == 0 for d in (width, height))
+    return dims_ok and all(0 < s <= MAX_SECONDS for s in rest)
 
 
 class MediaStore:
@@ -41,7 +52,7 @@ class MediaStore:
             if match is None:
                 continue
             args = [int(g) for g in match.groups()]
-            if any(a <= 0 for a in args) or (len(args) >= 2 and (args[0] % 2 or args[1] % 2)):
+            if not _sane(args):
                 return None
             lock = self._locks.setdefault(name, asyncio.Lock())
             async with lock:
@@ -49,7 +60,8 @@ class MediaStore:
                     content = await asyncio.to_thread(make, *args)
                     self._files[name] = (content, content_type)
                     while len(self._files) > CACHE_ENTRIES:
-                        self._files.popitem(last=False)
+                        evicted, _ = self._files.popitem(last=False)
+                        self._locks.pop(evicted, None)
                 self._files.move_to_end(name)
                 return self._files[name]
         return None

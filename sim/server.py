@@ -15,6 +15,7 @@ import uvicorn
 from core.clock import Clock
 from sim.app import create_app
 from sim.config import SimConfig
+from sim.responses import SimulatedResetError
 
 
 class RemoteHostRefusedError(ValueError):
@@ -25,7 +26,7 @@ class _SimulatedResetFilter(logging.Filter):
     # A reset fault ends a response on purpose; its traceback is noise, not an error.
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return type(exc).__name__ != "SimulatedResetError"
+        return not isinstance(exc, SimulatedResetError)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -68,7 +69,9 @@ def make_server(config: SimConfig, base_url: str, *, clock: Clock | None = None,
     if rewrite_urls:
         config = replace(config, public_base_url=base_url, upload_base_url=base_url)
     app = create_app(config, clock=clock)
-    logging.getLogger("uvicorn.error").addFilter(_SimulatedResetFilter())
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _SimulatedResetFilter) for f in error_log.filters):
+        error_log.addFilter(_SimulatedResetFilter())
     server_config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
     return _EmbeddedServer(server_config) if embedded else uvicorn.Server(server_config)
 

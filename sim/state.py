@@ -12,6 +12,7 @@ from core.types import TaskType
 from sim.catalog import Catalog, SimLeaf
 from sim.config import SimConfig
 from sim.faults import ArmedFault, FaultSpec
+from sim.pricing import param_equals
 
 
 @dataclass
@@ -91,8 +92,6 @@ class SimState:
     def take_fault(self, route: str, *, outcome: bool, params: Mapping[str, Any] | None = None,
                    models: tuple[str, ...] = (), url: str | None = None) -> FaultSpec | None:
         """The first live fault for this route, consumed (one firing)."""
-        from sim.pricing import param_equals
-
         for armed in self.faults:
             spec = armed.spec
             if armed.exhausted or spec.route not in (route, "any"):

@@ -110,3 +110,22 @@ def test_form_defaults_resolve_virtual_fields() -> None:
     assert by_id["ima-pro"].form_defaults()["aspect_ratio"] == "1:1"
     seedream = catalog.leaves[TaskType.TEXT_TO_IMAGE][2]
     assert seedream.form_defaults()["size"] == "4k"
+
+
+# Default rules the official algorithm picks from form defaults (facts §8.1 table).
+DEFAULT_RULES = {
+    "ima-pro-fast": (4505, 65), "ima-pro": (4511, 105), "doubao-seedance-1-5-pro-251215": (2084, 30),
+    "wan2.6-t2v": (2058, 40), "MiniMax-Hailuo-2.3": (2127, 12), "MiniMax-Hailuo-02": (2132, 12),
+    "viduq2": (2100, 15), "sora-2-pro": (1977, 120), "kling-video-o1": (2313, 48), "kling-v2-6": (2330, 40),
+    "veo-3.1-generate-preview": (1995, 70), "Pixverse V5.5": (4286, 12),
+}
+
+
+@pytest.mark.parametrize(("version", "expected"), DEFAULT_RULES.items())
+def test_text_to_video_form_defaults_select_the_recorded_default_rule(version: str,
+                                                                      expected: tuple[int, int]) -> None:
+    from sim.pricing import matching_rules
+
+    leaf = next(leaf for leaf in Catalog.load().leaves[TaskType.TEXT_TO_VIDEO] if leaf.version_id == version)
+    first = matching_rules(leaf, leaf.form_defaults())[0]
+    assert (first.attribute_id, first.points) == expected

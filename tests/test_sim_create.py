@@ -146,6 +146,10 @@ async def test_pixverse_without_model_is_400017(client: httpx.AsyncClient) -> No
     del inner(body)["model"]
     reply = await create(client, body)
     assert reply["code"] == 400017 and "Invalid value for model" in reply["message"]
+    inner(body)["model"] = "v4"  # another version's engine
+    assert (await create(client, body))["code"] == 400017
+    inner(body)["model"] = "V5.5"
+    assert (await create(client, body))["code"] == 0
 
 
 async def test_ima_pro_needs_subscription_but_fast_does_not(client: httpx.AsyncClient) -> None:
@@ -193,3 +197,16 @@ async def test_success_code_200_variant() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
         reply = await create(c, body_for(TaskType.TEXT_TO_SPEECH, "seed-tts-2.0"))
     assert reply["code"] == 200 and reply["message"] == "success"
+
+
+INPUTS = {TaskType.IMAGE_TO_VIDEO: 1, TaskType.FIRST_LAST_FRAME_TO_VIDEO: 2,
+          TaskType.REFERENCE_IMAGE_TO_VIDEO: 1, TaskType.IMAGE_TO_IMAGE: 1}
+EVERY_LEAF = [(task_type, leaf.version_id) for task_type, leaves in CATALOG.leaves.items() for leaf in leaves]
+
+
+@pytest.mark.parametrize(("task_type", "version"), EVERY_LEAF)
+async def test_every_leaf_accepts_a_script_style_request(task_type: TaskType, version: str) -> None:
+    app = create_app(SimConfig())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
+        reply = await create(c, body_for(task_type, version, input_images=[IMG] * INPUTS.get(task_type, 0)))
+    assert reply["code"] == 0, reply

@@ -189,5 +189,6 @@ async def test_big_result_is_streamed_at_the_requested_size(client: httpx.AsyncC
 
 
 async def test_unknown_media_name_is_404(client: httpx.AsyncClient) -> None:
-    for name in ("nope.mp4", "video-321x180-2s.mp4", "../etc/passwd"):
+    for name in ("nope.mp4", "video-321x180-2s.mp4", "../etc/passwd", "image-8000x8000.png", "audio-0s.wav",
+                 "video-320x180-99s.mp4"):
         assert (await client.get(f"/_sim/media/{name}")).status_code == 404
