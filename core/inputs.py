@@ -99,18 +99,21 @@ class AttachmentPreparer:
         ordered = _in_role_order(task_type, attachments)
         seedance = self._limits.is_seedance(model_id) and task_type in SEEDANCE_TASKS
         family = self._family(task_type, seedance, [a.kind for a in ordered])
-        declared = [Item(display_name(a), a.kind, a.size)
-                    for a in ordered if a.kind is not AttachmentKind.OTHER]
-        violations = check_shape(task_type, declared, self._limits, family)
-        if violations:
-            raise PreflightError(violations)
+        if all(a.kind is not AttachmentKind.OTHER for a in ordered):
+            # Refuse wrong counts and declared sizes before downloading anything; attachments of
+            # unknown kind (e.g. extension-less URLs) are counted after probing instead.
+            declared = [Item(display_name(a), a.kind, a.size) for a in ordered]
+            violations = check_shape(task_type, declared, self._limits, family)
+            if violations:
+                raise PreflightError(violations)
         workdir = await asyncio.to_thread(_make_workdir, self._temp_dir)
         try:
-            fetched = await self._fetch_and_probe(ordered, fetcher, workdir, family)
+            fetched, violations = await self._fetch_and_probe(ordered, fetcher, workdir, family)
             family = self._family(task_type, seedance, [f.info.kind for f in fetched])
             multimodal = family is self._limits.seedance
-            probed = [Item(f.name, f.info.kind, f.info.size_bytes) for f in fetched]
-            violations = check_shape(task_type, probed, self._limits, family)
+            if not violations:  # with files missing, counts would only repeat the same problem
+                probed = [Item(f.name, f.info.kind, f.info.size_bytes) for f in fetched]
+                violations = check_shape(task_type, probed, self._limits, family)
             violations += check_media([(f.name, f.info) for f in fetched], family)
             if violations:
                 raise PreflightError(violations)
@@ -132,13 +135,11 @@ class AttachmentPreparer:
     # ------------------------------------------------------------ fetch + probe
 
     async def _fetch_and_probe(self, ordered: Sequence[Attachment], fetcher: AttachmentFetcher, workdir: Path,
-                               family: FamilyLimits) -> list[_Fetched]:
+                               family: FamilyLimits) -> tuple[list[_Fetched], list[Violation]]:
         results = await asyncio.gather(
             *(self._one(i, a, fetcher, workdir, family) for i, a in enumerate(ordered)))
-        violations = [r for r in results if isinstance(r, Violation)]
-        if violations:
-            raise PreflightError(violations)
-        return [r for r in results if isinstance(r, _Fetched)]
+        return ([r for r in results if isinstance(r, _Fetched)],
+                [r for r in results if isinstance(r, Violation)])
 
     async def _one(self, index: int, attachment: Attachment, fetcher: AttachmentFetcher, workdir: Path,
                    family: FamilyLimits) -> _Fetched | Violation:
