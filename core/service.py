@@ -169,6 +169,8 @@ class GenerationService:
         for job_id, known in list(self._tasks.items()):
             if known is task:
                 del self._tasks[job_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job task %s died", task.get_name(), exc_info=task.exception())
 
     async def _run(self, job: Job) -> None:
         async with self._slots:

@@ -10,6 +10,7 @@ from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
 from core.clock import Clock
 from core.job_runner import ModelSelector, RunnerDeps
+from core.jobs import JobStore
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.ports import AttachmentFetcher, InputPreparer, PreferenceStore
@@ -31,7 +32,8 @@ def default_selector() -> ModelSelector:
 @asynccontextmanager
 async def running_service(
     sim: SimHarness, db: Database, clock: Clock, sinks: Mapping[Platform, EventSink], *,
-    preferences: PreferenceStore | None = None, preparer: InputPreparer | None = None,
+    jobs: JobStore | None = None, preferences: PreferenceStore | None = None,
+    preparer: InputPreparer | None = None,
     fetchers: Mapping[Platform, AttachmentFetcher] | None = None, select: ModelSelector | None = None,
     max_concurrent_jobs: int = 200, default_language: Language = Language.ZH,
     default_media: MediaType = MediaType.VIDEO, **deps: Any,
@@ -39,7 +41,8 @@ async def running_service(
     """A started service; on exit it is closed like a process shutdown (job rows stay as they are)."""
     async with sim.client() as client:
         runner_deps = RunnerDeps(
-            gateway=client, jobs=SqliteJobStore(db), preferences=preferences or MemoryPreferenceStore(),
+            gateway=client, jobs=jobs or SqliteJobStore(db),
+            preferences=preferences or MemoryPreferenceStore(),
             catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock,
             select=select or default_selector(), sinks=sinks, fetchers=fetchers or {}, preparer=preparer,
             **deps)

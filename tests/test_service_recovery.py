@@ -1,0 +1,107 @@
+"""A crash at every job state, then a restart on the same database file: exactly one create and
+exactly one delivery (or, for a crash during the create call, a clear "lost" failure and no re-create)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from adapters.sqlite.db import Database
+from adapters.sqlite.jobs import SqliteJobStore
+from core.clock import FakeClock
+from core.errors import ErrorKind
+from core.jobs import Job, JobState
+from core.types import Platform
+from core.ux_events import Step
+from tests.support.conversations import conversation
+from tests.support.fakes import MemoryPreferenceStore
+from tests.support.ima import SimHarness
+from tests.support.service import running_service
+from tests.support.sinks import RecordingSink
+
+
+class Crash(BaseException):
+    """The process dies (not an Exception: nothing in the service may swallow it)."""
+
+
+class CrashingJobStore(SqliteJobStore):
+    """Persists normally, then "kills the process" right after the first save matching ``when``."""
+
+    def __init__(self, db: Database, when: Callable[[Job], bool]) -> None:
+        super().__init__(db)
+        self._when = when
+        self.crashed = False
+
+    async def save(self, job: Job) -> None:
+        await super().save(job)
+        if not self.crashed and self._when(job):
+            self.crashed = True
+            raise Crash(job.state.value)
+
+
+def at(state: JobState) -> Callable[[Job], bool]:
+    return lambda job: job.state is state
+
+
+CRASH_POINTS: dict[str, Callable[[Job], bool]] = {
+    "acknowledged": at(JobState.ACKNOWLEDGED),
+    "selected": lambda job: job.state is JobState.ACKNOWLEDGED and job.model_id is not None,
+    "submitting": at(JobState.SUBMITTING),
+    "submitted": at(JobState.SUBMITTED),
+    "running": at(JobState.RUNNING),
+    "delivering": at(JobState.DELIVERING),
+    "media_shown": lambda job: job.state is JobState.DELIVERING and "result:0" in job.message_refs,
+    "link_shown": lambda job: job.state is JobState.DELIVERING and "result:1" in job.message_refs,
+    "done": at(JobState.DONE),
+}
+
+
+def media_deliveries(sinks: Sequence[RecordingSink]) -> int:
+    return sum(1 for s in sinks for e in s.of_step(Step.SUCCESS) if e.media)
+
+
+def link_deliveries(sinks: Sequence[RecordingSink]) -> int:
+    return sum(1 for s in sinks for e in s.of_step(Step.SUCCESS) if not e.media)
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+async def test_crash_then_restart_creates_once_and_delivers_once(
+        point: str, sim: SimHarness, db_path: Path, clock: FakeClock) -> None:
+    prefs = MemoryPreferenceStore()
+    first, second = RecordingSink("a"), RecordingSink("b")
+    async with Database(db_path) as db:
+        store = CrashingJobStore(db, CRASH_POINTS[point])
+        async with running_service(sim, db, clock, {Platform.CONSOLE: first}, preferences=prefs,
+                                   jobs=store) as service:
+            try:
+                await service.handle_message(conversation(message_id="m-1"), "一只柴犬在海边奔跑的视频")
+                await service.wait_idle()
+            except Crash:
+                pass
+        assert store.crashed
+    # ---- restart: a new process on the same file
+    async with Database(db_path) as db, running_service(sim, db, clock, {Platform.CONSOLE: second},
+                                                        preferences=prefs) as service:
+        again = await service.handle_message(conversation(message_id="m-1"), "一只柴犬在海边奔跑的视频")
+        await service.wait_idle()
+        jobs = SqliteJobStore(db)
+        job = await jobs.by_key("console:m-1")
+    assert job is not None and again == job.job_id  # redelivery of the same message: same job
+    creates = len(await sim.tasks())
+    if point == "submitting":
+        assert creates == 0
+        assert job.state is JobState.FAILED and job.error_kind is ErrorKind.LOST
+        assert "创作记录" in second.of_step(Step.FAILURE)[0].text
+        assert media_deliveries([first, second]) == 0
+        return
+    assert creates == 1
+    assert job.state is JobState.DONE
+    assert media_deliveries([first, second]) == 1
+    assert link_deliveries([first, second]) == 1
+    assert not any(s.of_step(Step.FAILURE) for s in (first, second))
+    status = [e for e in second.events if e.step is not Step.SUCCESS]
+    # the status message keeps being edited in place after the restart (its ref survived)
+    if job.message_refs.get("status"):
+        assert all(e.message_ref == job.message_refs["status"] for e in status)
