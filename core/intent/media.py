@@ -1,0 +1,121 @@
+"""Which medium the user wants (video / image / music / speech) and which task type that makes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from core.intent.text import NormText, Span, overlaps
+from core.types import Attachment, AttachmentKind, MediaType, TaskType
+
+# Words that name the thing to produce. The earliest one in the message wins: the request's object comes
+# before the content description ("生成一段视频，一个女孩在唱歌").
+_REFERRING = r"(?<!这)(?<!那)(?<!这张)(?<!那张)(?<!这幅)(?<!这个)(?<!该)(?<!上面的)(?<!附件)(?<!我的)(?<!原)"
+_MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
+    (
+        re.compile(
+            r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|生成语音|"
+            r"合成语音|朗读|念一下|念出来|念给我|读一下|读出来|"
+            r"读给我听|读这段|配音|播报|旁白|tts|text[- ]to[- ]speech|"
+            r"read\s+(?:it\s+|this\s+|that\s+)?(?:aloud|out)|"
+            r"\bvoice[- ]?over\b|\bnarrat(?:e|ion)\b|\bspeech\b|语音|说出来|念(?=[:：“\"「])|"
+            r"读(?=[:：“\"「])"
+        ),
+        MediaType.SPEECH,
+    ),
+    (
+        re.compile(
+            r"背景音乐|纯音乐|音乐|歌曲|一首.{0,16}(?:歌|曲)|首歌|写.{0,12}歌|作曲|编曲|配乐|"
+            r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|\bmusic\b|\bsongs?\b|"
+            r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"
+            r"\bbeat\b|\btrack\b|\btune\b|\bsing\b"
+        ),
+        MediaType.MUSIC,
+    ),
+    (
+        re.compile(
+            r"文生视频|图生视频|视频|短片|影片|动画|短剧|动起来|动态化|让.{0,8}动|活起来|运镜|"
+            r"\bvideos?\b|\bclips?\b|\banimation\b|"
+            r"\banimate\b|\bmovie\b|\bfootage\b|\bmv\b|\bcinematic\s+shot\b|首尾帧|首帧|尾帧"
+        ),
+        MediaType.VIDEO,
+    ),
+    (
+        re.compile(
+            r"文生图|图生图|" + _REFERRING + r"(?:图片|图像|照片|插画|插图|海报|壁纸|头像|"
+            r"表情包|画作|相片|写真)|"
+            r""
+            r"(?:画|绘制|画出|生成|来|做|出|p)(?:一|1|几)?(?:张|幅|个)?(?:图|画)|^画|"
+            r"(?<=[帮给请])画|画一|"
+            r"\b(?:image|picture|photo|pic|illustration|poster|wallpaper|avatar|drawing|painting|artwork|"
+            r"logo|icon|sketch|portrait\s+of|render|draw|paint)\b"
+        ),
+        MediaType.IMAGE,
+    ),
+)
+
+
+def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None, Span | None]:
+    best: tuple[int, MediaType, Span] | None = None
+    for pattern, media in _MEDIA_PATTERNS:
+        for match, span in text.finditer(pattern):
+            if overlaps(span, skip):
+                continue
+            if best is None or match.start() < best[0]:
+                best = (match.start(), media, span)
+            break
+    if best is None:
+        return None, None
+    return best[1], best[2]
+
+
+_REFERENCE_RE = re.compile(
+    r"参考|按这张|按照这张|按这个|照着|像这张|类似这张|和这张.{0,4}一样|同款|仿照|模仿这|"
+    r"以这张.{0,8}为|风格参考|参照|"
+    r"(?:作为|当作|当成)(?:参考|风格)|保持.{0,6}(?:角色|人物|形象|风格)一致|"
+    r"\breference\b|\bstyle\s+of\s+(?:this|the\s+(?:attached|image|picture|photo))|"
+    r"\bthis\s+style\b|\bsame\s+style\b|"
+    r"\blike\s+this\s+(?:image|picture|photo|one)\b|"
+    r"\bbased\s+on\s+(?:this|the)\s+(?:image|picture|photo|character)\b|"
+    r"\bin\s+the\s+style\s+of\s+(?:this|the\s+attached)\b|"
+    r"\bas\s+(?:a\s+)?(?:ref|reference|style\s+guide)\b|\bref\b"
+)
+_FIRST_LAST_RE = re.compile(
+    r"首尾帧|首帧|尾帧|首尾|起始帧|结束帧|开始帧|第一帧|最后一帧|末帧|开头.{0,10}结尾|起点.{0,10}终点|"
+    r"从.{1,30}(?:过渡|变成|变为|变到|切换|转变|转换|变化|渐变|演变)到?|过渡到|过渡|渐变到|"
+    r"\bfirst\s+(?:and|&|/)\s+last\s+frames?\b|\bfirst\s+frame\b|\blast\s+frame\b|\bstart(?:ing)?\s+frame\b|"
+    r"\bend(?:ing)?\s+frame\b|\btransition(?:s|ing)?\b|\bmorph(?:s|ing)?\b|\bfrom\s+.{1,40}\s+(?:to|into)\s+"
+)
+
+
+def wants_reference(text: NormText) -> bool:
+    return _REFERENCE_RE.search(text.norm) is not None
+
+
+def wants_first_last(text: NormText) -> bool:
+    return _FIRST_LAST_RE.search(text.norm) is not None
+
+
+def task_type_for(media: MediaType, text: NormText, attachments: Sequence[Attachment]) -> TaskType:
+    images = [a for a in attachments if a.kind is AttachmentKind.IMAGE]
+    if media is MediaType.MUSIC:
+        return TaskType.TEXT_TO_MUSIC
+    if media is MediaType.SPEECH:
+        return TaskType.TEXT_TO_SPEECH
+    if media is MediaType.IMAGE:
+        return TaskType.IMAGE_TO_IMAGE if images else TaskType.TEXT_TO_IMAGE
+    roles = {a.role for a in attachments if a.role}
+    if roles & {"first_frame", "last_frame"} and len(images) >= 2:
+        return TaskType.FIRST_LAST_FRAME_TO_VIDEO
+    if (
+        any(a.kind in (AttachmentKind.VIDEO, AttachmentKind.AUDIO) for a in attachments)
+        or "reference" in roles
+    ):
+        return TaskType.REFERENCE_IMAGE_TO_VIDEO
+    if not images:
+        return TaskType.TEXT_TO_VIDEO
+    if len(images) == 1:
+        return TaskType.REFERENCE_IMAGE_TO_VIDEO if wants_reference(text) else TaskType.IMAGE_TO_VIDEO
+    if len(images) == 2 and wants_first_last(text) and not wants_reference(text):
+        return TaskType.FIRST_LAST_FRAME_TO_VIDEO
+    return TaskType.REFERENCE_IMAGE_TO_VIDEO

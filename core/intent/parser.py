@@ -1,0 +1,243 @@
+"""Free text + attachments -> ``GenerationRequest``. Deterministic and total: any ``str`` gives a request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from core.intent.language import detect_language
+from core.intent.media import detect_media, task_type_for
+from core.intent.models import ModelMention, UnknownModel, find_models, find_tiers, find_unknown_model
+from core.intent.params import (
+    Finding,
+    find_aspects,
+    find_durations,
+    find_music_params,
+    find_resolutions,
+    find_voice_params,
+)
+from core.intent.preference import find_clear, preference_intent
+from core.intent.prompt import after_colon, clean_prompt, quoted_text
+from core.intent.text import NormText, Span, overlaps, remove_spans
+from core.messages import Messages
+from core.model_catalog import ModelCatalog
+from core.request import GenerationRequest, RequestOverrides
+from core.types import Attachment, Language, MediaType, TaskType
+
+MAX_TEXT_CHARS = 20_000  # longer messages are cut before matching; the rest is never a command
+
+_PLATFORM_MENTION = re.compile(r"<@[!&]?\d+>|@_user_\d+|@_all\b|<at[^>]*>.*?</at>")
+_BGM_RE = re.compile(
+    r"背景音乐|纯音乐|无人声|配乐|bgm|\bbackground\s+music\b|\binstrumental\b|"
+    r"\bambient\b|\bno\s+vocals?\b"
+)
+_SONG_RE = re.compile(
+    r"歌词|人声|带歌词|演唱|唱一?首|一首.{0,16}歌|写.{0,12}歌|歌曲|\blyrics\b|"
+    r"\bvocals?\b|\bsong\b|\bsing(?:er|ing)?\b"
+)
+
+
+def parse(
+    text: str,
+    attachments: Sequence[Attachment] = (),
+    *,
+    catalog: ModelCatalog,
+    default_media: MediaType = MediaType.VIDEO,
+    default_language: Language = Language.ZH,
+    bot_names: Sequence[str] = (),
+    messages: Messages | None = None,
+) -> GenerationRequest:
+    msgs = messages or Messages.from_package()
+    raw = text if isinstance(text, str) else ""
+    raw = raw[:MAX_TEXT_CHARS]
+    mention_spans = _mention_spans(raw, bot_names)
+    norm = NormText.of(raw)
+
+    models = [m for m in find_models(norm, catalog) if not overlaps(m.span, mention_spans)]
+    model_spans = [m.span for m in models]
+    skip = mention_spans + model_spans
+
+    media, _ = detect_media(norm, skip)
+    if media is None:
+        named = catalog.info(models[-1].model_id) if models else None
+        media = named.media_type if named is not None else default_media
+    task_type = task_type_for(media, norm, attachments)
+
+    speech_text = _speech_text(raw) if media is MediaType.SPEECH else None
+    findings = _param_findings(norm, media, skip, speech_text)
+    taken = skip + [f.span for f in findings]
+    tiers = find_tiers(norm, taken)
+    taken += [t.span for t in tiers]
+    clear_spans = [s for s in find_clear(norm) if not overlaps(s, skip)]
+    taken += clear_spans
+
+    unknown: UnknownModel | None = None
+    if not models:
+        unknown = find_unknown_model(norm, catalog, taken)
+    language = detect_language(remove_spans(raw, mention_spans + model_spans), default_language)
+
+    params, notices = _resolve_params(findings, msgs, language)
+    model_id = _model_for_task(models, task_type, catalog)
+    if len(models) > 1 and len({m.model_id for m in models}) > 1:
+        names = msgs.text("intent.list_separator", language).join(
+            dict.fromkeys(catalog.display_name(m.model_id, language) for m in models)
+        )
+        notices.append(
+            msgs.text(
+                "intent.multiple_models",
+                language,
+                models=names,
+                model=catalog.display_name(models[-1].model_id, language),
+            )
+        )
+    if model_id is None and media is MediaType.MUSIC:
+        model_id = _music_model(norm)
+    if unknown is not None:
+        notices.append(_unknown_notice(unknown, catalog, msgs, language))
+        taken.append(unknown.span)
+
+    prompt = _prompt(raw, taken + mention_spans, speech_text, attachments)
+    return GenerationRequest(
+        media_type=media,
+        task_type=task_type,
+        prompt=prompt,
+        language=language,
+        model_id=model_id,
+        tier=tiers[-1].tier if tiers else None,
+        params=params,
+        preference=preference_intent(norm, models, clear_spans),
+        attachments=tuple(attachments),
+        notices=tuple(notices),
+        unknown_model=unknown.name if unknown else None,
+    )
+
+
+def apply_overrides(
+    request: GenerationRequest, overrides: RequestOverrides | None, catalog: ModelCatalog
+) -> GenerationRequest:
+    """Typed options from a slash command or card win over what the free text said."""
+    if overrides is None:
+        return request
+    task_type = overrides.task_type or request.task_type
+    media = overrides.media_type or task_type.media_type
+    if overrides.media_type and not overrides.task_type and media is not request.media_type:
+        task_type = {
+            MediaType.MUSIC: TaskType.TEXT_TO_MUSIC,
+            MediaType.SPEECH: TaskType.TEXT_TO_SPEECH,
+            MediaType.IMAGE: TaskType.IMAGE_TO_IMAGE if request.attachments else TaskType.TEXT_TO_IMAGE,
+            MediaType.VIDEO: TaskType.TEXT_TO_VIDEO,
+        }[media]
+    model_id = request.model_id
+    if overrides.model_id:
+        model_id = (
+            catalog.for_task(overrides.model_id, task_type)
+            or catalog.resolve_alias(overrides.model_id, task_type)
+            or overrides.model_id
+        )
+    elif model_id:
+        model_id = catalog.for_task(model_id, task_type) or model_id
+    return replace(
+        request,
+        media_type=media,
+        task_type=task_type,
+        model_id=model_id,
+        params={**request.params, **overrides.params},
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _mention_spans(text: str, bot_names: Sequence[str]) -> list[Span]:
+    spans = [m.span() for m in _PLATFORM_MENTION.finditer(text)]
+    for name in bot_names:
+        if not name.strip():
+            continue
+        escaped = re.escape(name.strip())
+        pattern = re.compile(rf"@\s?{escaped}|^\s*{escaped}\s*[,，:：]", re.IGNORECASE)
+        spans += [m.span() for m in pattern.finditer(text)]
+    return spans
+
+
+def _speech_text(raw: str) -> str | None:
+    return quoted_text(raw) or after_colon(raw)
+
+
+def _param_findings(
+    norm: NormText, media: MediaType, skip: list[Span], speech_text: str | None
+) -> list[Finding]:
+    found: list[Finding] = []
+    if media is MediaType.VIDEO:
+        found += find_durations(norm)
+    if media in (MediaType.VIDEO, MediaType.IMAGE):
+        found += find_aspects(norm)
+        found += find_resolutions(norm, media)
+    if media is MediaType.SPEECH:
+        head = norm
+        if speech_text is not None:
+            cut = norm.original.find(speech_text)
+            head = NormText.of(norm.original[:cut]) if cut > 0 else NormText.of("")
+        found += find_voice_params(head)
+    if media is MediaType.MUSIC:
+        found += find_music_params(norm)
+    found = [f for f in found if not overlaps(f.span, skip)]
+    numeric_res = any(f.field == "resolution" and any(c.isdigit() for c in f.phrase) for f in found)
+    if numeric_res:  # "4K 高清": the number is what the user means; 高清 is just praise
+        found = [f for f in found if f.field != "resolution" or any(c.isdigit() for c in f.phrase)]
+    return sorted(found, key=lambda f: f.span)
+
+
+def _resolve_params(
+    findings: list[Finding], msgs: Messages, language: Language
+) -> tuple[dict[str, Any], list[str]]:
+    params: dict[str, Any] = {}
+    notices: list[str] = []
+    by_field: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_field.setdefault(finding.field, []).append(finding)
+    for field_name, items in by_field.items():
+        last = items[-1]
+        params[field_name] = last.value
+        distinct = [f for f in items if f.value != last.value]
+        if distinct:
+            notices.append(
+                msgs.text("intent.contradiction", language, first=distinct[0].phrase, last=last.phrase)
+            )
+    return params, notices
+
+
+def _model_for_task(models: list[ModelMention], task_type: TaskType, catalog: ModelCatalog) -> str | None:
+    if not models:
+        return None
+    primary = models[-1].model_id
+    return catalog.for_task(primary, task_type) or primary
+
+
+def _music_model(norm: NormText) -> str | None:
+    if _BGM_RE.search(norm.norm):
+        return "GenBGM"
+    if _SONG_RE.search(norm.norm):
+        return "sonic"
+    return None
+
+
+def _unknown_notice(unknown: UnknownModel, catalog: ModelCatalog, msgs: Messages, language: Language) -> str:
+    if not unknown.suggestions:
+        return msgs.text("intent.unknown_model_no_match", language, name=unknown.name)
+    names = msgs.text("intent.list_separator", language).join(
+        catalog.display_name(s, language) for s in unknown.suggestions
+    )
+    return msgs.text("intent.unknown_model", language, name=unknown.name, suggestions=names)
+
+
+def _prompt(raw: str, spans: list[Span], speech_text: str | None, attachments: Sequence[Attachment]) -> str:
+    if speech_text is not None:
+        return speech_text
+    remaining = remove_spans(raw, spans)
+    prompt = clean_prompt(remaining)
+    if not prompt and attachments:
+        # "把这张图动起来": the instruction itself is the best prompt the image task gets.
+        prompt = re.sub(r"\s+", " ", remaining).strip(" ,，。.:：;；!！")
+    return prompt

@@ -1,0 +1,83 @@
+"""Explicit preference statements (seed 002 "When to write" / "When to clear")."""
+
+from __future__ import annotations
+
+import re
+
+from core.intent.models import ModelMention
+from core.intent.text import NormText, Span
+from core.request import PreferenceIntent
+
+_SAVE_CUES = frozenset(
+    {
+        "以后都用",
+        "以后一直用",
+        "以后就用",
+        "以后用",
+        "默认都用",
+        "默认用",
+        "默认使用",
+        "一直用",
+        "总是用",
+        "每次都用",
+        "都用",
+        "我更喜欢用",
+        "我更喜欢",
+        "我喜欢用",
+        "我喜欢",
+        "喜欢用",
+        "更喜欢",
+        "切换到",
+        "切换成",
+        "切到",
+        "换成",
+        "换到",
+        "改成",
+        "改用",
+        "选用",
+        "使用",
+        "用",
+        "选择",
+        "选",
+        "always use",
+        "switch to",
+        "change to",
+        "use",
+        "using",
+        "prefer",
+    }
+)
+_SAVE_PHRASES = re.compile(
+    r"以后|默认|设为默认|设成默认|记住|from\s+now\s+on|by\s+default|as\s+(?:my\s+)?default|"
+    r"make\s+it\s+(?:my\s+)?default|"
+    r"\balways\b|\bi\s+(?:prefer|like|love)\b|\bremember\b"
+)
+_CLEAR_RE = re.compile(
+    r"(?:用|选)?最合适的(?:模型)?|用最好的(?:模型)?|你(?:来)?(?:帮我)?选(?:一个|一下|个)?|"
+    r"帮我选(?:一个|个)?(?:模型)?|推荐一个(?:模型)?|"
+    r"你推荐(?:的)?|自动选择?(?:模型)?|随便(?:选|用)(?:一个|个)?|用默认的?(?:模型)?|默认的就行|"
+    r"用新的(?:模型)?|试试别的(?:模型)?|"
+    r"换个(?:模型)?试试|换一个(?:模型)?试试|换个别的|换一个别的|重新推荐|不用(?:记住|偏好)|清除偏好|"
+    r"\b(?:use\s+)?(?:the\s+)?best\s+model\b|\brecommended\b|\brecommend\s+(?:one|a\s+model|something)\b|"
+    r"\byou\s+(?:choose|pick|decide)\b|\bpick\s+(?:one\s+)?for\s+me\b|"
+    r"\bauto(?:matic(?:ally)?)?[- ]?(?:select|choose|pick)\b|"
+    r"\buse\s+(?:the\s+)?default(?:\s+model)?\b|"
+    r"\btry\s+(?:something\s+else|another\s+(?:one|model)|a\s+different\s+model)\b|"
+    r"\b(?:forget|clear|reset)\s+(?:my\s+)?(?:preference|default)s?\b|\bwhatever\s+(?:is\s+)?best\b"
+)
+
+
+def find_clear(text: NormText) -> list[Span]:
+    return [span for _, span in text.finditer(_CLEAR_RE)]
+
+
+def preference_intent(
+    text: NormText, mentions: list[ModelMention], clear_spans: list[Span]
+) -> PreferenceIntent | None:
+    """SAVE when a model is named with a use/prefer verb; CLEAR when the user hands the choice back."""
+    named = mentions[-1] if mentions else None
+    if named is not None and (named.cue in _SAVE_CUES or _SAVE_PHRASES.search(text.norm)):
+        return PreferenceIntent.SAVE
+    if clear_spans:
+        return PreferenceIntent.CLEAR
+    return None

@@ -1,0 +1,104 @@
+"""Turning what is left of the message into the creative prompt: leading commands ("帮我生成一段视频：",
+"please make a video of"), trailing media nouns ("…的视频") and orphan punctuation go; the creative
+text itself is kept as written."""
+
+from __future__ import annotations
+
+import re
+
+from core.intent.text import NormText
+
+_MEDIA_NOUN = (
+    r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|海报|壁纸|头像|图|"
+    r"画|背景音乐|纯音乐|音乐|歌曲|歌|"
+    r"曲子|bgm|配乐|语音|音频|旁白|videos?|clips?|animations?|images?|pictures?|photos?|pics?|"
+    r"illustrations?|songs?|music|tracks?|tunes?|speech|audio|voice\s?-?over|recording)"
+)
+_LEADING = [
+    re.compile(p)
+    for p in (
+        r"^(?:hi|hello|hey|yo|ok|okay|嗨|哈喽|你好|您好|在吗|嘿)\b[\s,，!！。.]*",
+        r"^(?:请你|请您|请|麻烦你|麻烦|劳驾|拜托|帮我们|帮我|帮忙|帮|给我们|给我|替我|为我|我想要|"
+        r"我想|我要|我需要|想要|需要|"
+        r"能不能|能否|可不可以|可以|你能|你可以|你|我们|咱们|来吧|来)",
+        r"^(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|will\s+you|i\s+want\s+(?:you\s+)?to|"
+        r"i'?d\s+like\s+(?:you\s+)?to|i\s+would\s+like\s+(?:you\s+)?to|i\s+need\s+(?:you\s+to)?|i\s+want|"
+        r"let'?s|help\s+me|go\s+ahead\s+and|just)\b",
+        r"^(?:重新生成|生成出|生成|制作|创作|创建|绘制|画出|画|写|作|做成|做|出|弄|整|搞|渲染|拍摄|"
+        r"拍|合成|转换成|转换为|转成|"
+        r"转为|变成|朗读|念出来|念|读出来|读|说|唱|来)(?:一下)?",
+        r"^(?:generate|create|make|draw|paint|render|produce|compose|write|design|animate|turn|convert|"
+        r"read\s+(?:out|aloud)|read|say|speak|sing|give\s+me|show\s+me|get\s+me|do|craft|build)\b",
+        r"^(?:图生视频|文生视频|图生图|文生图|参考生视频|首帧\s*[+＋和与&/]?\s*尾帧|首尾帧|首帧|尾帧)",
+        r"^(?:一|1|几|两)(?:段|张|幅|首|部|份)",
+        r"^(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|语音|音频|bgm)",
+        r"^(?:的|之|and|to|then|用|使用)\b",
+        r"^(?:(?:一|1|几|两)?(?:个|支|条)|(?:an?|one|some|me\s+an?|me)\s+"
+        r"(?:(?:short|quick|nice|cool|beautiful|new|little)\s+)?)" + _MEDIA_NOUN,
+        r"^" + _MEDIA_NOUN + r"(?=\s*(?:[,，:：。.;；、\-—]|of\b|about\b|showing\b|where\b|that\b|"
+        r"with\b|featuring\b|"
+        r"depicting\b|内容|关于|主题|描述|$))",
+        r"^(?:内容是|内容为|内容：|内容:|主题是|主题为|关于|描述|讲述|画面是|画面为|画面：|场景是|是|为)",
+        r"^(?:of|about|showing|that\s+shows|where|featuring|depicting|with\s+the\s+text|"
+        r"with\s+text|saying|that\s+says)\b",
+        r"^[\s,，:：。.;；、!！?？\-—~～]+",
+    )
+]
+_TRAILING = [
+    re.compile(p)
+    for p in (
+        r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
+        r"(?:的|之)?" + _MEDIA_NOUN + r"$",
+        r"(?:生成|制作|做|画)(?:一下|出来)?$",
+        r"(?<![a-z])(?:with|using|via|by|in|on|for|and|to)$",
+        r"[\s,，:：;；、\-—~～]+$",
+    )
+]
+_ORPHAN_PUNCT = re.compile(r"\s*([,，、;；])(?:\s*[,，、;；:：])+")
+_SPACES = re.compile(r"[ \t\u3000]{2,}")
+_QUOTED = re.compile(r"[“\"「『‘'](.+?)[”\"」』’']")
+
+
+def clean_prompt(remaining: str) -> str:
+    text = _SPACES.sub(" ", _ORPHAN_PUNCT.sub(r"\1", remaining)).strip()
+    for _ in range(12):
+        before = text
+        text = _strip_once(text, _LEADING, leading=True)
+        if text == before:
+            break
+    for _ in range(6):
+        before = text
+        text = _strip_once(text, _TRAILING, leading=False)
+        if text == before:
+            break
+    return text.strip()
+
+
+def _strip_once(text: str, patterns: list[re.Pattern[str]], *, leading: bool) -> str:
+    norm = NormText.of(text)
+    for pattern in patterns:
+        match = pattern.search(norm.norm)
+        if match is None or match.end() == match.start():
+            continue
+        if leading and match.start() == 0:
+            _, end = norm.span(0, match.end())
+            return text[end:].lstrip()
+        if not leading and match.end() == len(norm.norm):
+            start, _ = norm.span(match.start(), match.end())
+            return text[:start].rstrip()
+    return text
+
+
+def quoted_text(text: str) -> str | None:
+    """The text inside the first pair of quotes, if any ("朗读：“今天天气很好”")."""
+    match = _QUOTED.search(text)
+    return match.group(1).strip() if match and match.group(1).strip() else None
+
+
+def after_colon(text: str) -> str | None:
+    """What follows the first colon ("把这段话转成语音：今天天气很好")."""
+    for sep in ("：", ":"):
+        head, found, tail = text.partition(sep)
+        if found and tail.strip() and len(head) <= 40:
+            return tail.strip()
+    return None

@@ -1,0 +1,179 @@
+"""Fitting requested parameters to a product leaf's form options: values not offered become the closest
+option, with a localized notice ("当前最长15秒")."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from core.messages import Messages
+from core.products import ProductLeaf
+from core.types import Language
+
+_VOICE_FIELDS = ("voice_id", "voice_type", "voice", "speaker")
+
+
+def fit_params(
+    params: Mapping[str, Any], leaf: ProductLeaf, model_name: str, msgs: Messages, lang: Language
+) -> tuple[dict[str, Any], list[str]]:
+    """The request's params in the leaf's own terms; values not offered become the closest option."""
+    form = _form_options(leaf)
+    out: dict[str, Any] = {}
+    notices: list[str] = []
+    for key, value in params.items():
+        if key == "duration":
+            _fit_duration(value, form, out, notices, model_name, msgs, lang)
+        elif key == "resolution":
+            target = "resolution" if "resolution" in form else "quality" if "quality" in form else None
+            _fit_choice(key, target, value, form, out, notices, model_name, msgs, lang, _resolution_rank)
+        elif key in ("aspect_ratio", "size"):
+            target = key if key in form else None
+            rank = _ratio_rank if key == "aspect_ratio" else _size_rank
+            _fit_choice(key, target, value, form, out, notices, model_name, msgs, lang, rank)
+        elif key == "voice":
+            _fit_voice(str(value), form, out)
+        elif key in form:
+            out[key] = value
+    return out, notices
+
+
+def _form_options(leaf: ProductLeaf) -> dict[str, list[Any]]:
+    """field name (UI name for virtual fields) -> offered option values ([] = free value)."""
+    out: dict[str, list[Any]] = {}
+    for item in leaf.form_config:
+        ui_params = item.get("ui_params") or []
+        if item.get("is_ui_virtual") and ui_params:
+            for ui in ui_params:
+                out[str(ui.get("field"))] = [o.get("value") for o in ui.get("options") or []]
+            continue
+        out[str(item.get("field"))] = [o.get("value") for o in item.get("options") or []]
+    return out
+
+
+def _fit_duration(
+    value: Any,
+    form: Mapping[str, list[Any]],
+    out: dict[str, Any],
+    notices: list[str],
+    model: str,
+    msgs: Messages,
+    lang: Language,
+) -> None:
+    if "duration" not in form:
+        notices.append(
+            msgs.text(
+                "selection.unsupported_param",
+                lang,
+                model=model,
+                param=msgs.text("selection.param.duration", lang),
+            )
+        )
+        return
+    options = [(o, n) for o in form["duration"] if (n := _number(o)) is not None]
+    wanted = _number(value)
+    if not options or wanted is None:
+        out["duration"] = value
+        return
+    exact = [o for o, n in options if n == wanted]
+    if exact:
+        out["duration"] = exact[0]
+        return
+    best, best_n = min(options, key=lambda item: (abs(item[1] - wanted), -item[1]))
+    out["duration"] = best
+    longest = max(n for _, n in options)
+    key = "selection.clamped_duration" if wanted > longest else "selection.adjusted_duration"
+    notices.append(
+        msgs.text(key, lang, model=model, requested=_fmt(wanted), maximum=_fmt(longest), chosen=_fmt(best_n))
+    )
+
+
+def _fit_choice(
+    key: str,
+    target: str | None,
+    value: Any,
+    form: Mapping[str, list[Any]],
+    out: dict[str, Any],
+    notices: list[str],
+    model: str,
+    msgs: Messages,
+    lang: Language,
+    rank: Callable[[Any], float | None],
+) -> None:
+    if target is None:
+        notices.append(
+            msgs.text(
+                "selection.unsupported_param",
+                lang,
+                model=model,
+                param=msgs.text(f"selection.param.{key}", lang),
+            )
+        )
+        return
+    options = form[target]
+    if not options:
+        out[target] = value
+        return
+    folded = {str(o).casefold(): o for o in options}
+    if str(value).casefold() in folded:
+        out[target] = folded[str(value).casefold()]
+        return
+    wanted = rank(value)
+    ranked = [(o, r) for o in options if (r := rank(o)) is not None]
+    if wanted is None or not ranked:
+        return
+    best = min(ranked, key=lambda item: (abs(item[1] - wanted), -item[1]))[0]
+    out[target] = best
+    message = {
+        "resolution": "selection.adjusted_resolution",
+        "aspect_ratio": "selection.adjusted_aspect",
+        "size": "selection.adjusted_size",
+    }[key]
+    notices.append(msgs.text(message, lang, model=model, requested=value, chosen=best))
+
+
+def _fit_voice(gender: str, form: Mapping[str, list[Any]], out: dict[str, Any]) -> None:
+    words = ("female", "女", "woman", "girl") if gender == "female" else ("male", "男", "man", "boy")
+    for name in _VOICE_FIELDS:
+        for option in form.get(name, []):
+            text = str(option).casefold()
+            if any(w in text for w in words) and not (gender == "male" and "female" in text):
+                out[name] = option
+                return
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(str(value).strip().rstrip("sS"))
+    except ValueError:
+        return None
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if number == int(number) else str(number)
+
+
+def _resolution_rank(value: Any) -> float | None:
+    text = str(value).strip().upper()
+    if match := re.fullmatch(r"(\d{3,4})[PI]?", text):
+        return float(match.group(1))
+    return {"1K": 1080.0, "2K": 1440.0, "4K": 2160.0, "8K": 4320.0}.get(text)
+
+
+def _ratio_rank(value: Any) -> float | None:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*", str(value))
+    if not match or float(match.group(2)) == 0 or float(match.group(1)) == 0:
+        return None
+    return math.log(float(match.group(1)) / float(match.group(2)))
+
+
+def _size_rank(value: Any) -> float | None:
+    text = str(value).strip().upper()
+    if text.endswith("PX") and text[:-2].isdigit():
+        return int(text[:-2]) / 1024
+    if match := re.fullmatch(r"(\d(?:\.\d)?)K", text):
+        return float(match.group(1))
+    if match := re.fullmatch(r"(\d{3,4})\s*[X×*]\s*(\d{3,4})", text):
+        return max(int(match.group(1)), int(match.group(2))) / 1024
+    return None
