@@ -15,7 +15,7 @@ def suppress_embeds(text: str) -> str:
 
 
 def progress_bar(percent: int, width: int = 10) -> str:
-    filled = max(0, min(width, round(percent * width / 100)))
+    filled = max(0, min(width, percent * width // 100))
     return "▰" * filled + "▱" * (width - filled) + f" {percent}%"
 
 

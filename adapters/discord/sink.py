@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from core.ux_events import ActionKind, Slot, Step, UxEvent
 
 _log = logging.getLogger(__name__)
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
+_FLUSH_MEMORY = 1000
 _MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=True)
 
 
@@ -77,7 +79,8 @@ class DiscordSink:
         self._editor: ThrottledEditor[StatusRender] = ThrottledEditor(
             clock, self._config.edit_policy, self._apply_status
         )
-        self._status: dict[str, StatusRender] = {}  # job id -> last submitted status
+        self._status: dict[str, StatusRender] = {}  # job id -> last submitted status (while running)
+        self._status_keys: OrderedDict[str, str] = OrderedDict()  # job id -> status key (for flush)
         self._dead_tokens: set[str] = set()
 
     async def aclose(self) -> None:
@@ -85,9 +88,9 @@ class DiscordSink:
 
     async def flush(self, job_id: str) -> None:
         """Wait for the job's pending status edit (tests and orderly shutdown)."""
-        render = self._status.get(job_id)
-        if render is not None:
-            await self._editor.flush(_key(render.ref))
+        key = self._status_keys.get(job_id)
+        if key is not None:
+            await self._editor.flush(key)
 
     # ------------------------------------------------------------------ EventSink
     async def emit(self, event: UxEvent) -> str | None:
@@ -116,6 +119,9 @@ class DiscordSink:
             render = StatusRender(content, event.job_id, event.actions, event.language, ref)
             self._editor.submit(_key(ref), render, ref.created_at)
         self._status[event.job_id] = render
+        self._status_keys[event.job_id] = _key(ref)
+        while len(self._status_keys) > _FLUSH_MEMORY:
+            self._status_keys.popitem(last=False)
         return ref.encode()
 
     async def _post_status(self, event: UxEvent, content: str) -> MessageRef:
@@ -164,8 +170,11 @@ class DiscordSink:
     def _close_status(self, job_id: str) -> None:
         """The job finished: take the Cancel button off its status message."""
         render = self._status.pop(job_id, None)
-        if render is not None and render.actions:
+        if render is None:
+            return
+        if render.actions:
             self._editor.submit(_key(render.ref), replace(render, actions=()), render.ref.created_at)
+        self._editor.retire(_key(render.ref))
 
     # ------------------------------------------------------------------ results (steps 3-4)
     async def _result_event(self, event: UxEvent) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from core.clock import Clock
@@ -35,7 +35,7 @@ class _Slot(Generic[R]):
     dirty: bool = False
     last_edit: float | None = None
     worker: asyncio.Task[None] | None = None
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    retired: bool = False
 
 
 class ThrottledEditor(Generic[R]):
@@ -64,10 +64,14 @@ class ThrottledEditor(Generic[R]):
         if slot is not None and slot.worker is not None and not slot.worker.done():
             await asyncio.shield(slot.worker)
 
-    def forget(self, key: str) -> None:
-        slot = self._slots.pop(key, None)
-        if slot is not None and slot.worker is not None and not slot.worker.done() and not slot.dirty:
-            slot.worker.cancel()
+    def retire(self, key: str) -> None:
+        """No more renders will come for ``key``: drop its state once the pending edit is applied."""
+        slot = self._slots.get(key)
+        if slot is None:
+            return
+        slot.retired = True
+        if slot.worker is None or slot.worker.done():
+            del self._slots[key]
 
     async def aclose(self) -> None:
         workers = [s.worker for s in self._slots.values() if s.worker is not None and not s.worker.done()]
@@ -98,3 +102,5 @@ class ThrottledEditor(Generic[R]):
                 raise
             except Exception:  # an edit that fails must not kill later edits; the error is logged
                 _log.warning("status edit failed for %s", key, exc_info=True)
+        if slot.retired and self._slots.get(key) is slot:
+            del self._slots[key]

@@ -48,6 +48,8 @@ class RecordingService:
         leaf("wan2.6-t2v", "Wan 2.6", 25),
         leaf("seedance-pro", "Seedance Pro", 90),
     )
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    acked: asyncio.Event = field(default_factory=asyncio.Event)  # set once handle_message returned
     emit_ack: bool = True
     notice_only: str | None = None
 
@@ -59,6 +61,7 @@ class RecordingService:
         overrides: RequestOverrides | None = None,
     ) -> str | None:
         self.calls.append(Call(conversation, text, tuple(attachments), overrides))
+        self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
         job_id = f"job{len(self.calls)}"
@@ -82,6 +85,7 @@ class RecordingService:
                 )
             )
             self.refs[job_id] = ref
+        self.acked.set()
         return job_id
 
     async def handle_action(self, conversation: Conversation, job_id: str, action: ActionKind) -> ActionReply:
