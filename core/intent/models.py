@@ -75,6 +75,7 @@ class ModelMention:
     span: Span  # original-text span incl. a leading use-verb and trailing 模型/model
     phrase: str  # the alias as the user wrote it
     cue: str  # the use-verb in front ("" if none)
+    alias_span: Span = (0, 0)  # just the model name
 
 
 def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
@@ -99,7 +100,9 @@ def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
                     c_end = end + _follow_len(haystack, end)
                     span = (cue_start, compact.span(start, c_end)[1])
                     found.append(
-                        ModelMention(model_id, span, text.original[alias_span[0] : alias_span[1]], cue)
+                        ModelMention(
+                            model_id, span, text.original[alias_span[0] : alias_span[1]], cue, alias_span
+                        )
                     )
             start = haystack.find(key, start + 1)
     return sorted(found, key=lambda m: m.span)

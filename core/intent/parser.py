@@ -76,7 +76,10 @@ def parse(
     unknown: UnknownModel | None = None
     if not models:
         unknown = find_unknown_model(norm, catalog, taken)
-    language = detect_language(remove_spans(raw, mention_spans + model_spans), default_language)
+    language = detect_language(
+        remove_spans(raw, mention_spans + [m.alias_span for m in models]),
+        detect_language(remove_spans(raw, mention_spans), default_language),
+    )
 
     params, notices = _resolve_params(findings, msgs, language)
     model_id = _model_for_task(models, task_type, catalog)
