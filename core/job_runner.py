@@ -12,19 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from random import Random
-from typing import Any, Protocol
 
 from core.clock import Clock
+from core.error_text import offers_alternatives
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
-from core.ports import AttachmentFetcher, ImaGateway, InputPreparer, Preference, PreferenceStore, TaskSpec
+from core.ports import AttachmentFetcher, ImaGateway, InputPreparer, PreferenceStore, TaskSpec
 from core.products import ProductLeaf
-from core.request import GenerationRequest
+from core.selection import ModelProfile, preference_action, preference_confirmation, select_model
 from core.types import MediaType, Platform
 from core.ux import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
 from core.ux_events import ActionKind, Alternative, EventSink, UxEvent
@@ -35,28 +35,6 @@ EXPENSIVE_POINTS = 50  # seeds 003: above this, name a cheaper alternative for a
 _POLICY_WORDS = ("policy", "moderat", "sensitive", "safety", "违规", "敏感", "审核")
 
 
-class Selection(Protocol):
-    """What ``core.selection.select_model`` returns (only the fields the runner reads)."""
-
-    @property
-    def leaf(self) -> ProductLeaf: ...
-    @property
-    def model_id(self) -> str: ...
-    @property
-    def source(self) -> Any: ...
-    @property
-    def params(self) -> Mapping[str, Any]: ...
-    @property
-    def notices(self) -> Sequence[str]: ...
-    @property
-    def mismatch_hint(self) -> str | None: ...
-
-
-class ModelSelector(Protocol):
-    def __call__(self, request: GenerationRequest, leaves: Sequence[ProductLeaf], *, catalog: ModelCatalog,
-                 preference: Preference | None, profile: Any) -> Selection: ...
-
-
 @dataclass(frozen=True, slots=True)
 class RunnerDeps:
     gateway: ImaGateway
@@ -65,11 +43,10 @@ class RunnerDeps:
     catalog: ModelCatalog
     messages: Messages
     clock: Clock
-    select: ModelSelector
     sinks: Mapping[Platform, EventSink]  # live view: adapters register sinks after start-up
     fetchers: Mapping[Platform, AttachmentFetcher]
     preparer: InputPreparer | None = None
-    profile: Any = None
+    profile: ModelProfile = field(default_factory=ModelProfile)
     describe_input_error: Callable[[InputError, str], str | None] | None = None
     delivery_attempts: int = 3
 
@@ -121,16 +98,23 @@ class JobRunner:
         leaves = await d.gateway.list_products(request.task_type)
         preference = await d.preferences.get(job.conversation.platform.value, job.conversation.user_id,
                                              request.task_type)
-        selection = d.select(request, leaves, catalog=d.catalog, preference=preference, profile=d.profile)
+        selection = select_model(request, leaves, catalog=d.catalog, preference=preference, profile=d.profile,
+                                 messages=d.messages)
+        change = preference_action(request, selection)
+        saved = change.to_preference(d.clock.now()) if change is not None else None
+        if change is not None and saved is not None:
+            await d.preferences.save(job.conversation.platform.value, job.conversation.user_id,
+                                     change.task_type, saved)
+            await self.notice(job, preference_confirmation(change, d.catalog, job.language, d.messages))
         spec = TaskSpec(task_type=request.task_type, model_id=selection.model_id, prompt=request.prompt,
                         version_id=selection.leaf.version_id, params=dict(selection.params),
                         language=request.language.value)
         quote = await d.gateway.quote(spec)
         timing = d.catalog.timing_for(selection.model_id, request.task_type.media_type)
-        source = str(getattr(selection.source, "value", selection.source))
+        source = selection.source
         notes = [*request.notices, *selection.notices]
-        cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if source not in (
-            "explicit", "user", "preference") else None
+        auto = source in ("recommendation", "default")
+        cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if auto else None
         if cheaper is not None:
             notes.append(d.messages.text("ux.pregen.cheaper", job.language, model=cheaper.model_name,
                                          points=cheaper.points))
@@ -187,6 +171,8 @@ class JobRunner:
         by_id = {leaf.model_id: leaf for leaf in leaves or ()}
         out = []
         for alt_id in ids:
+            if not self._d.profile.allows(alt_id) or (leaves is not None and alt_id not in by_id):
+                continue
             leaf = by_id.get(alt_id)
             points = leaf.points_range[0] if leaf is not None and leaf.credit_rules else None
             out.append(Alternative(alt_id, self._d.catalog.display_name(alt_id, job.language), points))
@@ -286,12 +272,24 @@ class JobRunner:
         job = job.advance(state, self._d.clock.now(), error_kind=kind)
         await self._d.jobs.save(job)
         has_faster = bool(job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type))
-        alternatives = self.alternatives(job.model_id, job) if job.model_id else []
+        alternatives = await self._failure_alternatives(job, kind)
         event = self._ux.failure(job, alternatives, has_faster=has_faster, detail=detail)
         if FAILURE_PART not in job.message_refs:
             job = await self.emit(job, event, FAILURE_PART)
         await self.emit(job, self._ux.done(job), None)
         return job
+
+    async def _failure_alternatives(self, job: Job, kind: ErrorKind) -> list[Alternative]:
+        if not job.model_id or not offers_alternatives(kind):
+            return []
+        try:
+            leaves: Sequence[ProductLeaf] | None = await self._d.gateway.list_products(job.request.task_type)
+        except ImabotError:
+            leaves = None
+        return self.alternatives(job.model_id, job, leaves)
+
+    async def notice(self, job: Job, text: str) -> None:
+        await self.emit(job, self._ux.notice(job.conversation, job.language, text, job.job_id), None)
 
     async def emit(self, job: Job, event: UxEvent, part: str | None, *, required: bool = False) -> Job:
         """Show ``event``; remember the message it produced under ``part`` (persisted)."""

@@ -15,13 +15,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from core.errors import ErrorKind
+from core.errors import ErrorKind, ImabotError
 from core.intent import apply_overrides, parse
 from core.job_runner import JobRunner, RunnerDeps, first_frame_url
 from core.jobs import Job, JobState
-from core.ports import Preference
 from core.products import ProductLeaf
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
+from core.selection import preference_action, preference_confirmation, select_model
 from core.service_api import ActionOutcome, ActionReply
 from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, TaskType
 from core.ux import STATUS_PART
@@ -142,21 +142,31 @@ class GenerationService:
             await sink.emit(self._runner.ux.notice(conversation, language, text, job_id))
 
     async def _apply_preference(self, conversation: Conversation, request: GenerationRequest) -> str | None:
-        """Save / clear a model preference on an explicit intent; returns the confirmation text."""
-        m, lang, platform = self._d.messages, request.language, conversation.platform.value
+        """Clear on an explicit intent at once; a save needs the live list (runner, or here when the
+        message names a model and nothing else). Returns the confirmation text."""
+        d = self._d
         if request.preference is PreferenceIntent.CLEAR:
-            await self._d.preferences.clear(platform, conversation.user_id, request.task_type)
-            return m.text("service.pref.cleared", lang)
-        if request.preference is not PreferenceIntent.SAVE:
+            change = preference_action(request, None)
+            if change is None:  # pragma: no cover - CLEAR always yields a change
+                return None
+            await d.preferences.clear(conversation.platform.value, conversation.user_id, request.task_type)
+            return preference_confirmation(change, d.catalog, request.language, d.messages)
+        if request.preference is not PreferenceIntent.SAVE or not request.missing_prompt:
             return None
-        if not request.model_id:
-            return m.text("service.pref.unknown_model", lang)
-        name = self._d.catalog.display_name(request.model_id, lang)
-        pref = Preference(model_id=request.model_id, model_name=name, credit=None,
-                          last_used=self._d.clock.now())
-        await self._d.preferences.save(platform, conversation.user_id, request.task_type, pref)
-        media = m.text(f"service.media.{request.task_type.media_type.value}", lang)
-        return m.text("service.pref.saved", lang, media=media, model=name)
+        selection = None
+        if request.model_id:
+            try:
+                leaves = await d.gateway.list_products(request.task_type)
+                selection = select_model(request, leaves, catalog=d.catalog, preference=None,
+                                         profile=d.profile, messages=d.messages)
+            except ImabotError:
+                selection = None
+        change = preference_action(request, selection)
+        saved = change.to_preference(d.clock.now()) if change is not None else None
+        if change is None or saved is None:
+            return d.messages.text("service.pref.unknown_model", request.language)
+        await d.preferences.save(conversation.platform.value, conversation.user_id, change.task_type, saved)
+        return preference_confirmation(change, d.catalog, request.language, d.messages)
 
     def _spawn(self, job: Job) -> None:
         if self._closed or job.job_id in self._tasks:

@@ -16,7 +16,6 @@ from core.jobs import Job, JobState
 from core.types import Platform
 from core.ux_events import Step
 from tests.support.conversations import conversation
-from tests.support.fakes import MemoryPreferenceStore
 from tests.support.ima import SimHarness
 from tests.support.service import running_service
 from tests.support.sinks import RecordingSink
@@ -69,11 +68,10 @@ def link_deliveries(sinks: Sequence[RecordingSink]) -> int:
 @pytest.mark.parametrize("point", list(CRASH_POINTS))
 async def test_crash_then_restart_creates_once_and_delivers_once(
         point: str, sim: SimHarness, db_path: Path, clock: FakeClock) -> None:
-    prefs = MemoryPreferenceStore()
     first, second = RecordingSink("a"), RecordingSink("b")
     async with Database(db_path) as db:
         store = CrashingJobStore(db, CRASH_POINTS[point])
-        async with running_service(sim, db, clock, {Platform.CONSOLE: first}, preferences=prefs,
+        async with running_service(sim, db, clock, {Platform.CONSOLE: first},
                                    jobs=store) as service:
             try:
                 await service.handle_message(conversation(message_id="m-1"), "一只柴犬在海边奔跑的视频")
@@ -82,8 +80,8 @@ async def test_crash_then_restart_creates_once_and_delivers_once(
                 pass
         assert store.crashed
     # ---- restart: a new process on the same file
-    async with Database(db_path) as db, running_service(sim, db, clock, {Platform.CONSOLE: second},
-                                                        preferences=prefs) as service:
+    sinks = {Platform.CONSOLE: second}
+    async with Database(db_path) as db, running_service(sim, db, clock, sinks) as service:
         again = await service.handle_message(conversation(message_id="m-1"), "一只柴犬在海边奔跑的视频")
         await service.wait_idle()
         jobs = SqliteJobStore(db)

@@ -1,0 +1,103 @@
+"""Terminal rendering of UX events.
+
+On a TTY the status line is rewritten in place with ``\\r``; otherwise every status change is a plain
+line (stable for logs, pipes and tests). Results print their text, then the media URL (opens nothing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, TextIO
+
+from core.messages import Messages
+from core.ux_events import Slot, Step, UxEvent
+
+_CLEAR_LINE = "\r\x1b[K"
+
+
+def status_line(event: UxEvent) -> str:
+    """The part of a status text that changes: what follows the pre-generation block, on one line."""
+    tail = event.text.rsplit("\n\n", 1)[-1] if event.step is not Step.PREGEN else event.text
+    return " · ".join(part.strip() for part in tail.splitlines() if part.strip())
+
+
+class ConsoleSink:
+    def __init__(self, out: TextIO, messages: Messages, *, tty: bool | None = None) -> None:
+        self._out = out
+        self._m = messages
+        self._tty = out.isatty() if tty is None else tty
+        self._ids = itertools.count(1)
+        self._open_line = False  # a \r status line is on screen without its newline
+        self._last_plain: dict[str, str] = {}
+
+    def _write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+    def _close_line(self) -> None:
+        if self._open_line:
+            self._write("\n")
+            self._open_line = False
+
+    async def emit(self, event: UxEvent) -> str | None:
+        if event.slot is Slot.STATUS:
+            self._status(event)
+            return event.message_ref or f"console-status-{next(self._ids)}"
+        self._close_line()
+        lines = [event.text]
+        for media in event.media:
+            lines.append(self._m.text("console.media", event.language, url=media.url))
+            if media.cover_url:
+                lines.append(self._m.text("console.cover", event.language, url=media.cover_url))
+        self._write("\n".join(lines) + "\n")
+        return f"console-{next(self._ids)}"
+
+    def _status(self, event: UxEvent) -> None:
+        if event.step in (Step.ACK, Step.PREGEN):
+            self._close_line()
+            self._write(event.text + "\n")
+            return
+        line = status_line(event)
+        if event.step is Step.PROGRESS and self._tty:
+            self._write(_CLEAR_LINE + line)
+            self._open_line = True
+            return
+        if self._tty:
+            self._write(_CLEAR_LINE)
+            self._open_line = False
+        if self._last_plain.get(event.job_id) != line:
+            self._last_plain[event.job_id] = line
+            self._write(line + "\n")
+
+
+def event_json(event: UxEvent) -> dict[str, Any]:
+    """One UX event as the JSON object ``imabot generate --json`` prints."""
+    data: dict[str, Any] = {"step": event.step.name.lower(), "slot": event.slot.value, "text": event.text,
+                            "job_id": event.job_id}
+    first = event.media[0] if event.media else None
+    extras: dict[str, Any] = {
+        "percent": event.percent, "media_url": first.url if first else None,
+        "cover_url": first.cover_url if first else None, "credits": event.credits, "model_id": event.model_id,
+        "model_name": event.model_name, "error_kind": event.error_kind.value if event.error_kind else None,
+        "alternatives": [{"model_id": a.model_id, "model_name": a.model_name, "points": a.points}
+                         for a in event.alternatives] or None,
+        "actions": [a.value for a in event.actions] or None,
+    }
+    data.update({k: v for k, v in extras.items() if v is not None})
+    return data
+
+
+class JsonLinesSink:
+    """One JSON object per event, one per line."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._ids = itertools.count(1)
+
+    async def emit(self, event: UxEvent) -> str | None:
+        self._out.write(json.dumps(event_json(event), ensure_ascii=False) + "\n")
+        self._out.flush()
+        if event.slot is Slot.STATUS and event.message_ref:
+            return event.message_ref
+        return f"json-{next(self._ids)}"
