@@ -167,20 +167,24 @@ class AttachmentPreparer:
         except MediaUnreadableError:
             suffix = PurePosixPath(urlsplit(name).path).suffix.lstrip(".").lower() or "?"
             return Violation(name, "unreadable", suffix, "image/video/audio", "media.fix.unreadable")
-        except ImabotError:
+        except (ImabotError, OSError):
             return Violation(name, "download", "-", "-", "media.fix.download")
         path = await asyncio.to_thread(_with_suffix, path, info.format)
         return _Fetched(attachment, name, path, info)
 
     async def _covers(self, fetched: Sequence[_Fetched], workdir: Path) -> dict[int, Path]:
+        async def cover(index: int) -> Path | Violation:
+            try:
+                return await self._probe.extract_cover(fetched[index].path, workdir / f"cover-{index}.jpg")
+            except MediaUnreadableError:
+                return Violation(fetched[index].name, "cover", "-", "-", "media.fix.reencode")
+
         videos = [i for i, f in enumerate(fetched) if f.info.kind is AttachmentKind.VIDEO]
-        try:
-            paths = await asyncio.gather(*(
-                self._probe.extract_cover(fetched[i].path, workdir / f"cover-{i}.jpg") for i in videos))
-        except MediaUnreadableError as exc:
-            cover_failed = Violation("", "cover", "-", "-", "media.fix.reencode")
-            raise PreflightError([cover_failed], detail=str(exc)) from exc
-        return dict(zip(videos, paths, strict=True))
+        results = await asyncio.gather(*(cover(i) for i in videos))
+        failed = [r for r in results if isinstance(r, Violation)]
+        if failed:
+            raise PreflightError(failed)
+        return {i: r for i, r in zip(videos, results, strict=True) if isinstance(r, Path)}
 
     # ------------------------------------------------------------ upload + verify
 
