@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from adapters.sqlite.db import Database
 from bot.settings import Settings
 from core.clock import Clock
+from core.ports import AttachmentFetcher
 from core.service_api import BotService
 from core.types import Platform
 from core.ux_events import EventSink
@@ -21,3 +22,5 @@ class AppContext:
     # Platform adapters register their sink here before they start receiving messages; the
     # service looks sinks up by the job's platform (also for jobs resumed after a restart).
     sinks: dict[Platform, EventSink] = field(default_factory=dict)
+    # Likewise each adapter registers how its attachment refs are fetched (looked up by the job's platform).
+    fetchers: dict[Platform, AttachmentFetcher] = field(default_factory=dict)
