@@ -23,6 +23,7 @@ def produced_keys() -> set[str]:
     whats = set(re.findall(r'Violation\([^,]+, "([a-z_]+)"', text))
     whats |= {f"{k.value}_count" for k in (AttachmentKind.IMAGE, AttachmentKind.VIDEO, AttachmentKind.AUDIO)}
     whats |= {f"url_{v}" for k, v in vars(UnsafeUrlReason).items() if k.isupper()}
+    whats |= {"width", "height", "total_video_duration", "total_audio_duration"}  # built from variables
     fixes = set(re.findall(r'"(media\.fix\.[a-z_.]+)"', text))
     fixes |= {f"media.fix.image_count.{t.value}" for t, rule in MediaLimits.load_default().tasks.items()
               if rule.min_images or rule.max_images}
