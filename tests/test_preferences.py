@@ -20,11 +20,21 @@ CATALOG = ModelCatalog.load_default()
 
 
 def _leaf(model_id: str, points: int, task: TaskType = TaskType.TEXT_TO_VIDEO) -> ProductLeaf:
-    return ProductLeaf(version_id=model_id, model_id=model_id, name=CATALOG.display_name(model_id, "en"),
-                       category=task, credit_rules=(CreditRule(1, points, {}),))
+    return ProductLeaf(
+        version_id=model_id,
+        model_id=model_id,
+        name=CATALOG.display_name(model_id, "en"),
+        category=task,
+        credit_rules=(CreditRule(1, points, {}),),
+    )
 
 
-T2V = [_leaf("wan2.6-t2v", 25), _leaf("kling-video-o1", 48), _leaf("MiniMax-Hailuo-2.3", 12), _leaf("viduq2", 5)]
+T2V = [
+    _leaf("wan2.6-t2v", 25),
+    _leaf("kling-video-o1", 48),
+    _leaf("MiniMax-Hailuo-2.3", 12),
+    _leaf("viduq2", 5),
+]
 
 
 async def _remember(store: SqlitePreferenceStore, text: str, user: str = "u1", now: float = 100.0) -> None:

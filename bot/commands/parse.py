@@ -1,0 +1,75 @@
+"""``imabot parse TEXT``: show how the bot understands a message (for operators and tests)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.settings import SettingsError, load_settings
+from core.intent import parse
+from core.model_catalog import ModelCatalog
+from core.request import GenerationRequest
+from core.types import Attachment, AttachmentKind, Language, MediaType
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("parse", help="parse a chat message into a generation request")
+    parser.add_argument("text", nargs="*", help="the message text (words are joined with spaces)")
+    parser.add_argument("--image", action="append", default=[], metavar="URL", help="an attached image")
+    parser.add_argument("--video", action="append", default=[], metavar="URL", help="an attached video")
+    parser.add_argument("--audio", action="append", default=[], metavar="URL", help="an attached audio file")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
+    except SettingsError as exc:
+        print(f"imabot parse: {exc}", file=sys.stderr)
+        return 2
+    catalog = ModelCatalog.load_default(dict(settings.catalog.estimated_seconds))
+    attachments = [
+        *(_attachment(AttachmentKind.IMAGE, url) for url in args.image),
+        *(_attachment(AttachmentKind.VIDEO, url) for url in args.video),
+        *(_attachment(AttachmentKind.AUDIO, url) for url in args.audio),
+    ]
+    request = parse(
+        " ".join(args.text),
+        attachments,
+        catalog=catalog,
+        default_media=MediaType(settings.bot.default_media_type),
+        default_language=Language(settings.bot.default_language),
+    )
+    result = request_json(request)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+            print(f"{key:>10}: {'-' if value is None else shown}")
+    return 0
+
+
+def request_json(request: GenerationRequest) -> dict[str, Any]:
+    """Exactly the fields issue #3 lists for ``imabot parse --json``."""
+    return {
+        "media_type": request.media_type.value,
+        "task_type": request.task_type.value,
+        "model_id": request.model_id,
+        "tier": request.tier.value if request.tier else None,
+        "params": dict(request.params),
+        "prompt": request.prompt,
+        "preference": request.preference.value if request.preference else None,
+        "language": request.language.value,
+        "notices": list(request.notices),
+    }
+
+
+def _attachment(kind: AttachmentKind, url: str) -> Attachment:
+    name = Path(urlparse(url).path).name or kind.value
+    return Attachment(kind=kind, name=name, ref=url)

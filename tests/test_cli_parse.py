@@ -1,0 +1,111 @@
+"""``imabot parse`` prints exactly the fields issue #3 lists."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+FIELDS = {
+    "media_type",
+    "task_type",
+    "model_id",
+    "tier",
+    "params",
+    "prompt",
+    "preference",
+    "language",
+    "notices",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IMABOT_CONFIG", raising=False)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main(["parse", "--json", *argv]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_json_fields_for_a_full_request(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _run(capsys, "用可灵生成10秒竖屏视频，一只猫在弹钢琴")
+    assert set(data) == FIELDS
+    assert data == {
+        "media_type": "video",
+        "task_type": "text_to_video",
+        "model_id": "kling-video-o1",
+        "tier": None,
+        "params": {"duration": 10, "aspect_ratio": "9:16"},
+        "prompt": "一只猫在弹钢琴",
+        "preference": "save",
+        "language": "zh",
+        "notices": [],
+    }
+
+
+def test_attachments_pick_the_task_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "把这张图动起来", "--image", "https://x/a.png")["task_type"] == "image_to_video"
+    two = _run(
+        capsys, "首帧+尾帧，从白天过渡到夜晚", "--image", "https://x/1.png", "--image", "https://x/2.png"
+    )
+    assert two["task_type"] == "first_last_frame_to_video"
+    assert two["prompt"] == "从白天过渡到夜晚"
+    assert (
+        _run(capsys, "make it dance", "--video", "https://x/v.mp4")["task_type"] == "reference_image_to_video"
+    )
+    mixed = _run(capsys, "用这段音频和图片做视频", "--audio", "https://x/a.mp3", "--image", "https://x/1.png")
+    assert mixed["task_type"] == "reference_image_to_video"
+
+
+def test_english_tier_and_resolution(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _run(capsys, "please", "make", "a", "fast", "model", "video", "of", "a", "fox,", "1080p,", "16:9")
+    assert data["language"] == "en"
+    assert data["tier"] == "fast"
+    assert data["params"] == {"resolution": "1080P", "aspect_ratio": "16:9"}
+
+
+def test_empty_text_is_a_missing_prompt_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _run(capsys)
+    assert data["prompt"] == ""
+    assert data["task_type"] == "text_to_video"
+
+
+def test_contradiction_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _run(capsys, "横屏", "竖屏", "一只猫")
+    assert data["params"] == {"aspect_ratio": "9:16"}
+    notices = data["notices"]
+    assert isinstance(notices, list) and len(notices) == 1 and "竖屏" in notices[0]
+
+
+def test_human_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "以后都用海螺"]) == 0
+    out = capsys.readouterr().out
+    assert "MiniMax-Hailuo-2.3" in out and "save" in out
+
+
+def test_console_script_entry_point(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "parse", "--json", "画一只猫，方形"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=Path(__file__).parent.parent,
+    )
+    data = json.loads(proc.stdout)
+    assert (data["media_type"], data["task_type"], data["params"]) == (
+        "image",
+        "text_to_image",
+        {"aspect_ratio": "1:1"},
+    )
