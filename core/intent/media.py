@@ -10,7 +10,32 @@ from core.types import Attachment, AttachmentKind, MediaType, TaskType
 
 # Words that name the thing to produce. The earliest one in the message wins: the request's object comes
 # before the content description ("生成一段视频，一个女孩在唱歌").
-_REFERRING = r"(?<!这)(?<!那)(?<!这张)(?<!那张)(?<!这幅)(?<!这个)(?<!该)(?<!上面的)(?<!附件)(?<!我的)(?<!原)"
+_REFERRING = "".join(
+    f"(?<!{w})"
+    for w in (
+        "这",
+        "那",
+        "这张",
+        "那张",
+        "这幅",
+        "这个",
+        "该",
+        "上面的",
+        "附件",
+        "我的",
+        "原",
+        "和",
+        "与",
+        "跟",
+        "用",
+        "把",
+        "根据",
+        "参考",
+        "按照",
+        "基于",
+        "以",
+    )
+)
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (
         re.compile(
@@ -55,18 +80,28 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
 )
 
 
+_PRODUCE_BEFORE = re.compile(
+    r"(?:生成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|make|create|generate|produce|render|draw|compose|"
+    r"write|want|need)\s*(?:an?|one|some|me)?\s*(?:一|1|几|两)?\s*(?:段|个|张|幅|首|支|部|条)?\s*\S{0,10}$"
+)
+
+
 def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None, Span | None]:
-    best: tuple[int, MediaType, Span] | None = None
+    """The medium the message asks for: the earliest media word right after a "make" verb wins, else the
+    earliest media word at all (the request's object usually comes before the content description)."""
+    hits: list[tuple[bool, int, MediaType, Span]] = []
     for pattern, media in _MEDIA_PATTERNS:
         for match, span in text.finditer(pattern):
             if overlaps(span, skip):
                 continue
-            if best is None or match.start() < best[0]:
-                best = (match.start(), media, span)
-            break
-    if best is None:
+            before = text.norm[max(0, match.start() - 14) : match.start()]
+            strong = media is MediaType.SPEECH or _PRODUCE_BEFORE.search(before) is not None
+            hits.append((strong, match.start(), media, span))
+    if not hits:
         return None, None
-    return best[1], best[2]
+    strong_hits = [h for h in hits if h[0]]
+    _, _, media, span = min(strong_hits or hits, key=lambda h: h[1])
+    return media, span
 
 
 _REFERENCE_RE = re.compile(
