@@ -314,6 +314,8 @@ class FakeFeishu:
             headers = {h.key: h.value for h in frame.headers}
             if frame.method == 0 and headers.get("type") == "ping":
                 pong = Frame()
+                pong.SeqID = 0
+                pong.LogID = 0
                 pong.method = 0
                 pong.service = SERVICE_ID
                 header = pong.headers.add()

@@ -1,0 +1,149 @@
+"""Feishu events → the bot service, on the main event loop.
+
+Message events: ignore what is not for the bot (group messages without an @mention, other bots), drop
+redeliveries (durable keys for the event id AND the message id, kept 12 h: Feishu redelivers for about
+7.1 h), answer unsupported message types with a short help, and hand the rest to ``BotService``.
+Card button callbacks: map to ``BotService.handle_action`` and answer with a toast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.feishu.api import FeishuApi
+from adapters.feishu.cards import ACTION_KEY, JOB_KEY
+from adapters.feishu.inbound import InboundMessage, guess_language, parse_message_event
+from adapters.feishu.sink import send_uuid
+from core.errors import ImabotError
+from core.messages import Messages
+from core.ports import DedupeStore
+from core.service_api import ActionOutcome, BotService
+from core.types import Conversation, Language, Platform
+from core.ux_events import ActionKind
+
+log = logging.getLogger(__name__)
+
+DEDUPE_TTL_S = 12 * 3600.0
+_TOAST_TYPE = {
+    ActionOutcome.STARTED: "success",
+    ActionOutcome.CANCELLED: "success",
+    ActionOutcome.NOT_OWNER: "warning",
+    ActionOutcome.NOT_FOUND: "warning",
+    ActionOutcome.NOT_ALLOWED: "warning",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    default_language: Language = Language.ZH
+    dedupe_ttl_s: float = DEDUPE_TTL_S
+
+
+def toast(kind: str, text: str) -> dict[str, Any]:
+    return {"toast": {"type": kind, "content": text}}
+
+
+class FeishuRouter:
+    def __init__(self, service: BotService, dedupe: DedupeStore, api: FeishuApi, messages: Messages,
+                 config: RouterConfig | None = None) -> None:
+        self._service = service
+        self._dedupe = dedupe
+        self._api = api
+        self._messages = messages
+        self._config = config or RouterConfig()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.bot_open_id: str | None = None
+
+    def text(self, key: str) -> str:
+        """A catalog message in the default language (when the user's language is unknown)."""
+        return self._messages.text(key, self._config.default_language)
+
+    # ------------------------------------------------------------------ message events
+
+    def submit_message(self, payload: Mapping[str, Any]) -> None:
+        """Called on the main loop by the intake; the work runs as a tracked background task."""
+        task = asyncio.get_running_loop().create_task(self.handle_message_event(payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def handle_message_event(self, payload: Mapping[str, Any]) -> None:
+        message = parse_message_event(payload, self.bot_open_id)
+        if message is None:
+            log.warning("feishu: ignoring a malformed message event")
+            return
+        if not message.from_user or not message.addressed_to_bot:
+            return
+        if not await self._first_delivery(message):
+            log.info("feishu: redelivery of %s ignored", message.conversation.message_id)
+            return
+        try:
+            if not message.supported:
+                await self._reply_unsupported(message)
+                return
+            await self._service.handle_message(message.conversation, message.text, message.attachments)
+        except ImabotError as exc:
+            log.warning("feishu: message %s not handled: %r", message.conversation.message_id, exc)
+        except Exception:
+            log.exception("feishu: message %s failed", message.conversation.message_id)
+
+    async def _first_delivery(self, message: InboundMessage) -> bool:
+        ttl = self._config.dedupe_ttl_s
+        new_event = await self._dedupe.first_seen(f"feishu:event:{message.event_id}", ttl)
+        new_message = await self._dedupe.first_seen(f"feishu:message:{message.conversation.message_id}", ttl)
+        return new_event and new_message
+
+    async def _reply_unsupported(self, message: InboundMessage) -> None:
+        language = guess_language(message.text, self._config.default_language)
+        text = self._messages.text("feishu.unsupported", language)
+        conversation = message.conversation
+        await self._api.reply(conversation.message_id, "text", {"text": text},
+                              uuid=send_uuid(conversation.message_id, "unsupported"),
+                              in_thread=conversation.thread_id is not None)
+
+    # ------------------------------------------------------------------ card callbacks
+
+    async def handle_card_action(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        language = self._config.default_language
+        event = _map(payload.get("event"))
+        value = _map(_map(event.get("action")).get("value"))
+        context = _map(event.get("context"))
+        event_id = str(_map(payload.get("header")).get("event_id") or "")
+        user = str(_map(event.get("operator")).get("open_id") or "")
+        card_message = str(context.get("open_message_id") or "")
+        try:
+            action = ActionKind(str(value.get(ACTION_KEY)))
+        except ValueError:
+            return toast("warning", self._messages.text("feishu.action.unknown", language))
+        job_id = str(value.get(JOB_KEY) or "")
+        if not (job_id and user and card_message and event_id):
+            return toast("warning", self._messages.text("feishu.action.unknown", language))
+        if not await self._dedupe.first_seen(f"feishu:event:{event_id}", self._config.dedupe_ttl_s):
+            return toast("info", self._messages.text("feishu.action.pending", language))
+        # The card message is where follow-ups are replied to; the event id keeps every click distinct.
+        conversation = Conversation(platform=Platform.FEISHU, chat_id=str(context.get("open_chat_id") or ""),
+                                    user_id=user, message_id=f"{card_message}#{event_id}")
+        try:
+            reply = await self._service.handle_action(conversation, job_id, action)
+        except Exception:
+            log.exception("feishu: card action %s on %s failed", action.value, job_id)
+            return toast("error", self._messages.text("feishu.action.failed", language))
+        return toast(_TOAST_TYPE.get(reply.outcome, "info"), reply.text)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def drain(self) -> None:
+        """Wait for messages already handed over (each returns once the job is recorded)."""
+        await asyncio.sleep(0)  # let hand-overs queued from the intake thread create their tasks
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
