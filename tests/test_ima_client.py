@@ -4,6 +4,7 @@ fault). Upload has its own module; error-mapping details without the simulator a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -389,3 +390,9 @@ async def test_verify_passes_active_assets_and_reports_failures(sim: Sim) -> Non
     assert bad.error_message == "real person detected"
     await sim.faults("verify:status=processing")
     assert not (await sim.client.verify_asset("http://ima.sim/x.png", "x")).passed
+
+
+async def test_concurrent_cache_misses_share_one_product_list_fetch(sim: Sim) -> None:
+    results = await asyncio.gather(*(sim.client.quote(spec("wan2.6-t2v")) for _ in range(20)))
+    assert {q.attribute_id for q in results} == {2058}
+    assert await sim.calls("product/list") == 1

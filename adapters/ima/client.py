@@ -6,6 +6,7 @@ mapping (``adapters.ima.errors``). The API key never reaches logs, errors or ``r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -81,6 +82,7 @@ class ImaClient:
         self._clock = clock
         self._http: httpx.AsyncClient | None = None
         self._products: dict[TaskType, tuple[float, tuple[ProductLeaf, ...]]] = {}
+        self._inflight: dict[TaskType, asyncio.Future[tuple[ProductLeaf, ...]]] = {}
         self._user_agent = _user_agent()
 
     def __repr__(self) -> str:
@@ -92,6 +94,8 @@ class ImaClient:
         self._client()
 
     async def aclose(self) -> None:
+        for fetch in list(self._inflight.values()):
+            fetch.cancel()
         if self._http is not None:
             http, self._http = self._http, None
             await http.aclose()
@@ -107,14 +111,29 @@ class ImaClient:
     # ------------------------------------------------------------ catalog and quotes
 
     async def list_products(self, task_type: TaskType, *, refresh: bool = False) -> Sequence[ProductLeaf]:
+        """The category's leaves, cached for ``product_cache_ttl_s``; concurrent misses share one fetch."""
         cached = self._products.get(task_type)
         if cached and not refresh and cached[0] > self._clock.now():
             return cached[1]
+        fetch = self._inflight.get(task_type)
+        if fetch is None:
+            fetch = asyncio.ensure_future(self._fetch_products(task_type))
+            self._inflight[task_type] = fetch
+            fetch.add_done_callback(lambda done: self._fetch_done(task_type, done))
+        return await asyncio.shield(fetch)
+
+    async def _fetch_products(self, task_type: TaskType) -> tuple[ProductLeaf, ...]:
         data = await self._call("GET", PRODUCT_LIST_PATH, op="product_list",
                                 params={"app": "ima", "platform": "web", "category": task_type.value})
         leaves = walk_leaves(data, task_type)
         self._products[task_type] = (self._clock.now() + self._config.product_cache_ttl_s, leaves)
         return leaves
+
+    def _fetch_done(self, task_type: TaskType, done: asyncio.Future[tuple[ProductLeaf, ...]]) -> None:
+        if self._inflight.get(task_type) is done:
+            del self._inflight[task_type]
+        if not done.cancelled():
+            done.exception()  # retrieved here so an unawaited failure is not reported as lost
 
     async def quote(self, spec: TaskSpec) -> Quote:
         return await self._quote(spec, refresh=False)

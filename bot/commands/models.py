@@ -15,6 +15,7 @@ import httpx
 
 from adapters.ima.client import ImaClient, ImaClientConfig
 from bot.settings import SettingsError, load_settings
+from bot.wiring import ima_config
 from core.clock import SystemClock
 from core.error_text import reason_text
 from core.errors import ImabotError
@@ -105,17 +106,9 @@ async def _with_client(args: argparse.Namespace, task_types: Sequence[TaskType])
         async with ImaClient(config, transport=httpx.ASGITransport(app=app), clock=clock) as client:
             return await collect(client, task_types)
     settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
-    key = settings.secrets.ima_api_key
-    if key is None:
+    if settings.secrets.ima_api_key is None:
         raise _NoKeyError
-    ima = settings.ima
-    config = ImaClientConfig(
-        base_url=ima.base_url, upload_base_url=ima.upload_base_url, api_key=key.get_secret_value(),
-        language=ima.language, app_source=ima.app_source, request_timeout_s=ima.request_timeout_s,
-        verify_timeout_s=ima.verify_timeout_s, upload_timeout_s=ima.upload_timeout_s,
-        product_cache_ttl_s=ima.product_cache_ttl_s, max_upload_bytes=ima.max_upload_bytes,
-    )
-    async with ImaClient(config, clock=clock) as client:
+    async with ImaClient(ima_config(settings), clock=clock) as client:
         return await collect(client, task_types)
 
 
