@@ -73,6 +73,13 @@ class GenerationService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
+    async def wait_for(self, job_id: str) -> Job | None:
+        """Wait until ``job_id``'s task (if running here) ends; returns the stored job."""
+        task = self._tasks.get(job_id)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        return await self._d.jobs.get(job_id)
+
     @property
     def active_jobs(self) -> int:
         return len(self._tasks)

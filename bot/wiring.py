@@ -1,0 +1,115 @@
+"""The composition root: build the whole app from ``Settings`` (database, IMA client, catalog, stores,
+input preparer, service) with one async lifecycle.
+
+``build_app`` does not start the service: callers register their platform sinks/fetchers on the
+returned ``AppContext`` first and then ``await app.start()``, so that reconciliation on start-up can
+resume jobs of every platform that is running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from adapters.console.fetcher import LocalFileFetcher
+from adapters.ima.client import ImaClient, ImaClientConfig
+from adapters.media.probe import PyAvProbe
+from adapters.media.remote import SafeRemoteFetcher
+from adapters.sqlite.db import Database
+from adapters.sqlite.jobs import SqliteJobStore
+from adapters.sqlite.preferences import SqlitePreferenceStore
+from bot.app_context import AppContext
+from bot.settings import Settings, SettingsError
+from core.clock import Clock, SystemClock
+from core.errors import InputError
+from core.inputs import AttachmentPreparer
+from core.job_runner import RunnerDeps
+from core.media_ports import RemoteFetcher
+from core.messages import Messages
+from core.model_catalog import ModelCatalog
+from core.ports import AttachmentFetcher, ImaGateway
+from core.preflight import MediaLimits, MediaRejectedError
+from core.preflight_text import render_violations
+from core.selection import ModelProfile
+from core.service import GenerationService, ServiceConfig
+from core.types import Language, MediaType, Platform
+from core.ux_events import EventSink
+
+
+@dataclass
+class App:
+    context: AppContext
+    service: GenerationService
+    gateway: ImaGateway
+
+    async def start(self) -> None:
+        """Start the service: resumes unfinished jobs of every platform with a registered sink."""
+        await self.service.start()
+
+
+def ima_config(settings: Settings) -> ImaClientConfig:
+    key = settings.secrets.ima_api_key
+    if key is None:
+        raise SettingsError("IMA_API_KEY is not set: export your IMA Open API key (see README) or use --sim")
+    ima = settings.ima
+    return ImaClientConfig(base_url=ima.base_url, upload_base_url=ima.upload_base_url,
+                           api_key=key.get_secret_value(), language=ima.language, app_source=ima.app_source,
+                           request_timeout_s=ima.request_timeout_s, verify_timeout_s=ima.verify_timeout_s,
+                           upload_timeout_s=ima.upload_timeout_s, product_cache_ttl_s=ima.product_cache_ttl_s,
+                           max_upload_bytes=ima.max_upload_bytes)
+
+
+def describe_input_error(messages: Messages) -> Callable[[InputError, str], str | None]:
+    """Refused attachments are explained line by line (file, rule, limit, fix)."""
+
+    def describe(exc: InputError, language: str) -> str | None:
+        if isinstance(exc, MediaRejectedError) and exc.violations:
+            return render_violations(exc.violations, language, messages)
+        return None
+
+    return describe
+
+
+@asynccontextmanager
+async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: ImaGateway | None = None,
+                    remote: RemoteFetcher | None = None) -> AsyncIterator[App]:
+    """Everything the bot needs, closed in reverse order on exit (job tasks are parked, not lost)."""
+    clock = clock or SystemClock()
+    messages = Messages.from_package()
+    async with AsyncExitStack() as stack:
+        db = Database(settings.storage.db_path)
+        await db.start()
+        stack.push_async_callback(db.aclose)
+        if gateway is None:
+            client = ImaClient(ima_config(settings), clock=clock)
+            await client.start()
+            stack.push_async_callback(client.aclose)
+            gateway = client
+        if remote is None:
+            safe = SafeRemoteFetcher(timeout_s=settings.media.fetch_timeout_s)
+            stack.push_async_callback(safe.aclose)
+            remote = safe
+        media = settings.media
+        preparer = AttachmentPreparer(
+            gateway, PyAvProbe(timeout_s=media.probe_timeout_s), remote,
+            MediaLimits.load_default(max_video_pixels=media.max_video_pixels),
+            temp_dir=settings.storage.data_dir / "tmp", verify_concurrency=media.verify_concurrency)
+        bot = settings.bot
+        sinks: dict[Platform, EventSink] = {}
+        fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
+                                                       Platform.CLI: LocalFileFetcher()}
+        deps = RunnerDeps(
+            gateway=gateway, jobs=SqliteJobStore(db), preferences=SqlitePreferenceStore(db),
+            catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
+            clock=clock, sinks=sinks, fetchers=fetchers,
+            preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
+            describe_input_error=describe_input_error(messages),
+            eta_overrides=dict(settings.catalog.estimated_seconds))
+        service = GenerationService(deps, ServiceConfig(
+            default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),
+            max_concurrent_jobs=bot.max_concurrent_jobs))
+        stack.push_async_callback(service.aclose)
+        context = AppContext(settings=settings, service=service, db=db, clock=clock, sinks=sinks,
+                             fetchers=fetchers)
+        yield App(context=context, service=service, gateway=gateway)
