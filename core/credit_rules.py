@@ -216,6 +216,8 @@ def filter_supported(leaf: ProductLeaf, params: Mapping[str, Any]) -> tuple[dict
     kept: dict[str, Any] = {}
     dropped: list[str] = []
     for key, value in params.items():
+        if value is None:  # "not set": keep the form default
+            continue
         if key == "generate_audio" and "audio" in fields and "generate_audio" not in fields:
             key, value = "audio", _as_bool(value)
         if key in allowed:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.catalog_tree import parse_leaf
 from core.credit_rules import form_defaults, norm_value, resolve, select_rule
@@ -168,6 +170,11 @@ def test_seedream_aspect_ratio_maps_to_backend_size_and_ui_key_is_dropped() -> N
     assert res.inner_params == {"size": "2560x1440"}
 
 
+def test_none_values_mean_not_set() -> None:
+    res = resolve(make(data.wan_t2v()), {"aspect_ratio": None, "duration": None})
+    assert (res.inner_params["aspect_ratio"], res.inner_params["duration"]) == ("16:9", 5)
+
+
 def test_unsupported_keys_are_dropped_and_reported() -> None:
     res = resolve(make(data.hailuo_23()), {"cfg_scale": 7, "seed": 1, "duration": 10})
     assert set(res.ignored_keys) == {"cfg_scale", "seed"}
@@ -213,3 +220,68 @@ def test_missing_attribute_id_is_refused() -> None:
 def test_model_without_rules_is_refused() -> None:
     with pytest.raises(ImaApiError):
         resolve(make(data.leaf("empty", "Empty", form=[], rules=[])), {})
+
+
+LEAVES = [
+    data.seedance_fast(),
+    data.seedance_pro(),
+    data.seedance_15(),
+    data.wan_t2v(),
+    data.hailuo_23(),
+    data.kling_o1(),
+    data.pixverse("V5.5", 4286),
+    data.nano_banana_2(),
+]
+VALUES = st.one_of(
+    st.sampled_from(
+        [
+            4,
+            5,
+            6,
+            8,
+            10,
+            12,
+            15,
+            "5",
+            "10",
+            "480p",
+            "720P",
+            "1080p",
+            "768P",
+            "540p",
+            "1K",
+            "2k",
+            "std",
+            "pro",
+            "16:9",
+            "1:1",
+            True,
+            False,
+            "",
+            None,
+        ]
+    ),
+    st.text(max_size=6),
+    st.integers(-5, 100),
+)
+KEYS = st.sampled_from(
+    ["duration", "resolution", "size", "mode", "generate_audio", "aspect_ratio", "audio", "junk", "n"]
+)
+
+
+@given(index=st.integers(0, len(LEAVES) - 1), params=st.dictionaries(KEYS, VALUES, max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_resolution_always_sends_a_rule_of_the_leaf_in_canonical_form(
+    index: int, params: dict[str, Any]
+) -> None:
+    leaf = make(LEAVES[index])
+    try:
+        res = resolve(leaf, params)
+    except InputError:
+        return  # an unmappable UI value, refused with the options
+    assert res.rule in leaf.credit_rules
+    for key, value in res.rule.attributes.items():
+        assert res.inner_params[key] == value
+    if res.exact:
+        again = resolve(leaf, dict(res.inner_params))
+        assert again.rule == res.rule and again.exact

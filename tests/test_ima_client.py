@@ -396,3 +396,41 @@ async def test_concurrent_cache_misses_share_one_product_list_fetch(sim: Sim) ->
     results = await asyncio.gather(*(sim.client.quote(spec("wan2.6-t2v")) for _ in range(20)))
     assert {q.attribute_id for q in results} == {2058}
     assert await sim.calls("product/list") == 1
+
+
+INPUTS = {
+    TaskType.IMAGE_TO_VIDEO: 1,
+    TaskType.FIRST_LAST_FRAME_TO_VIDEO: 2,
+    TaskType.REFERENCE_IMAGE_TO_VIDEO: 1,
+    TaskType.IMAGE_TO_IMAGE: 1,
+}
+
+
+@pytest.mark.parametrize("task_type", list(TaskType))
+async def test_every_rule_of_every_recorded_leaf_is_reachable_and_accepted(
+    sim: Sim, task_type: TaskType
+) -> None:
+    """Asking for a rule's attributes selects exactly that rule, and the simulator (which recomputes
+    the rule server-side) accepts it on the first attempt."""
+    await sim.account(balance=10**9)
+    urls = tuple(
+        f"http://ima.sim/_sim/media/image-640x480.png?i={i}" for i in range(INPUTS.get(task_type, 0))
+    )
+    checked = 0
+    for leaf in await sim.client.list_products(task_type):
+        for rule in leaf.credit_rules:
+            params = {k: v for k, v in rule.attributes.items() if k != "default"}
+            created = await sim.client.create_task(
+                TaskSpec(
+                    task_type,
+                    leaf.model_id,
+                    "a lighthouse at dusk",
+                    version_id=leaf.version_id,
+                    params=params,
+                    input_urls=urls,
+                )
+            )
+            assert (created.quote.attribute_id, created.attempts) == (rule.attribute_id, 1), (leaf.name, rule)
+            assert created.quote.exact
+            checked += 1
+    assert checked == await sim.calls("tasks/create")
