@@ -9,22 +9,9 @@ from typing import Any
 
 from core.types import TaskType
 from sim.catalog import Catalog, SimLeaf, SimRule
+from sim.policy import Policy
 from sim.pricing import matching_rules
 from sim.state import KeyAccount
-
-SUBSCRIPTION_MODELS = frozenset({"ima-pro"})
-PIXVERSE = "pixverse"
-# (minimum, maximum) input images per task type; None = unbounded
-INPUT_COUNTS: Mapping[TaskType, tuple[int, int | None]] = {
-    TaskType.TEXT_TO_VIDEO: (0, 0),
-    TaskType.TEXT_TO_IMAGE: (0, 0),
-    TaskType.TEXT_TO_MUSIC: (0, 0),
-    TaskType.TEXT_TO_SPEECH: (0, 0),
-    TaskType.IMAGE_TO_VIDEO: (1, 1),
-    TaskType.FIRST_LAST_FRAME_TO_VIDEO: (2, 2),
-    TaskType.REFERENCE_IMAGE_TO_VIDEO: (1, None),
-    TaskType.IMAGE_TO_IMAGE: (1, None),
-}
 
 
 class RejectedError(Exception):
@@ -77,7 +64,7 @@ def _input_urls(body: Mapping[str, Any], inner: Mapping[str, Any]) -> Sequence[A
     return images
 
 
-def validate_create(body: Any, catalog: Catalog, account: KeyAccount) -> Accepted:
+def validate_create(body: Any, catalog: Catalog, account: KeyAccount, policy: Policy) -> Accepted:
     if not isinstance(body, dict):
         raise RejectedError(400, "Request body must be a JSON object")
     params = body.get("parameters")
@@ -114,16 +101,16 @@ def validate_create(body: Any, catalog: Catalog, account: KeyAccount) -> Accepte
     credit = _int(outer.get("credit"), "credit")
     if credit != rule.points or _int(cast.get("points"), "cast.points") != rule.points:
         raise RejectedError(6006, f"Credit mismatch: expected {rule.points} points")
-    if leaf.model_id == PIXVERSE and not _known_model_value(leaf, inner.get("model")):
+    if leaf.model_id in policy.engine_param_models and not _known_model_value(leaf, inner.get("model")):
         raise RejectedError(400017, "err_code=400017 err_msg=Invalid value for model")
-    if leaf.model_id in SUBSCRIPTION_MODELS and not account.subscription:
+    if leaf.model_id in policy.subscription_models and not account.subscription:
         raise RejectedError(4014, "This model requires a subscription")
     n = _int(inner.get("n", 1), "n")
     if n < 1:
         raise RejectedError(400, "Invalid n")
     if account.balance < rule.points * n:
         raise RejectedError(4008, "Insufficient points")
-    low, high = INPUT_COUNTS[task_type]
+    low, high = policy.input_images[task_type]
     count = len(_input_urls(body, inner))
     if count < low or (high is not None and count > high):
         wanted = f"exactly {low}" if low == high else f"at least {low}"

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from core.types import TaskType
 from sim.create_validation import RejectedError, validate_create
 from sim.lifecycle import Timings, render_detail
+from sim.policy import POLICY
 from sim.responses import apply_response_fault, bearer_key, error, success
 from sim.state import SimState, SimTask
 
@@ -80,7 +81,7 @@ async def create_task(request: Request) -> Response:
         return error(401, "Unauthorized")
     account = state.account(key)
     try:
-        accepted = validate_create(body, state.catalog, account)
+        accepted = validate_create(body, state.catalog, account, POLICY)
     except RejectedError as rejection:
         return error(rejection.code, rejection.message)
     account.balance -= accepted.total_points

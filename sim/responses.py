@@ -12,21 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from core.clock import Clock
 from sim.faults import FaultSpec
-
-DEFAULT_MESSAGES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    404: "Not found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Model unavailable",
-    4008: "Insufficient points",
-    4014: "This model requires a subscription",
-    6006: "Credit mismatch: credit does not equal the rule points",
-    6009: "No exact rule match (MatchScore < 1.0)",
-    6010: "Attribute ID does not match the calculated rule",
-    400017: "err_code=400017 err_msg=Invalid value for model",
-}
+from sim.policy import POLICY
 
 
 class SimulatedResetError(httpx.ReadError):
@@ -40,7 +26,7 @@ def success(config_code: int, data: Any) -> JSONResponse:
 
 def error(code: int, message: str | None = None, *, http: int = 200,
           headers: dict[str, str] | None = None) -> JSONResponse:
-    text = message or DEFAULT_MESSAGES.get(code, "error")
+    text = message or POLICY.messages.get(code, "error")
     return JSONResponse({"code": code, "message": text, "data": None}, status_code=http, headers=headers)
 
 
