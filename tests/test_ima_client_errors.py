@@ -184,7 +184,7 @@ async def test_attribute_id_zero_is_refused_before_create(clock: FakeClock) -> N
     assert paths == ["/open/v1/product/list"]
 
 
-async def test_create_reply_without_id_is_a_protocol_error(clock: FakeClock) -> None:
+async def test_create_reply_without_id_is_lost_not_retried(clock: FakeClock) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("product/list"):
             return envelope([data.wan_t2v()])
@@ -193,7 +193,7 @@ async def test_create_reply_without_id_is_a_protocol_error(clock: FakeClock) -> 
     async with client_with(handler, clock) as client:
         with pytest.raises(ImaApiError) as info:
             await client.create_task(TaskSpec(TaskType.TEXT_TO_VIDEO, "wan2.6-t2v", "x"))
-    assert info.value.kind is ErrorKind.PROTOCOL
+    assert info.value.kind is ErrorKind.LOST
 
 
 async def test_create_body_is_the_built_payload_with_the_spec_language(clock: FakeClock) -> None:

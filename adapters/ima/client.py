@@ -179,7 +179,8 @@ class ImaClient:
                 continue
             task_id = str(data.get("id") or "") if isinstance(data, Mapping) else ""
             if not task_id:
-                raise ImaApiError("create reply has no task id", kind=ErrorKind.PROTOCOL)
+                # Accepted without an id: a task may exist that we cannot poll, so never re-create.
+                raise ImaApiError("create reply has no task id", kind=ErrorKind.LOST)
             return CreatedTask(task_id=task_id, quote=quote, attempts=attempt, adjustments=tuple(adjustments))
         raise AssertionError("unreachable: the last attempt either returns or raises")
 
