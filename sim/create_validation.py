@@ -10,7 +10,7 @@ from typing import Any
 from core.types import TaskType
 from sim.catalog import Catalog, SimLeaf, SimRule
 from sim.policy import Policy
-from sim.pricing import matching_rules
+from sim.pricing import matching_rules, param_equals
 from sim.state import KeyAccount
 
 
@@ -103,6 +103,10 @@ def validate_create(body: Any, catalog: Catalog, account: KeyAccount, policy: Po
         raise RejectedError(6006, f"Credit mismatch: expected {rule.points} points")
     if leaf.model_id in policy.engine_param_models and not _known_model_value(leaf, inner.get("model")):
         raise RejectedError(400017, "err_code=400017 err_msg=Invalid value for model")
+    for refused in policy.rejected_values:
+        if (refused.model_id, refused.category) == (leaf.model_id, task_type) and \
+                param_equals(inner, refused.param, refused.value):
+            raise RejectedError(refused.code, refused.message)
     if leaf.model_id in policy.subscription_models and not account.subscription:
         raise RejectedError(4014, "This model requires a subscription")
     n = _int(inner.get("n", 1), "n")

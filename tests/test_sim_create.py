@@ -152,6 +152,14 @@ async def test_pixverse_without_model_is_400017(client: httpx.AsyncClient) -> No
     assert (await create(client, body))["code"] == 0
 
 
+async def test_seedream_image_to_image_refuses_adaptive_size(client: httpx.AsyncClient) -> None:
+    body = body_for(TaskType.IMAGE_TO_IMAGE, "doubao-seedream-4-5-251128", input_images=[IMG],
+                    overrides={"size": "adaptive"})
+    assert (await create(client, body))["code"] == 400
+    inner(body)["size"] = "2048x2048"
+    assert (await create(client, body))["code"] == 0
+
+
 async def test_ima_pro_needs_subscription_but_fast_does_not(client: httpx.AsyncClient) -> None:
     await client.post(f"/_sim/keys/{KEY}", json={"subscription": False})
     assert (await create(client, body_for(TaskType.TEXT_TO_VIDEO, "ima-pro")))["code"] == 4014
