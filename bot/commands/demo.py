@@ -1,0 +1,80 @@
+"""``imabot demo``: zero-config terminal chat against a local IMA simulator (no key, no credits).
+
+Starts the simulator on loopback with a time-lapse clock (a ~6-minute video arrives in ~15 s), a
+fresh SQLite file under the data dir, and a chat where you type requests and attach local files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from adapters.console.chat import ConsoleChat, stdin_lines
+from adapters.console.sink import ConsoleSink
+from bot.settings import Settings, SettingsError, load_settings
+from bot.sim_mode import TimeLapseClock, local_simulator, parse_faults, with_data_dir
+from bot.wiring import build_app
+from core.messages import Messages
+from core.types import Language, Platform
+from sim.faults import FaultSpec, FaultSpecError
+
+DEFAULT_SPEED = 24.0
+DEMO_DB = "demo.sqlite3"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("demo", help="chat with the bot in this terminal (local simulator)")
+    parser.add_argument("--sim-fault", action="append", default=[], metavar="SPEC",
+                        help="simulator fault to preview failure messages, e.g. task:rs=2:once (repeatable)")
+    parser.add_argument("--speed", type=float, default=DEFAULT_SPEED,
+                        help="how many times faster than real time generation runs (default %(default)s)")
+    parser.add_argument("--language", choices=["zh", "en"], help="language of the banner and default replies")
+    parser.add_argument("--data-dir", type=Path, help="demo database folder (default: <data_dir>/demo)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(Path(args.config) if args.config else None)
+        faults = parse_faults(args.sim_fault)
+    except (SettingsError, FaultSpecError) as exc:
+        print(f"imabot demo: {exc}", file=sys.stderr)
+        return 2
+    if args.language:
+        settings.bot.default_language = args.language
+    data_dir = args.data_dir or settings.storage.data_dir / "demo"
+    settings = with_data_dir(settings, data_dir)
+    settings.storage.db_file = DEMO_DB
+    try:
+        return asyncio.run(_demo(settings, faults, args.speed))
+    except KeyboardInterrupt:
+        print()
+        return 130
+
+
+def _fresh_database(path: Path) -> None:
+    # The simulator forgets its tasks when it stops, so a demo session never resumes old jobs.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float) -> int:
+    await asyncio.to_thread(_fresh_database, settings.storage.db_path)
+    messages = Messages.from_package()
+    language = Language(settings.bot.default_language)
+    clock = TimeLapseClock(speed)
+    interactive = sys.stdin.isatty()  # read now: the stdin pipe is closed at end of input
+    async with local_simulator(settings, clock, faults) as sim, build_app(sim, clock=clock) as app:
+        app.context.sinks[Platform.CONSOLE] = ConsoleSink(sys.stdout, messages)
+        await app.start()
+        chat = ConsoleChat(app.service, messages, sys.stdout, language=language)
+        ended_by_eof = await chat.run(stdin_lines())
+        if ended_by_eof and app.service.active_jobs and not interactive:
+            print(messages.text("console.waiting", language), flush=True)
+            await app.service.wait_idle()
+        if ended_by_eof:
+            print(messages.text("console.bye", language), flush=True)
+    return 0
