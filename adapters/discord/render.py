@@ -27,16 +27,18 @@ def status_content(text: str, percent: int | None) -> str:
 
 
 def result_content(
-    user_id: str, text: str, unfurl_urls: Sequence[str], link_urls: Sequence[str], note: str | None = None
+    user_id: str | None,
+    text: str,
+    unfurl_urls: Sequence[str],
+    link_urls: Sequence[str],
+    note: str | None = None,
 ) -> str:
     """Mention, the bare URLs Discord should unfurl into a player, the text, then copyable links."""
-    head = [f"<@{user_id}>"] + ([note] if note else [])
-    head.extend(unfurl_urls)
-    body = suppress_embeds(text)
+    head = ([f"<@{user_id}>"] if user_id else []) + ([note] if note else []) + list(unfurl_urls)
     tail = [f"<{url}>" for url in link_urls if url not in text]
-    fixed = "\n".join(head) + "\n" + ("\n" + "\n".join(tail) if tail else "")
-    room = MAX_CONTENT - len(fixed)
-    return "\n".join(head) + "\n" + truncate(body, room) + ("\n" + "\n".join(tail) if tail else "")
+    fixed = len("\n".join(head + tail)) + 2
+    parts = [*head, truncate(suppress_embeds(text), MAX_CONTENT - fixed), *tail]
+    return "\n".join(p for p in parts if p)
 
 
 def truncate(text: str, limit: int = MAX_CONTENT) -> str:

@@ -82,6 +82,7 @@ class DiscordSink:
         self._status: dict[str, StatusRender] = {}  # job id -> last submitted status (while running)
         self._status_keys: OrderedDict[str, str] = OrderedDict()  # job id -> status key (for flush)
         self._dead_tokens: set[str] = set()
+        self._mentioned: OrderedDict[str, None] = OrderedDict()  # jobs whose requester was pinged
 
     async def aclose(self) -> None:
         await self._editor.aclose()
@@ -183,12 +184,21 @@ class DiscordSink:
         tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="imabot-discord-")
         try:
             attached, unfurl = await self._download_media(event.media, Path(tmp), limit)
-            links = [m.url for m in event.media]
-            content = result_content(event.conversation.user_id, event.text, unfurl, links)
-            msg = await self._deliver(event, content, attached, view)
+            # The core sends the copyable link as its own RESULT part; mention the user once per job.
+            mention = self._mention_once(event)
+            content = result_content(mention, event.text, unfurl, ())
+            msg = await self._deliver(event, mention, content, attached, view)
         finally:
             await asyncio.to_thread(_remove_tree, Path(tmp))
         return MessageRef(msg.channel.id, msg.id, self._clock.now()).encode()
+
+    def _mention_once(self, event: UxEvent) -> str | None:
+        if event.job_id in self._mentioned:
+            return None
+        self._mentioned[event.job_id] = None
+        while len(self._mentioned) > _FLUSH_MEMORY:
+            self._mentioned.popitem(last=False)
+        return event.conversation.user_id
 
     async def _download_media(
         self, media: tuple[MediaResult, ...], tmp: Path, limit: int
@@ -211,7 +221,12 @@ class DiscordSink:
         return attached, unfurl
 
     async def _deliver(
-        self, event: UxEvent, content: str, files: list[Path], view: discord.ui.View | None
+        self,
+        event: UxEvent,
+        mention: str | None,
+        content: str,
+        files: list[Path],
+        view: discord.ui.View | None,
     ) -> discord.Message:
         origin = self._origins.get(event.conversation.message_id)
         try:
@@ -220,7 +235,7 @@ class DiscordSink:
             if files:
                 _log.warning("cannot attach files in channel %s; sending links", event.conversation.chat_id)
                 links = [m.url for m in event.media]
-                content = result_content(event.conversation.user_id, event.text, links, links)
+                content = result_content(mention, event.text, links, ())
                 try:
                     return await self._send(event.conversation, content, view=view, origin=origin)
                 except discord.Forbidden:

@@ -386,14 +386,17 @@ class FakeDiscord:
             headers={"Content-Type": blob.content_type, "Content-Length": str(blob.size)}
         )
         await resp.prepare(request)
-        if blob.data is not None:
-            await resp.write(blob.data)
-        else:
-            chunk = b"\0" * 65536
-            left = blob.size
-            while left > 0:
-                await resp.write(chunk[: min(left, len(chunk))])
-                left -= len(chunk)
+        try:
+            if blob.data is not None:
+                await resp.write(blob.data)
+            else:
+                chunk = b"\0" * 65536
+                left = blob.size
+                while left > 0:
+                    await resp.write(chunk[: min(left, len(chunk))])
+                    left -= len(chunk)
+        except (ConnectionResetError, ConnectionError):  # the client stopped reading: the file was too big
+            return resp
         await resp.write_eof()
         return resp
 

@@ -1,0 +1,143 @@
+# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
+"""Whole flows: the real discord.py client against the fake Discord, the real GenerationService, the
+SQLite job store and the in-process IMA simulator, on virtual time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from adapters.discord.adapter import DiscordAdapter
+from adapters.sqlite.db import Database
+from core.clock import FakeClock
+from core.service import GenerationService
+from core.types import Language, Platform
+from core.ux_events import EventSink
+from tests.discord_fake.fixtures import fake  # noqa: F401
+from tests.discord_fake.harness import running_adapter
+from tests.discord_fake.server import FakeDiscord, RecordedRequest
+from tests.discord_fake.transport_download import TransportDownloader
+from tests.support.ima import SimHarness
+from tests.support.service import running_service
+
+
+@asynccontextmanager
+async def bot(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> AsyncIterator[tuple[GenerationService, DiscordAdapter]]:
+    sinks: dict[Platform, EventSink] = {}
+    downloader = TransportDownloader(sim.transport)
+    async with (
+        running_service(sim, db, clock, sinks, default_language=Language.EN) as service,
+        running_adapter(fake, service, clock, downloader=downloader) as adapter,
+    ):
+        sinks[Platform.DISCORD] = adapter.sink
+        yield service, adapter
+    await downloader.aclose()
+
+
+def service_job_id(fake: FakeDiscord) -> str:
+    ids = [c for r in fake.requests for c in r.custom_ids]
+    return ids[0].rsplit(":", 1)[1] if ids else ""
+
+
+def channel_posts(fake: FakeDiscord) -> list[RecordedRequest]:
+    return fake.find("POST", f"/channels/{fake.channel.id}/messages")
+
+
+async def test_slash_video_runs_to_a_result_with_the_mp4_attached(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock) as (service, adapter):
+        await fake.slash("video", {"prompt": "a cat surfing at sunset", "duration": 5})
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 2, within=30)
+        await service.wait_idle()
+        await adapter.sink.flush(service_job_id(fake))
+    callback = fake.find("POST", "/callback")[0]
+    assert callback.body["type"] == 5
+    status_edits = [r for r in fake.find("PATCH", "/messages/@original")]
+    assert status_edits and status_edits[0].seq > callback.seq
+    result, link = channel_posts(fake)
+    assert result.content is not None and result.content.startswith(f"<@{fake.alice.id}>")
+    (video,) = result.files  # media first, playing inline
+    assert video.filename.endswith(".mp4") and video.size > 1000
+    assert "http://ima.sim" not in result.content  # attached: no second preview
+    assert "imabot:retry:" in " ".join(result.custom_ids)
+    assert link.content is not None and "<http://ima.sim/_sim/media/" in link.content  # then a copyable link
+    assert f"<@{fake.alice.id}>" not in link.content  # one ping per result
+    assert status_edits[-1].custom_ids == []  # Cancel is gone once the job finished
+    assert len(await sim.tasks()) == 1
+
+
+async def test_interaction_is_acknowledged_fast_even_when_ima_is_slow(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    await sim.set_faults(["list:delay=20"])
+    async with bot(fake, sim, db, clock) as (service, _):
+        started = time.monotonic()
+        await fake.slash("video", {"prompt": "a slow day"})
+        (callback,) = await fake.wait_for_request("POST", "/callback")
+        elapsed = time.monotonic() - started
+        await service.wait_idle()
+    assert callback.body["type"] == 5
+    assert elapsed < 3.0
+
+
+async def test_mention_in_a_channel_runs_end_to_end(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock) as (service, _):
+        sent = await fake.message("generate an image of a red fox in the snow")
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+    status, media, link = channel_posts(fake)
+    assert str(status.body["message_reference"]["message_id"]) == sent["id"]  # status replies to the user
+    assert media.content is not None and media.content.startswith(f"<@{fake.alice.id}>")
+    assert [f.filename.endswith(".png") for f in media.files] == [True]  # the image, inline
+    assert link.content is not None and "<http://ima.sim/" in link.content
+
+
+async def test_oversize_result_is_delivered_as_a_link(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    await sim.set_faults(["task:result_size_mb=12"])
+    async with bot(fake, sim, db, clock) as (service, _):
+        await fake.slash("video", {"prompt": "a long panorama of mountains"})
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 2, within=30)
+        await service.wait_idle()
+    result, _link = channel_posts(fake)
+    assert result.files == []
+    assert result.content is not None
+    assert "\nhttp://ima.sim/_sim/media/big.mp4" in result.content  # bare: Discord unfurls a player
+
+
+async def test_retry_button_after_a_restart_starts_a_new_job(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock) as (service, _):
+        await fake.slash("image", {"prompt": "a lighthouse in a storm"})
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 1, within=30)
+        await service.wait_idle()
+    retry_id = next(c for c in channel_posts(fake)[0].custom_ids if c.startswith("imabot:retry:"))
+    async with bot(fake, sim, db, clock) as (service, _):  # a new process on the same database
+        bob_click = await fake.click(retry_id, user=fake.bob)  # not the requester
+        alice_click = await fake.click(retry_id)
+        # the new job: its own status message, then media and link
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 5, within=30)
+        await fake.wait_for(lambda _: bool(answer(fake, bob_click) and answer(fake, alice_click)), within=30)
+        await service.wait_idle()
+    assert answer(fake, bob_click) != answer(fake, alice_click)  # a refusal for bob, a confirmation for alice
+    clicks = [
+        r.body
+        for r in fake.find("POST", "/callback")
+        if bob_click["id"] in r.path or alice_click["id"] in r.path
+    ]
+    assert [c["type"] for c in clicks] == [5, 5] and all(c["data"]["flags"] & 64 for c in clicks)  # private
+    assert len(await sim.tasks()) == 2
+
+
+def answer(fake: FakeDiscord, click: dict[str, Any]) -> str | None:
+    edits = [r.content for r in fake.find("PATCH", f"{click['token']}/messages/@original")]
+    return edits[-1] if edits else None
