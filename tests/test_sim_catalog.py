@@ -129,3 +129,12 @@ def test_text_to_video_form_defaults_select_the_recorded_default_rule(version: s
     leaf = next(leaf for leaf in Catalog.load().leaves[TaskType.TEXT_TO_VIDEO] if leaf.version_id == version)
     first = matching_rules(leaf, leaf.form_defaults())[0]
     assert (first.attribute_id, first.points) == expected
+
+
+def test_catalog_files_are_our_compact_format_without_recording_noise() -> None:
+    from sim.catalog import CATALOG_DIR
+
+    for path in CATALOG_DIR.glob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        for noise in ('"icon"', '"description"', '"group_name"', '"origin_point"', '"tag_type"', "esxscloud"):
+            assert noise not in text, (path.name, noise)

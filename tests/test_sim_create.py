@@ -218,3 +218,12 @@ async def test_every_leaf_accepts_a_script_style_request(task_type: TaskType, ve
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
         reply = await create(c, body_for(task_type, version, input_images=[IMG] * INPUTS.get(task_type, 0)))
     assert reply["code"] == 0, reply
+
+
+async def test_key_defaults_come_from_config() -> None:
+    app = create_app(SimConfig(default_balance=50, default_subscription=False))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
+        assert (await c.get("/_sim/keys/ima_fresh")).json() == {"key": "ima_fr…", "balance": 50,
+                                                                 "subscription": False}
+        assert (await create(c, body_for(TaskType.TEXT_TO_VIDEO, "ima-pro")))["code"] == 4014
+        assert (await create(c, body_for(TaskType.TEXT_TO_VIDEO, "ima-pro-fast")))["code"] == 4008
