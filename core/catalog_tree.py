@@ -17,26 +17,25 @@ LEAF_TYPE = "3"
 
 
 def walk_leaves(nodes: Any, category: TaskType) -> tuple[ProductLeaf, ...]:
-    """All type-"3" leaves of ``nodes`` in list order (depth-first), parsed.
+    """All type-"3" leaves of ``nodes`` in list order (depth-first, pre-order), parsed.
 
-    Malformed nodes (not a mapping, no id/model_id) are skipped rather than failing the whole list.
+    Iterative, so a pathologically deep tree cannot exhaust the stack. Malformed nodes (not a
+    mapping, no id/model_id) are skipped rather than failing the whole list.
     """
     found: list[ProductLeaf] = []
-    _collect(nodes, category, found)
-    return tuple(found)
-
-
-def _collect(nodes: Any, category: TaskType, out: list[ProductLeaf]) -> None:
-    if not isinstance(nodes, list):
-        return
-    for node in nodes:
+    stack: list[Any] = list(reversed(nodes)) if isinstance(nodes, list) else []
+    while stack:
+        node = stack.pop()
         if not isinstance(node, Mapping):
             continue
         if str(node.get("type", "")).strip() == LEAF_TYPE:
             leaf = parse_leaf(node, category)
             if leaf is not None:
-                out.append(leaf)
-        _collect(node.get("children"), category, out)
+                found.append(leaf)
+        children = node.get("children")
+        if isinstance(children, list):
+            stack.extend(reversed(children))
+    return tuple(found)
 
 
 def parse_leaf(node: Mapping[str, Any], category: TaskType) -> ProductLeaf | None:

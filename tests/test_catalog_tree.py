@@ -86,3 +86,13 @@ def test_unknown_version_pin_lists_the_versions() -> None:
         choose_leaf(leaves, "pixverse", "V9")
     assert info.value.kind is ErrorKind.UNKNOWN_MODEL
     assert info.value.params["available"] == "Pixverse V5.5, Pixverse V5, Pixverse V3.5"
+
+
+def test_a_very_deep_tree_does_not_exhaust_the_stack() -> None:
+    node: dict[str, object] = data.wan_t2v()
+    for depth in range(5000):
+        node = {"id": f"g{depth}", "type": "2", "children": [node]}
+    assert [leaf.model_id for leaf in walk_leaves([node, data.hailuo_23()], T2V)] == [
+        "wan2.6-t2v",
+        "MiniMax-Hailuo-2.3",
+    ]

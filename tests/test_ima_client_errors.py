@@ -127,6 +127,8 @@ async def test_headers_envelope_and_config_repr(clock: FakeClock) -> None:
         (httpx.Response(200, content=b"<html>gateway</html>"), ErrorKind.PROTOCOL),
         (httpx.Response(200, content=b'{"code": 0, "data": {"medias": ['), ErrorKind.PROTOCOL),
         (httpx.Response(200, json=["no", "envelope"]), ErrorKind.PROTOCOL),
+        (httpx.Response(200, content=b"[" * 200_000 + b"]" * 200_000), ErrorKind.PROTOCOL),
+        (httpx.Response(200, content=b"\xff\xfe{"), ErrorKind.PROTOCOL),
         (httpx.Response(502, content=b"<html>Bad Gateway</html>"), ErrorKind.SERVER_ERROR),
         (httpx.Response(503, content=b""), ErrorKind.UNAVAILABLE),
         (httpx.Response(429, content=b"", headers={"Retry-After": "12"}), ErrorKind.RATE_LIMITED),
