@@ -108,45 +108,48 @@ def phase(task: SimTask, now: float, timings: Timings) -> str:
     return "done"
 
 
+def _media_item(task: SimTask, index: int, current: str, plan: MediaPlan, base_url: str,
+                empty_url: bool) -> dict[str, Any]:
+    outcome = task.outcome
+    media: dict[str, Any] = {"id": f"{task.id}-{index}", "model_id": task.leaf.model_id,
+                             "mode_name": task.leaf.name, "url": "", "watermark_url": "", "cover": "",
+                             "duration_str": "", "format": plan.format, "width": 0, "height": 0,
+                             "error_msg": "", "remark": ""}
+    if current == "pending":
+        media.update(resource_status=None, status="pending")
+    elif current == "processing":
+        media.update(resource_status=0, status="processing")
+    elif outcome is not None and outcome.rs in (2, 3):
+        reason = outcome.error_msg or "Generation failed"
+        media.update(resource_status=outcome.rs, status="failed" if outcome.rs == 2 else "deleted",
+                     error_msg=reason, remark=reason)
+    elif outcome is not None and outcome.status == "failed":
+        media.update(resource_status=1, status="failed", error_msg=outcome.error_msg or "Generation failed")
+    else:
+        media.update(resource_status=1, status="success", width=plan.width, height=plan.height,
+                     url="" if empty_url else _url(base_url, plan.path, task, index),
+                     cover="" if empty_url else _url(base_url, plan.cover_path, task, index),
+                     duration_str=f"{plan.seconds}s" if plan.seconds else "")
+    return media
+
+
 def render_detail(task: SimTask, now: float, base_url: str, timings: Timings) -> dict[str, Any]:
     """The ``data`` of a detail reply. Call once per detail request (it counts empty-url polls)."""
     current = phase(task, now, timings)
     outcome = task.outcome
     plan = plan_media(task.task_type, task.inner, timings, outcome.result_size_mb if outcome else None)
-    medias: list[dict[str, Any]] = []
-    task_status = current
-    for index in range(task.n):
-        media: dict[str, Any] = {"id": f"{task.id}-{index}", "model_id": task.leaf.model_id,
-                                 "mode_name": task.leaf.name, "url": "", "watermark_url": "", "cover": "",
-                                 "duration_str": "", "format": plan.format, "width": 0, "height": 0,
-                                 "error_msg": "", "remark": ""}
-        if current == "pending":
-            media.update(resource_status=None, status="pending")
-        elif current == "processing":
-            media.update(resource_status=0, status="processing")
-        elif outcome is not None and outcome.rs in (2, 3):
-            media.update(resource_status=outcome.rs, status="failed" if outcome.rs == 2 else "deleted",
-                         error_msg=outcome.error_msg or "Generation failed",
-                         remark=outcome.error_msg or "")
-            task_status = "failed"
-        elif outcome is not None and outcome.status == "failed":
-            media.update(resource_status=1, status="failed",
-                         error_msg=outcome.error_msg or "Generation failed")
-            task_status = "failed"
-        else:
-            empty = outcome is not None and task.empty_url_served < outcome.empty_url
-            media.update(resource_status=1, status="success", format=plan.format,
-                         url="" if empty else _url(base_url, plan.path, task, index),
-                         cover="" if empty else _url(base_url, plan.cover_path, task, index),
-                         width=plan.width, height=plan.height,
-                         duration_str=f"{plan.seconds}s" if plan.seconds else "")
-            task_status = "success"
-        medias.append(media)
-    if current == "done" and outcome is not None and task.empty_url_served < outcome.empty_url \
-            and task_status == "success":
+    empty_url = current == "done" and outcome is not None and task.empty_url_served < outcome.empty_url
+    medias = [_media_item(task, i, current, plan, base_url, empty_url) for i in range(task.n)]
+    if current != "done":
+        status = current
+    elif any(m["status"] != "success" for m in medias):
+        status = "failed"
+    elif empty_url:
         task.empty_url_served += 1
-        task_status = "processing"
+        status = "processing"
+    else:
+        status = "success"
     return {"id": task.id, "biz_id": task.biz_id, "task_type": task.task_type.value,
-            "prompt": str(task.inner.get("prompt", "")), "status": task_status,
+            "prompt": str(task.inner.get("prompt", "")), "status": status,
             "model_id": task.leaf.model_id, "model_version": task.leaf.version_id,
             "generate_count": task.n, "created_at": int(task.created_at * 1000), "medias": medias}
