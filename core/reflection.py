@@ -6,6 +6,8 @@ At most ``MAX_ATTEMPTS`` creates in all. Only create errors are reflected; polls
 - 6009 (no rule matched): add the cheapest rule's attributes the request is missing.
 - 6010 (attribute_id differs from the server's rule): reselect the rule from the full parameters
   and re-read the product list, whose attribute ids may have changed.
+- 6006 (credit differs from the server's price): re-read the product list (prices change often);
+  the caller gives up when the fresh list quotes the same price.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from core.errors import ErrorKind
 from core.products import ProductLeaf
 
 MAX_ATTEMPTS = 3
-REFLECTABLE_KINDS = frozenset({ErrorKind.SERVER_ERROR, ErrorKind.NO_RULE, ErrorKind.ATTRIBUTE_MISMATCH})
+REFLECTABLE_KINDS = frozenset({ErrorKind.SERVER_ERROR, ErrorKind.NO_RULE, ErrorKind.ATTRIBUTE_MISMATCH,
+                               ErrorKind.CREDIT_MISMATCH})
 
 _PAIR = re.compile(r"(\d+)\s*[x×*]\s*(\d+)")
 _KILO = re.compile(r"^(\d+(?:\.\d+)?)\s*k$", re.IGNORECASE)
@@ -44,6 +47,8 @@ def plan_retry(kind: ErrorKind, leaf: ProductLeaf, params: Mapping[str, Any],
         return _add_cheapest_rule_attributes(leaf, params)
     if kind is ErrorKind.ATTRIBUTE_MISMATCH:
         return _reselect(leaf, params, sent_inner)
+    if kind is ErrorKind.CREDIT_MISMATCH:
+        return RetryPlan(params=dict(params), refresh_catalog=True)
     return None
 
 

@@ -279,3 +279,26 @@ def test_detail_failure_reason_and_media_fields() -> None:
     assert video.medias[0].kind is MediaType.VIDEO
     assert (video.medias[0].cover_url, video.medias[0].width) == ("https://cdn.test/c.jpg", 1280)
     assert snapshot_from_detail("t", None).progress is TaskProgress.PENDING
+
+
+async def test_6006_after_a_price_change_rereads_the_list_and_succeeds(clock: FakeClock) -> None:
+    lists: list[int] = []
+    credits: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("product/list"):
+            lists.append(1)
+            node = data.wan_t2v()
+            if len(lists) > 1:  # the price went up meanwhile
+                node["credit_rules"] = [{**r, "points": r["points"] + 5} for r in node["credit_rules"]]
+            return envelope([node])
+        credits.append(json.loads(request.content)["parameters"][0]["credit"])
+        if len(credits) == 1:
+            return envelope(None, code=6006)
+        return envelope({"id": "task-2"})
+
+    async with client_with(handler, clock) as client:
+        created = await client.create_task(TaskSpec(TaskType.TEXT_TO_VIDEO, "wan2.6-t2v", "x"))
+    assert (created.attempts, created.quote.credit, credits) == (2, 45, [40, 45])
+    assert created.adjustments == ("credit:40->45",)
+    assert len(lists) == 2

@@ -100,6 +100,12 @@ def test_6010_reselects_from_the_full_params_and_refreshes_the_catalog() -> None
     assert plan.params["duration"] == "5"
 
 
+def test_6006_rereads_the_catalog_with_the_same_params() -> None:
+    plan = plan_retry(ErrorKind.CREDIT_MISMATCH, make(data.wan_t2v()), {"duration": 10}, {})
+    assert plan is not None
+    assert plan.refresh_catalog and plan.params == {"duration": 10} and plan.adjustments == ()
+
+
 @pytest.mark.parametrize(
     "kind",
     [

@@ -148,18 +148,25 @@ class ImaClient:
     # ------------------------------------------------------------ tasks
 
     async def create_task(self, spec: TaskSpec) -> CreatedTask:
-        """Create with reflection: up to 3 attempts, adjusting after 500 / 6009 / 6010 only.
+        """Create with reflection: up to 3 attempts, adjusting after 500 / 6009 / 6010 / 6006 only.
 
         A transport failure after the request may have reached the server is raised as ``LOST``
         (the task may exist) and is never retried here.
         """
         adjustments: list[str] = []
         refresh = False
-        reselected_from: int | None = None
+        previous: tuple[Quote, ImaApiError] | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
             quote = await self._quote(spec, refresh=refresh)
-            if reselected_from is not None and reselected_from != quote.attribute_id:
-                adjustments.append(f"attribute_id:{reselected_from}->{quote.attribute_id}")
+            if previous is not None and refresh:
+                old, error = previous
+                if error.kind is ErrorKind.CREDIT_MISMATCH and old.credit == quote.credit:
+                    error.params.setdefault("attempts", str(attempt - 1))
+                    raise error  # the fresh list quotes the same price: retrying cannot help
+                if old.attribute_id != quote.attribute_id:
+                    adjustments.append(f"attribute_id:{old.attribute_id}->{quote.attribute_id}")
+                if old.credit != quote.credit:
+                    adjustments.append(f"credit:{old.credit}->{quote.credit}")
             body = build_create_payload(spec, quote)
             try:
                 data = await self._call("POST", CREATE_PATH, op="create", json_body=body,
@@ -175,7 +182,7 @@ class ImaClient:
                 adjustments.extend(plan.adjustments)
                 spec = replace(spec, params=dict(plan.params))
                 refresh = plan.refresh_catalog
-                reselected_from = quote.attribute_id if refresh else None
+                previous = (quote, err)
                 continue
             task_id = str(data.get("id") or "") if isinstance(data, Mapping) else ""
             if not task_id:
