@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from core.intent.text import NormText, Span, overlaps
+from core.intent.text import NormText, Span, overlaps, rx
 from core.types import Attachment, AttachmentKind, MediaType, TaskType
 
 # Words that name the thing to produce. The earliest one in the message wins: the request's object comes
@@ -38,7 +38,7 @@ _REFERRING = "".join(
 )
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (
-        re.compile(
+        rx(
             r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|生成语音|"
             r"合成语音|朗读|念一下|念出来|念给我|读一下|读出来|"
             r"读给我听|读这段|配音|播报|旁白|tts|text[- ]to[- ]speech|"
@@ -49,7 +49,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
         MediaType.SPEECH,
     ),
     (
-        re.compile(
+        rx(
             r"背景音乐|纯音乐|音乐|歌曲|一首.{0,16}(?:歌|曲)|首歌|写.{0,12}歌|作曲|编曲|配乐|"
             r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|\bmusic\b|\bsongs?\b|"
             r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"
@@ -58,7 +58,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
         MediaType.MUSIC,
     ),
     (
-        re.compile(
+        rx(
             r"文生视频|图生视频|视频|短片|影片|动画|短剧|动起来|动态化|让.{0,8}动|活起来|运镜|"
             r"\bvideos?\b|\bclips?\b|\banimation\b|"
             r"\banimate\b|\bmovie\b|\bfootage\b|\bmv\b|\bcinematic\s+shot\b|首尾帧|首帧|尾帧"
@@ -66,7 +66,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
         MediaType.VIDEO,
     ),
     (
-        re.compile(
+        rx(
             r"文生图|图生图|" + _REFERRING + r"(?:图片|图像|照片|插画|插图|海报|壁纸|头像|"
             r"表情包|画作|相片|写真)|"
             r""
@@ -80,8 +80,13 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
 )
 
 
-_PRODUCE_BEFORE = re.compile(
-    r"(?:生成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|make|create|generate|produce|render|draw|compose|"
+_SPEECH_VERB = rx(
+    r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|朗读|念|读|tts|"
+    r"text[- ]to[- ]speech|read\s"
+)
+_PRODUCE_BEFORE = rx(
+    r"(?:生成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|make|create|generate|produce|"
+    r"render|draw|compose|"
     r"write|want|need)\s*(?:an?|one|some|me)?\s*(?:一|1|几|两)?\s*(?:段|个|张|幅|首|支|部|条)?\s*\S{0,10}$"
 )
 
@@ -95,7 +100,9 @@ def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None
             if overlaps(span, skip):
                 continue
             before = text.norm[max(0, match.start() - 14) : match.start()]
-            strong = media is MediaType.SPEECH or _PRODUCE_BEFORE.search(before) is not None
+            strong = _SPEECH_VERB.match(text.norm, match.start()) is not None or (
+                _PRODUCE_BEFORE.search(before) is not None
+            )
             hits.append((strong, match.start(), media, span))
     if not hits:
         return None, None
@@ -104,7 +111,7 @@ def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None
     return media, span
 
 
-_REFERENCE_RE = re.compile(
+_REFERENCE_RE = rx(
     r"参考|按这张|按照这张|按这个|照着|像这张|类似这张|和这张.{0,4}一样|同款|仿照|模仿这|"
     r"以这张.{0,8}为|风格参考|参照|"
     r"(?:作为|当作|当成)(?:参考|风格)|保持.{0,6}(?:角色|人物|形象|风格)一致|"
@@ -115,7 +122,7 @@ _REFERENCE_RE = re.compile(
     r"\bin\s+the\s+style\s+of\s+(?:this|the\s+attached)\b|"
     r"\bas\s+(?:a\s+)?(?:ref|reference|style\s+guide)\b|\bref\b"
 )
-_FIRST_LAST_RE = re.compile(
+_FIRST_LAST_RE = rx(
     r"首尾帧|首帧|尾帧|首尾|起始帧|结束帧|开始帧|第一帧|最后一帧|末帧|开头.{0,10}结尾|起点.{0,10}终点|"
     r"从.{1,30}(?:过渡|变成|变为|变到|切换|转变|转换|变化|渐变|演变)到?|过渡到|过渡|渐变到|"
     r"\bfirst\s+(?:and|&|/)\s+last\s+frames?\b|\bfirst\s+frame\b|\blast\s+frame\b|\bstart(?:ing)?\s+frame\b|"

@@ -7,7 +7,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from core.intent.text import CompactText, NormText, Span, overlaps
+from core.intent.text import CompactText, NormText, Span, overlaps, rx
 from core.model_catalog import ModelCatalog, normalize_name
 from core.request import Tier
 
@@ -56,7 +56,7 @@ _USE_CUES = (
     "via",
     "by",
 )
-_CUE_RE = re.compile(
+_CUE_RE = rx(
     r"(?:"
     + "|".join(
         (r"(?<![a-z])" + r"\s+".join(map(re.escape, c.split())) if c.isascii() else re.escape(c))
@@ -64,9 +64,25 @@ _CUE_RE = re.compile(
     )
     + r")\s*(?:the\s+)?$"
 )
-_FOLLOW_CUES = ("模型", "model", "来", "生成", "做", "画", "帮", "跑", "出", "版本", "的模型", "给我")
-_ASCII_ALNUM = re.compile(r"[a-z0-9]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_FOLLOW_CUES = (
+    "模型",
+    "model",
+    "来",
+    "生成",
+    "做",
+    "画",
+    "帮",
+    "跑",
+    "出",
+    "版本",
+    "的模型",
+    "给我",
+    "把",
+    "让",
+    "给",
+)
+_ASCII_ALNUM = rx(r"[a-z0-9]")
+_CJK = rx(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +169,7 @@ def _weak_ok(original: str, alias_span: Span, haystack: str, end: int, cue: str,
 
 _TIER_PATTERNS: tuple[tuple[re.Pattern[str], Tier], ...] = (
     (
-        re.compile(
+        rx(
             r"(?:用|要|选)?(?:最便宜|最省钱|最低价|便宜(?:一?点|些)的?|省钱|低成本|"
             r"性价比最?高)(?:的)?(?:模型|版本|方案)?"
             r"|"
@@ -163,7 +179,7 @@ _TIER_PATTERNS: tuple[tuple[re.Pattern[str], Tier], ...] = (
         Tier.CHEAPEST,
     ),
     (
-        re.compile(
+        rx(
             r"(?:用|要|选)?(?:最好|最强|最高质量|质量最好|效果最好|最高画质|顶级|"
             r"旗舰)(?:的)?(?:模型|版本|效果|质量)?(?=$|[^用])"
             r"|"
@@ -174,24 +190,29 @@ _TIER_PATTERNS: tuple[tuple[re.Pattern[str], Tier], ...] = (
         Tier.BEST,
     ),
     (
-        re.compile(
+        rx(
             r"(?:用|要|选)?(?:极速版?|快速版|快速模式|快速生成|快一?点|速度优先|"
             r"最快的?)(?:的)?(?:模型|模式|版本)?"
             r"|(?:用|要|选)快速"
             r"|\b(?:faster|fastest|quick|fast|speedy)\s+(?:model|mode|version|option|one)\b|"
             r"\bas\s+fast\s+as\s+possible\b"
             r"|\bspeed\s+priority\b|\bquickly\b|^\s*fast\s*$|\bfast\s*[:,]"
+            r"|(?:用|要|选|使用)\s*(?:fast|quick|speed)\b|\b(?:quick|speed)\s+(?:mode|priority|first)\b"
+            r"|\buse\s+(?:the\s+)?fast\b|\bfaster\b|^\s*(?:quick|speed)\s*$"
         ),
         Tier.FAST,
     ),
     (
-        re.compile(
+        rx(
             r"(?:用|要|选)?(?:专业版|高质量|高品质|质量优先|画质优先|专业模式|pro版|"
             r"pro模式)(?:的)?(?:模型|模式|版本)?"
             r"|"
             r"\b(?:high[- ]quality|professional|quality\s+priority|pro\s+(?:mode|version|"
             r"model)|quality\s+mode)\b"
             r"|^\s*pro\s*$|\bpro\s*[:,]"
+            r"|(?:用|要|选|使用)\s*(?:pro|quality)\b|\buse\s+(?:the\s+)?pro\b|\bquality\s+(?:first|"
+            r"priority)\b"
+            r"|^\s*(?:quality|professional)\s*$"
         ),
         Tier.PRO,
     ),
@@ -217,17 +238,17 @@ def find_tiers(text: NormText, taken: list[Span]) -> list[TierMention]:
 # ---------------------------------------------------------------- unknown names
 
 _UNKNOWN_PATTERNS = (
-    re.compile(
+    rx(
         r"(?:用|使用|换成|改用|切换到|以后都用|"
         r"默认用)\s*(?P<name>[a-z][a-z0-9 .\-]{1,24}?)\s*(?:模型|来|生成|做|画|帮|出|,|，|"
         r"。|$)"
     ),
-    re.compile(
+    rx(
         r"\b(?:use|using|switch\s+to|"
         r"try)\s+(?:the\s+)?(?P<name>[a-z][a-z0-9.\-]*(?:\s+[a-z0-9.\-]+){0,2}?)\s+model\b"
     ),
-    re.compile(r"\bmodel\s*[:=]\s*(?P<name>[a-z][a-z0-9.\-]*(?:\s[a-z0-9.\-]+)?)"),
-    re.compile(r"模型\s*[:：=]\s*(?P<name>[^\s,，。]{2,24})"),
+    rx(r"\bmodel\s*[:=]\s*(?P<name>[a-z][a-z0-9.\-]*(?:\s[a-z0-9.\-]+)?)"),
+    rx(r"模型\s*[:：=]\s*(?P<name>[^\s,，。]{2,24})"),
 )
 _NOT_MODELS = frozenset(
     {

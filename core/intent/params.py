@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.intent.text import NUMBER_RE, NormText, Span, parse_number
+from core.intent.text import NUMBER_RE, NormText, Span, parse_number, rx
 from core.types import MediaType
 
 
@@ -30,18 +30,18 @@ _MIN = r"(?:分钟|mins?\b|minutes?\b)"
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # 1分30秒 / 1 min 30 s
     (
-        re.compile(
+        rx(
             _PREFIX + rf"(?P<m>{NUMBER_RE})\s*(?:分钟?|mins?|"
             rf"minutes?)\s*(?P<s>{NUMBER_RE})\s*{_SEC}" + _SUFFIX
         ),
         "ms",
     ),
     # 1分半 / 一分半钟 / 1分钟半
-    (re.compile(_PREFIX + rf"(?P<m>{NUMBER_RE})\s*(?:分钟?半|分半钟?)" + _SUFFIX), "m_half"),
+    (rx(_PREFIX + rf"(?P<m>{NUMBER_RE})\s*(?:分钟?半|分半钟?)" + _SUFFIX), "m_half"),
     # 半分钟 / half a minute / 1.5 min / 两分钟 / one minute
-    (re.compile(_PREFIX + rf"(?P<m>{NUMBER_RE})\s*(?:个)?\s*-?\s*{_MIN}" + _SUFFIX), "m"),
+    (rx(_PREFIX + rf"(?P<m>{NUMBER_RE})\s*(?:个)?\s*-?\s*{_MIN}" + _SUFFIX), "m"),
     # 10秒 / 10s / 10 sec / ten seconds / 10-second
-    (re.compile(_PREFIX + rf"(?<![\d.])(?P<s>{NUMBER_RE})\s*-?\s*{_SEC}(?:\s*(?:的|长|左右|long))?"), "s"),
+    (rx(_PREFIX + rf"(?<![\d.])(?P<s>{NUMBER_RE})\s*-?\s*{_SEC}(?:\s*(?:的|长|左右|long))?"), "s"),
 )
 
 
@@ -100,7 +100,7 @@ _KNOWN_RATIOS = frozenset(
         "1:8",
     }
 )
-_RATIO_RE = re.compile(r"(?<![\d.:])(\d{1,2})\s*(?::|比|x|×|\*|/)\s*(\d{1,2})(?![\d.:])")
+_RATIO_RE = rx(r"(?<![\d.:])(\d{1,2})\s*(?::|比|x|×|\*|/)\s*(\d{1,2})(?![\d.:])")
 
 
 def _orientation_src(words: str) -> str:
@@ -113,29 +113,29 @@ def _orientation_src(words: str) -> str:
 
 
 def _orientation(words: str) -> re.Pattern[str]:
-    return re.compile(_orientation_src(words))
+    return rx(_orientation_src(words))
 
 
 _ASPECT_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(
+        rx(
             r"(?:手机)?(?:竖屏|竖版|竖幅|竖构图|竖画幅|竖图|竖着的?|竖向(?!移|运|平|滚|排|拉|"
             r"摇|滑))"
         ),
         "9:16",
     ),
     (
-        re.compile(
+        rx(
             r"(?:横屏|横版|横幅|横构图|横画幅|宽屏|宽银幕|横着的?|横向(?!移|运|平|滚|排|拉|摇|"
             r"滑))"
         ),
         "16:9",
     ),
-    (re.compile(r"(?:正方形|方形|方图|方屏|方版|方块构图)"), "1:1"),
-    (re.compile(r"\bwide\s?screen\b|\bcinematic\s+(?:ratio|aspect)\b"), "16:9"),
+    (rx(r"(?:正方形|方形|方图|方屏|方版|方块构图)"), "1:1"),
+    (rx(r"\bwide\s?screen\b|\bcinematic\s+(?:ratio|aspect)\b"), "16:9"),
     (_orientation("landscape|horizontal"), "16:9"),
     (
-        re.compile(
+        rx(
             _orientation_src("portrait|vertical") + r"|"
             r"\b(?:tiktok|reels?|shorts)\s+(?:format|"
             r"size|ratio)\b"
@@ -144,7 +144,7 @@ _ASPECT_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (_orientation("square"), "1:1"),
 )
-_ASPECT_PREFIX = re.compile(
+_ASPECT_PREFIX = rx(
     r"(?:画面|视频|图片)?(?:比例|宽高比|画幅|尺寸|aspect ratio|aspect|"
     r"ratio)\s*(?:为|是|:|=)?\s*$"
 )
@@ -171,7 +171,7 @@ def find_aspects(text: NormText) -> list[Finding]:
     return sorted(found, key=lambda f: f.span)
 
 
-_RESOLUTION_RE = re.compile(
+_RESOLUTION_RE = rx(
     r"(?<![\d.])(?P<p>240|360|480|540|720|768|1080|1440|2160)\s*[pi](?![a-z])"
     r"|(?<![\d.a-z])(?P<k>[1248])\s*k(?![a-z])"
     r"|(?P<w>超高清|超清|全高清|高清|标清|ultra\s?hd|uhd|full\s?hd|fhd|\bhd\b)"
@@ -190,7 +190,7 @@ _WORD_RESOLUTION = {
     "fhd": "1080P",
     "hd": "720P",
 }
-_SIZE_RE = re.compile(
+_SIZE_RE = rx(
     r"(?<![\d.])(?P<px>512)\s*px\b|"
     r"(?<![\d.])(?P<w>\d{3,4})\s*[x×*]\s*(?P<h>\d{3,4})(?![\d.])"
 )
@@ -224,7 +224,7 @@ def find_resolutions(text: NormText, media: MediaType) -> list[Finding]:
 
 _VOICE_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
     (
-        re.compile(
+        rx(
             r"(?:用|换成)?(?:温柔的|甜美的|成熟的)?(?:女声|女生声音|女性声音|女孩的?声音|女音|"
             r"女配音)(?:朗读|来读|读|念)?"
             r"|\b(?:a\s+)?(?:female|woman'?s?|girl'?s?)\s+(?:voice|narrator|speaker)\b"
@@ -233,7 +233,7 @@ _VOICE_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
         "female",
     ),
     (
-        re.compile(
+        rx(
             r"(?:用|换成)?(?:低沉的|磁性的|成熟的)?(?:男声|男生声音|男性声音|男孩的?声音|男音|"
             r"男配音)(?:朗读|来读|读|念)?"
             r"|\b(?:a\s+)?(?:male|man'?s?|boy'?s?)\s+(?:voice|narrator|speaker)\b"
@@ -242,7 +242,7 @@ _VOICE_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
         "male",
     ),
     (
-        re.compile(
+        rx(
             r"语速(?:稍?快一?点|快一些|加快|快些|快)|读快一?点|说快一?点|\bspeak\s+faster\b|"
             r"\bspeed\s+up\b|\bfaster\s+(?:pace|speech)\b"
         ),
@@ -250,7 +250,7 @@ _VOICE_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
         1.2,
     ),
     (
-        re.compile(
+        rx(
             r"语速(?:稍?慢一?点|慢一些|放慢|慢些|慢)|读慢一?点|说慢一?点|"
             r"慢慢(?:地|的)?(?:读|念|说)|\bspeak\s+slower\b|"
             r"\bslow\s+down\b|\bslower\s+(?:pace|speech)\b|\bslowly\b"
@@ -258,30 +258,30 @@ _VOICE_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
         "speed",
         0.8,
     ),
-    (re.compile(r"(?:声音|音量)(?:大一?点|调大|大些)|大声(?:地|的)?(?:读|念|说)?|\blouder\b"), "volume", 1.2),
+    (rx(r"(?:声音|音量)(?:大一?点|调大|大些)|大声(?:地|的)?(?:读|念|说)?|\blouder\b"), "volume", 1.2),
     (
-        re.compile(
+        rx(
             r"(?:声音|音量)(?:小一?点|调小|小些)|小声(?:地|的)?(?:读|念|说)?|\bsofter\b|"
             r"\bquieter\b"
         ),
         "volume",
         0.8,
     ),
-    (re.compile(r"音调(?:高一?点|调高)|\bhigher\s+pitch\b"), "pitch", 1.2),
-    (re.compile(r"音调(?:低一?点|调低)|\blower\s+pitch\b"), "pitch", 0.8),
+    (rx(r"音调(?:高一?点|调高)|\bhigher\s+pitch\b"), "pitch", 1.2),
+    (rx(r"音调(?:低一?点|调低)|\blower\s+pitch\b"), "pitch", 0.8),
 )
 
 _MUSIC_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
     (
-        re.compile(
+        rx(
             r"纯音乐|无人声|不要人声|没有人声|不带人声|纯器乐|\bno\s+vocals?\b|"
             r"\binstrumental\b|\bwithout\s+vocals?\b"
         ),
         "make_instrumental",
         True,
     ),
-    (re.compile(r"女声|女歌手|女生唱|女孩唱|\bfemale\s+(?:vocals?|singer|voice)\b"), "vocal_gender", "f"),
-    (re.compile(r"男声|男歌手|男生唱|男孩唱|\bmale\s+(?:vocals?|singer|voice)\b"), "vocal_gender", "m"),
+    (rx(r"女声|女歌手|女生唱|女孩唱|\bfemale\s+(?:vocals?|singer|voice)\b"), "vocal_gender", "f"),
+    (rx(r"男声|男歌手|男生唱|男孩唱|\bmale\s+(?:vocals?|singer|voice)\b"), "vocal_gender", "m"),
 )
 
 

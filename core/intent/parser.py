@@ -20,7 +20,7 @@ from core.intent.params import (
 )
 from core.intent.preference import find_clear, preference_intent
 from core.intent.prompt import after_colon, clean_prompt, quoted_text
-from core.intent.text import NormText, Span, overlaps, remove_spans
+from core.intent.text import NormText, Span, overlaps, remove_spans, rx
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.request import GenerationRequest, RequestOverrides
@@ -28,12 +28,12 @@ from core.types import Attachment, Language, MediaType, TaskType
 
 MAX_TEXT_CHARS = 20_000  # longer messages are cut before matching; the rest is never a command
 
-_PLATFORM_MENTION = re.compile(r"<@[!&]?\d+>|@_user_\d+|@_all\b|<at[^>]*>.*?</at>")
-_BGM_RE = re.compile(
+_PLATFORM_MENTION = rx(r"<@[!&]?\d+>|@_user_\d+|@_all\b|<at[^>]*>.*?</at>")
+_BGM_RE = rx(
     r"背景音乐|纯音乐|无人声|配乐|bgm|\bbackground\s+music\b|\binstrumental\b|"
     r"\bambient\b|\bno\s+vocals?\b"
 )
-_SONG_RE = re.compile(
+_SONG_RE = rx(
     r"歌词|人声|带歌词|演唱|唱一?首|一首.{0,16}歌|写.{0,12}歌|歌曲|\blyrics\b|"
     r"\bvocals?\b|\bsong\b|\bsing(?:er|ing)?\b"
 )
@@ -159,7 +159,7 @@ def _mention_spans(text: str, bot_names: Sequence[str]) -> list[Span]:
         if not name.strip():
             continue
         escaped = re.escape(name.strip())
-        pattern = re.compile(rf"@\s?{escaped}|^\s*{escaped}\s*[,，:：]", re.IGNORECASE)
+        pattern = re.compile(rf"@\s?{escaped}|^\s*{escaped}\s*[,，:：]", re.IGNORECASE | re.ASCII)
         spans += [m.span() for m in pattern.finditer(text)]
     return spans
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from core.intent.models import ModelMention
-from core.intent.text import NormText, Span
+from core.intent.text import NormText, Span, rx
 from core.request import PreferenceIntent
 
 _SAVE_CUES = frozenset(
@@ -47,17 +45,18 @@ _SAVE_CUES = frozenset(
         "prefer",
     }
 )
-_SAVE_PHRASES = re.compile(
+_SAVE_PHRASES = rx(
     r"以后|默认|设为默认|设成默认|记住|from\s+now\s+on|by\s+default|as\s+(?:my\s+)?default|"
     r"make\s+it\s+(?:my\s+)?default|"
     r"\balways\b|\bi\s+(?:prefer|like|love)\b|\bremember\b"
 )
-_CLEAR_RE = re.compile(
+_CLEAR_RE = rx(
     r"(?:用|选)?最合适的(?:模型)?|用最好的(?:模型)?|你(?:来)?(?:帮我)?选(?:一个|一下|个)?|"
     r"帮我选(?:一个|个)?(?:模型)?|推荐一个(?:模型)?|"
     r"你推荐(?:的)?|自动选择?(?:模型)?|随便(?:选|用)(?:一个|个)?|用默认的?(?:模型)?|默认的就行|"
     r"用新的(?:模型)?|试试别的(?:模型)?|"
     r"换个(?:模型)?试试|换一个(?:模型)?试试|换个别的|换一个别的|重新推荐|不用(?:记住|偏好)|清除偏好|"
+    r"^\s*(?:best|recommended|auto|default)\s*[.!]?\s*$|\buse\s+the\s+best\b|"
     r"\b(?:use\s+)?(?:the\s+)?best\s+model\b|\brecommended\b|\brecommend\s+(?:one|a\s+model|something)\b|"
     r"\byou\s+(?:choose|pick|decide)\b|\bpick\s+(?:one\s+)?for\s+me\b|"
     r"\bauto(?:matic(?:ally)?)?[- ]?(?:select|choose|pick)\b|"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from core.intent.text import NormText
+from core.intent.text import NormText, rx
 
 _MEDIA_NOUN = (
     r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|海报|壁纸|头像|图|"
@@ -15,7 +15,7 @@ _MEDIA_NOUN = (
     r"illustrations?|songs?|music|tracks?|tunes?|speech|audio|voice\s?-?over|recording)"
 )
 _LEADING = [
-    re.compile(p)
+    rx(p)
     for p in (
         r"^(?:hi|hello|hey|yo|ok|okay|嗨|哈喽|你好|您好|在吗|嘿)\b[\s,，!！。.]*",
         r"^(?:请你|请您|请|麻烦你|麻烦|劳驾|拜托|帮我们|帮我|帮忙|帮|给我们|给我|替我|为我|我想要|"
@@ -45,7 +45,7 @@ _LEADING = [
     )
 ]
 _TRAILING = [
-    re.compile(p)
+    rx(p)
     for p in (
         r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
         r"(?:的|之)?" + _MEDIA_NOUN + r"$",
@@ -54,9 +54,9 @@ _TRAILING = [
         r"[\s,，:：;；、\-—~～]+$",
     )
 ]
-_ORPHAN_PUNCT = re.compile(r"\s*([,，、;；])(?:\s*[,，、;；:：])+")
-_SPACES = re.compile(r"[ \t\u3000]{2,}")
-_QUOTED = re.compile(r"[“\"「『‘'](.+?)[”\"」』’']")
+_ORPHAN_PUNCT = rx(r"\s*([,，、;；])(?:\s*[,，、;；:：])+")
+_SPACES = rx(r"[ \t\u3000]{2,}")
+_QUOTED = rx(r"[“\"「『‘'](.+?)[”\"」』’']")
 
 
 def clean_prompt(remaining: str) -> str:

@@ -17,6 +17,11 @@ from core.model_catalog import normalize_name
 Span = tuple[int, int]  # [start, end) in original-text indices
 
 
+def rx(pattern: str) -> re.Pattern[str]:
+    """Compile with ASCII classes: ``\\b``/``\\w`` must treat CJK as a boundary ("用pro生成")."""
+    return re.compile(pattern, re.ASCII)
+
+
 @dataclass(frozen=True, slots=True)
 class NormText:
     original: str
