@@ -78,7 +78,21 @@ class FaultSpec:
                 if isinstance(exc, FaultSpecError):
                     raise
                 raise FaultSpecError(f"bad value for {key!r} in {text!r}") from exc
-        return cls(route=route, **values)
+        spec = cls(route=route, **values)
+        spec._check_route_fit(text)
+        return spec
+
+    def _check_route_fit(self, text: str) -> None:
+        task_only = self.rs is not None or self.stuck or self.empty_url > 0 or self.result_size_mb is not None
+        if self.route == "task":
+            if not self.is_outcome_fault or self.code is not None or self.http is not None or self.reset \
+                    or self.malformed:
+                raise FaultSpecError(f"{text!r}: a task fault needs rs=, status=failed, empty_url=, stuck or "
+                                     "result_size_mb= (and nothing else)")
+        elif task_only or (self.status is not None and self.route != "verify"):
+            raise FaultSpecError(f"{text!r}: outcome keys belong on route 'task' (or status= on 'verify')")
+        elif not self.is_response_fault and not self.is_outcome_fault:
+            raise FaultSpecError(f"{text!r}: nothing to inject (code=, http=, delay=, reset or malformed)")
 
     def render(self) -> str:
         parts = [self.route]
@@ -95,6 +109,12 @@ class FaultSpec:
             else:
                 parts.append(f"{f.name}={value}")
         return ":".join(parts)
+
+    @property
+    def is_outcome_fault(self) -> bool:
+        """Decides how a task ends (route ``task``) or what verify reports (route ``verify``)."""
+        return (self.rs is not None or self.status is not None or self.stuck or self.empty_url > 0
+                or self.result_size_mb is not None)
 
     @property
     def is_response_fault(self) -> bool:

@@ -94,11 +94,9 @@ class SimState:
         """The first live fault for this route, consumed (one firing)."""
         for armed in self.faults:
             spec = armed.spec
-            if armed.exhausted or spec.route not in (route, "any"):
+            if armed.exhausted or not (spec.route == route or (spec.route == "any" and not outcome)):
                 continue
-            is_outcome = (spec.rs is not None or spec.status is not None or spec.stuck
-                          or spec.empty_url > 0 or spec.result_size_mb is not None)
-            if is_outcome != outcome or (not outcome and not spec.is_response_fault):
+            if spec.is_outcome_fault != outcome or (not outcome and not spec.is_response_fault):
                 continue
             if spec.model is not None and not set(spec.model.split(",")) & set(models):
                 continue

@@ -65,7 +65,8 @@ def test_grammar_round_trips() -> None:
 
 
 @pytest.mark.parametrize("bad", ["nowhere:code=1", "create:code=abc", "create:bogus=1", "create:when=x",
-                                 "create:code"])
+                                 "create:code", "task:code=500", "task:once", "create:rs=2", "detail:stuck",
+                                 "create:once"])
 def test_grammar_rejects_nonsense(bad: str) -> None:
     with pytest.raises(FaultSpecError):
         FaultSpec.parse(bad)
