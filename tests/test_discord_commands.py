@@ -36,7 +36,7 @@ async def test_video_with_first_frame_defers_then_acks_in_the_original_response(
     assert dict(call.overrides.params) == {"duration": 10, "aspect_ratio": "9:16", "resolution": "720P"}
     (att,) = call.attachments
     assert (att.kind, att.role, att.name, att.size) == (AttachmentKind.IMAGE, "first_frame", "cat.png", 2048)
-    assert att.ref == frame["url"]
+    assert att.ref == "discord:" + frame["url"]
     assert call.conversation.message_id == str(fake.interactions[call.conversation.message_id]["id"])
     assert edits[0].content == "Got it!"
     assert edits[0].custom_ids == ["imabot:cancel:job1"]

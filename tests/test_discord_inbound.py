@@ -27,7 +27,7 @@ async def test_mention_with_attachment_goes_to_the_service_without_the_mention(
     assert call.text == "make this dog run <@1400000000000000002>"  # only the bot's mention is removed
     assert call.overrides is None  # free text: the intent parser decides
     (att,) = call.attachments
-    assert (att.kind, att.name, att.ref, att.role) == (AttachmentKind.IMAGE, "dog.jpg", photo["url"], None)
+    assert (att.kind, att.name, att.ref, att.role) == (AttachmentKind.IMAGE, "dog.jpg", "discord:" + photo["url"], None)
     assert not call.conversation.is_direct and call.conversation.chat_id == fake.channel.id
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import discord
 
@@ -47,7 +48,8 @@ class DiscordAdapter:
         self.origins = Origins(clock)
         self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
         self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink)
-        self.fetcher = DiscordAttachmentFetcher(self.downloader)
+        api_host = urlsplit(config.api_base_url).hostname if config.api_base_url else None
+        self.fetcher = DiscordAttachmentFetcher(self.downloader, frozenset({api_host} if api_host else ()))
         self._task: asyncio.Task[None] | None = None
 
     async def login(self) -> None:

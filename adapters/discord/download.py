@@ -81,15 +81,38 @@ class HttpDownloader:
         return dest
 
 
-class DiscordAttachmentFetcher:
-    """``core.ports.AttachmentFetcher`` for Discord attachments (``ref`` is the signed CDN URL)."""
+ATTACHMENT_PREFIX = "discord:"
+DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 
-    def __init__(self, downloader: MediaDownloader) -> None:
+
+def attachment_ref(url: str) -> str:
+    """The ``Attachment.ref`` of a Discord upload: a platform handle, so the core hands it to
+    ``DiscordAttachmentFetcher`` (CDN URLs are signed and expire; the fetched copy gets uploaded)."""
+    return ATTACHMENT_PREFIX + url
+
+
+class DiscordAttachmentFetcher:
+    """``core.ports.AttachmentFetcher`` for ``discord:<cdn url>`` refs.
+
+    Only Discord's CDN hosts (plus the host of a configured API override: a proxy or a fake) are
+    fetched, so a ref can never make the bot reach into another network.
+    """
+
+    def __init__(self, downloader: MediaDownloader, extra_hosts: frozenset[str] = frozenset()) -> None:
         self._downloader = downloader
+        self._hosts = DISCORD_CDN_HOSTS | extra_hosts
 
     async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+        url = attachment.ref.removeprefix(ATTACHMENT_PREFIX)
+        parts = urlsplit(url)
+        if (
+            not attachment.ref.startswith(ATTACHMENT_PREFIX)
+            or parts.scheme not in ("http", "https")
+            or parts.hostname not in self._hosts
+        ):
+            raise InputError("not a Discord attachment", params={"name": attachment.name})
         path = await self._downloader.download(
-            attachment.ref, dest_dir, max_bytes, file_name_for(attachment.name, "attachment.bin")
+            url, dest_dir, max_bytes, file_name_for(attachment.name, "attachment.bin")
         )
         if path is None:
             raise InputError("attachment over the size limit", params={"name": attachment.name})

@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord.download import attachment_ref
 from core.types import Attachment, AttachmentKind, Conversation, Platform
 
 IMAGE_ONLY = frozenset({AttachmentKind.IMAGE})
@@ -36,7 +37,12 @@ def kind_of(content_type: str | None, filename: str) -> AttachmentKind:
 def to_attachment(att: discord.Attachment, role: str | None = None) -> Attachment:
     mime = (att.content_type or "").split(";", 1)[0] or None
     return Attachment(
-        kind=kind_of(mime, att.filename), name=att.filename, ref=att.url, size=att.size, mime=mime, role=role
+        kind=kind_of(mime, att.filename),
+        name=att.filename,
+        ref=attachment_ref(att.url),
+        size=att.size,
+        mime=mime,
+        role=role,
     )
 
 

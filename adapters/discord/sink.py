@@ -49,6 +49,7 @@ class SinkConfig:
     edit_policy: EditPolicy = field(default_factory=EditPolicy)
     token_margin_s: float = 60.0  # stop using a 15-min interaction token this long before it expires
     default_filesize_limit: int = DEFAULT_FILESIZE_LIMIT
+    temp_dir: Path | None = None  # where results are downloaded before upload (default: the system's)
 
 
 def platform_error(exc: discord.HTTPException) -> PlatformError:
@@ -181,7 +182,7 @@ class DiscordSink:
     async def _result_event(self, event: UxEvent) -> str:
         view = action_view(event.job_id, event.actions, self._messages, event.language)
         limit = self._filesize_limit(event.conversation)
-        tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="imabot-discord-")
+        tmp = await asyncio.to_thread(_make_temp_dir, self._config.temp_dir)
         try:
             attached, unfurl = await self._download_media(event.media, Path(tmp), limit)
             # The core sends the copyable link as its own RESULT part; mention the user once per job.
@@ -323,6 +324,12 @@ def _extension(item: MediaResult) -> str:
     return {MediaType.VIDEO: "mp4", MediaType.IMAGE: "png", MediaType.MUSIC: "mp3", MediaType.SPEECH: "mp3"}[
         item.kind
     ]
+
+
+def _make_temp_dir(parent: Path | None) -> str:
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkdtemp(prefix="imabot-discord-", dir=parent)
 
 
 def _remove_tree(path: Path) -> None:
