@@ -188,6 +188,12 @@ async def test_big_result_is_streamed_at_the_requested_size(client: httpx.AsyncC
         assert container.streams.video[0].width == 320
 
 
+async def test_head_reports_the_size_without_a_body(client: httpx.AsyncClient) -> None:
+    reply = await client.head("/_sim/media/big.mp4?mb=40")
+    assert reply.status_code == 200 and int(reply.headers["content-length"]) == 40 * 1024 * 1024
+    assert reply.content == b""
+
+
 async def test_unknown_media_name_is_404(client: httpx.AsyncClient) -> None:
     for name in ("nope.mp4", "video-321x180-2s.mp4", "../etc/passwd", "image-8000x8000.png", "audio-0s.wav",
                  "video-320x180-99s.mp4"):
