@@ -1,0 +1,188 @@
+"""Pure pieces of the Discord adapter: message refs, formatting, throttling, input checks, translation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import discord
+import pytest
+from discord import app_commands
+
+from adapters.discord.buttons import CUSTOM_ID, custom_id
+from adapters.discord.download import DiscordAttachmentFetcher
+from adapters.discord.inbound import ANY_MEDIA, IMAGE_ONLY, check, kind_of, strip_mentions
+from adapters.discord.language import language_of
+from adapters.discord.refs import MessageRef
+from adapters.discord.render import MAX_CONTENT, progress_bar, result_content, status_content, suppress_embeds
+from adapters.discord.throttle import EditPolicy, ThrottledEditor
+from adapters.discord.translator import CatalogTranslator, ls
+from core.clock import FakeClock
+from core.errors import InputError
+from core.messages import Messages
+from core.types import Attachment, AttachmentKind, Language
+from core.ux_events import ActionKind
+
+
+def test_message_ref_round_trips_with_and_without_a_token() -> None:
+    plain = MessageRef(15, 42, 1_767_225_600.0)
+    with_token = MessageRef(15, 42, 1_767_225_600.0, "aW50ZXJhY3Rpb24:tok", 1_767_226_500.0)
+    assert MessageRef.decode(plain.encode()) == plain
+    assert MessageRef.decode(with_token.encode()) == with_token
+    assert with_token.token_usable(1_767_226_000.0, 60) and not with_token.token_usable(1_767_226_450.0, 60)
+    assert MessageRef.decode(None) is None and MessageRef.decode("msg-1") is None
+
+
+def test_status_text_keeps_the_core_wording_and_suppresses_link_previews() -> None:
+    text = "Generating… 40%\nsee https://example.com/x"
+    assert status_content(text, 40) == "Generating… 40%\nsee <https://example.com/x>"
+    assert status_content("Working", 60) == "Working\n▰▰▰▰▰▰▱▱▱▱ 60%"
+    assert progress_bar(95).startswith("▰" * 9 + "▱")  # never looks finished before it is
+
+
+def test_result_text_mentions_unfurls_and_stays_within_discords_limit() -> None:
+    content = result_content("7", "x" * 5000, ["https://cdn/v.mp4"], [])
+    lines = content.split("\n")
+    assert lines[:2] == ["<@7>", "https://cdn/v.mp4"]
+    assert len(content) <= MAX_CONTENT and content.endswith("…")
+    assert result_content(None, "Here: https://a.b/c", [], []) == "Here: <https://a.b/c>"
+    assert suppress_embeds("<https://a.b> and (https://c.d)") == "<https://a.b> and (https://c.d)"
+
+
+async def test_throttled_editor_applies_only_the_latest_render_per_interval() -> None:
+    clock = FakeClock(auto=False)
+    applied: list[str] = []
+
+    async def apply(key: str, render: str) -> None:
+        applied.append(render)
+
+    editor: ThrottledEditor[str] = ThrottledEditor(clock, EditPolicy(interval_s=3), apply)
+    editor.mark_edited("m", "a", created_at=clock.now())
+    for render in ("b", "c", "d"):
+        editor.submit("m", render, created_at=clock.now())
+    await asyncio.sleep(0)
+    assert applied == []
+    clock.advance(2.9)
+    await asyncio.sleep(0)
+    assert applied == []
+    clock.advance(0.1)
+    await editor.flush("m")
+    assert applied == ["d"]
+    editor.submit("m", "d", created_at=clock.now())  # unchanged: no edit at all
+    await editor.flush("m")
+    assert applied == ["d"]
+    await editor.aclose()
+
+
+async def test_throttled_editor_survives_a_failed_edit_and_retires_finished_messages() -> None:
+    clock = FakeClock(auto=False)
+    calls: list[str] = []
+
+    async def apply(key: str, render: str) -> None:
+        calls.append(render)
+        if render == "bad":
+            raise RuntimeError("discord said no")
+
+    editor: ThrottledEditor[str] = ThrottledEditor(clock, EditPolicy(interval_s=3), apply)
+    editor.submit("m", "bad", created_at=clock.now())
+    await editor.flush("m")
+    editor.submit("m", "good", created_at=clock.now())
+    editor.retire("m")
+    clock.advance(3)
+    await editor.flush("m")
+    assert calls == ["bad", "good"]
+    assert editor._slots == {}
+
+
+def test_attachment_kinds_and_limits() -> None:
+    assert kind_of("image/webp", "a") == AttachmentKind.IMAGE
+    assert kind_of(None, "clip.MP4") == AttachmentKind.VIDEO
+    assert kind_of("application/zip", "x.zip") == AttachmentKind.OTHER
+    song = Attachment(AttachmentKind.AUDIO, "s.mp3", "discord:u", size=3 * 1024 * 1024)
+    assert check(song, "reference", ANY_MEDIA, 10 * 1024 * 1024, "e") is None
+    refused = check(song, "first_frame", IMAGE_ONLY, 10 * 1024 * 1024, "discord.expected.image")
+    assert refused is not None and refused.key == "discord.error.attachment_kind"
+    too_big = check(song, "reference", ANY_MEDIA, 1024 * 1024, "e")
+    assert too_big is not None and too_big.params["size_mb"] == "3.0"
+
+
+def test_only_the_bots_own_mention_is_removed() -> None:
+    assert strip_mentions("<@99> a cat <@!99> with <@5>", 99) == "a cat with <@5>"
+
+
+def test_language_follows_the_discord_locale() -> None:
+    assert language_of(discord.Locale.chinese) == Language.ZH
+    assert language_of(discord.Locale.taiwan_chinese) == Language.ZH
+    assert language_of(discord.Locale.japanese) == Language.EN
+    assert language_of(None, Language.ZH) == Language.ZH
+
+
+def test_button_ids_carry_action_and_job_and_fit_discords_limit() -> None:
+    long_job = "j" + "1" * 40
+    value = custom_id(ActionKind.FIRST_FRAME, long_job)
+    match = CUSTOM_ID.fullmatch(value)
+    assert match is not None and (match["action"], match["job"]) == ("first_frame", long_job)
+    assert len(value) <= 100
+    assert CUSTOM_ID.fullmatch("imabot:delete:j1") is None
+
+
+async def test_translator_gives_chinese_names_from_the_catalog_only_for_chinese() -> None:
+    messages = Messages.from_package()
+    translator = CatalogTranslator(messages)
+    name = ls(messages, "discord.cmd.video.name")
+    context = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
+    assert name.message == "video"
+    assert await translator.translate(name, discord.Locale.chinese, context) == "视频"
+    assert await translator.translate(name, discord.Locale.french, context) is None
+    seconds = ls(messages, "discord.choice.seconds", n=10)
+    assert await translator.translate(seconds, discord.Locale.chinese, context) == "10 秒"
+
+
+def test_every_discord_name_in_the_catalog_is_a_valid_command_name() -> None:
+    messages = Messages.from_package()
+    names = [
+        k
+        for k in messages.all_keys()
+        if k.startswith(("discord.cmd.", "discord.opt.")) and k.endswith(".name")
+    ]
+    assert names
+    for key in names:
+        for language in Language:
+            value = messages.text(key, language)
+            assert app_commands.commands.validate_name(value) == value, key
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    async def download(
+        self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
+    ) -> Path | None:
+        self.urls.append(url)
+        return None if max_bytes < 10 else dest_dir / (name or "x")
+
+
+async def test_attachment_fetcher_only_reaches_discord_hosts(tmp_path: Path) -> None:
+    downloader = _Recorder()
+    fetcher = DiscordAttachmentFetcher(downloader, frozenset({"127.0.0.1"}))
+    ok = Attachment(
+        AttachmentKind.IMAGE, "a.png", "discord:https://cdn.discordapp.com/attachments/1/2/a.png?ex=1"
+    )
+    assert await fetcher.fetch(ok, tmp_path, 100) == tmp_path / "a.png"
+    assert (
+        await fetcher.fetch(
+            Attachment(AttachmentKind.IMAGE, "b.png", "discord:http://127.0.0.1:9/cdn/b"), tmp_path, 100
+        )
+        == tmp_path / "b.png"
+    )
+    for ref in (
+        "discord:http://169.254.169.254/latest",
+        "https://cdn.discordapp.com/x",
+        "discord:file:///etc/x",
+    ):
+        with pytest.raises(InputError):
+            await fetcher.fetch(Attachment(AttachmentKind.IMAGE, "x", ref), tmp_path, 100)
+    with pytest.raises(InputError):
+        await fetcher.fetch(ok, tmp_path, 5)  # over the cap
+    assert len(downloader.urls) == 3
