@@ -8,7 +8,7 @@ resume jobs of every platform that is running.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -22,15 +22,13 @@ from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
 from core.clock import Clock, SystemClock
-from core.errors import InputError
 from core.inputs import AttachmentPreparer
 from core.job_runner import RunnerDeps
 from core.media_ports import RemoteFetcher
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.ports import AttachmentFetcher, ImaGateway
-from core.preflight import MediaLimits, MediaRejectedError
-from core.preflight_text import render_violations
+from core.preflight import MediaLimits
 from core.selection import ModelProfile
 from core.service import GenerationService, ServiceConfig
 from core.types import Language, MediaType, Platform
@@ -58,17 +56,6 @@ def ima_config(settings: Settings) -> ImaClientConfig:
                            request_timeout_s=ima.request_timeout_s, verify_timeout_s=ima.verify_timeout_s,
                            upload_timeout_s=ima.upload_timeout_s, product_cache_ttl_s=ima.product_cache_ttl_s,
                            max_upload_bytes=ima.max_upload_bytes)
-
-
-def describe_input_error(messages: Messages) -> Callable[[InputError, str], str | None]:
-    """Refused attachments are explained line by line (file, rule, limit, fix)."""
-
-    def describe(exc: InputError, language: str) -> str | None:
-        if isinstance(exc, MediaRejectedError) and exc.violations:
-            return render_violations(exc.violations, language, messages)
-        return None
-
-    return describe
 
 
 @asynccontextmanager
@@ -104,7 +91,6 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
             clock=clock, sinks=sinks, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
-            describe_input_error=describe_input_error(messages),
             eta_overrides=dict(settings.catalog.estimated_seconds))
         service = GenerationService(deps, ServiceConfig(
             default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from random import Random
 
 from core.clock import Clock
@@ -23,9 +24,11 @@ from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
 from core.ports import AttachmentFetcher, ImaGateway, InputPreparer, PreferenceStore, TaskSpec
+from core.preflight import MediaRejectedError
+from core.preflight_text import render_violations
 from core.products import ProductLeaf
 from core.selection import ModelProfile, preference_action, preference_confirmation, select_model
-from core.types import MediaType, Platform
+from core.types import Attachment, MediaType, Platform
 from core.ux import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
 from core.ux_events import ActionKind, Alternative, EventSink, UxEvent
 
@@ -47,7 +50,6 @@ class RunnerDeps:
     fetchers: Mapping[Platform, AttachmentFetcher]
     preparer: InputPreparer | None = None
     profile: ModelProfile = field(default_factory=ModelProfile)
-    describe_input_error: Callable[[InputError, str], str | None] | None = None
     # Operator-configured estimates (settings ``catalog.estimated_seconds``): they win over the live list.
     eta_overrides: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     delivery_attempts: int = 3
@@ -86,8 +88,8 @@ class JobRunner:
             log.info("job %s failed: %r", job.job_id, exc)
             latest = await self._d.jobs.get(job.job_id) or job
             detail = None
-            if isinstance(exc, InputError) and self._d.describe_input_error is not None:
-                detail = self._d.describe_input_error(exc, latest.language.value)
+            if isinstance(exc, MediaRejectedError) and exc.violations:
+                detail = render_violations(exc.violations, latest.language, self._d.messages)
             return await self.finish_failed(latest, exc.kind, detail=detail)
         except Exception:
             log.exception("job %s crashed", job.job_id)
@@ -143,9 +145,7 @@ class JobRunner:
     async def _prepare_inputs(self, job: Job, spec: TaskSpec) -> TaskSpec:
         if self._d.preparer is None:
             raise InputError("no input preparer configured")
-        fetcher = self._d.fetchers.get(job.conversation.platform)
-        if fetcher is None:
-            raise InputError(f"no attachment fetcher for {job.conversation.platform}")
+        fetcher = self._d.fetchers.get(job.conversation.platform) or _NoLocalFiles()
         holder = [job]
 
         async def on_stage(stage: str) -> None:
@@ -336,3 +336,10 @@ def first_frame_url(job: Job) -> str | None:
         if media.kind is MediaType.IMAGE and media.url:
             return media.url
     return None
+
+
+class _NoLocalFiles:
+    """For platforms without a fetcher: only remote URLs (fetched by the preparer) can be used."""
+
+    async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+        raise InputError("this platform cannot provide attachment files")

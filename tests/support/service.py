@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
+
+from adapters.console.fetcher import LocalFileFetcher
+from adapters.media.probe import PyAvProbe
+from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from core.clock import Clock
+from core.inputs import AttachmentPreparer
 from core.job_runner import RunnerDeps
 from core.jobs import JobStore
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.ports import AttachmentFetcher, InputPreparer
+from core.preflight import MediaLimits
 from core.service import GenerationService, ServiceConfig
 from core.types import Language, MediaType, Platform
 from core.ux_events import EventSink
@@ -26,11 +34,21 @@ async def running_service(
     sim: SimHarness, db: Database, clock: Clock, sinks: Mapping[Platform, EventSink], *,
     jobs: JobStore | None = None, preparer: InputPreparer | None = None,
     fetchers: Mapping[Platform, AttachmentFetcher] | None = None, max_concurrent_jobs: int = 200,
-    default_language: Language = Language.ZH, default_media: MediaType = MediaType.VIDEO, **deps: Any,
+    default_language: Language = Language.ZH, default_media: MediaType = MediaType.VIDEO,
+    media_dir: Path | None = None, **deps: Any,
 ) -> AsyncIterator[GenerationService]:
     """A started service with SQLite stores on ``db``; on exit it is closed like a process shutdown
-    (job rows stay as they are, so a second ``running_service`` on the same file resumes them)."""
+    (job rows stay as they are, so a second ``running_service`` on the same file resumes them).
+
+    With ``media_dir`` the real ``AttachmentPreparer`` (PyAV probe, uploads to the simulator) handles
+    attachments; console-style local paths are fetched by ``LocalFileFetcher``; remote URLs are refused."""
     async with sim.client() as client:
+        if media_dir is not None and preparer is None:
+            remote = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)),
+                                       resolver=_no_dns)
+            preparer = AttachmentPreparer(client, PyAvProbe(), remote, MediaLimits.load_default(),
+                                          temp_dir=media_dir)
+            fetchers = fetchers or {Platform.CONSOLE: LocalFileFetcher()}
         runner_deps = RunnerDeps(
             gateway=client, jobs=jobs or SqliteJobStore(db), preferences=SqlitePreferenceStore(db),
             catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock, sinks=sinks,
@@ -43,3 +61,7 @@ async def running_service(
             yield service
         finally:
             await service.aclose()
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError("no DNS in tests")
