@@ -50,7 +50,8 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     ),
     (
         rx(
-            r"背景音乐|纯音乐|音乐|歌曲|一首.{0,16}(?:歌|曲)|首歌|写.{0,12}歌|作曲|编曲|配乐|"
+            r"(?<!这段)(?<!那段)(?<!这首)(?<!这个)(?<!配上)(?<!用这段)(?:背景音乐|纯音乐|音乐)|"
+            r"歌曲|一首.{0,16}(?:歌|曲)|首歌|写.{0,12}歌|作曲|编曲|配乐|"
             r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|\bmusic\b|\bsongs?\b|"
             r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"
             r"\bbeat\b|\btrack\b|\btune\b|\bsing\b"
@@ -67,7 +68,10 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     ),
     (
         rx(
-            r"文生图|图生图|" + _REFERRING + r"(?:图片|图像|照片|插画|插图|海报|壁纸|头像|"
+            r"文生图|图生图|修图|p图|抠图|换背景|去背景|改图|上色|卡通化|动漫化|"
+            r"(?:改成|变成|修成|转成|换成).{0,12}(?:风格|效果|画风|样子|背景|色调|滤镜|画)|"
+            + _REFERRING
+            + r"(?:图片|图像|照片|插画|插图|海报|壁纸|头像|"
             r"表情包|画作|相片|写真)|"
             r""
             r"(?:画|绘制|画出|生成|来|做|出|p)(?:一|1|几)?(?:张|幅|个)?(?:图|画)|^画|"
@@ -84,8 +88,10 @@ _SPEECH_VERB = rx(
     r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|朗读|念|读|tts|"
     r"text[- ]to[- ]speech|read\s"
 )
+_IMAGE_VERB = rx(r"画|绘制|draw\b|paint\b|改成|变成|修成|p图|修图|抠图")
 _PRODUCE_BEFORE = rx(
-    r"(?:生成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|make|create|generate|produce|"
+    r"(?:生成|做成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|改成|变成|转成|make|create|"
+    r"generate|produce|"
     r"render|draw|compose|"
     r"write|want|need)\s*(?:an?|one|some|me)?\s*(?:一|1|几|两)?\s*(?:段|个|张|幅|首|支|部|条)?\s*\S{0,10}$"
 )
@@ -100,7 +106,14 @@ def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None
             if overlaps(span, skip):
                 continue
             before = text.norm[max(0, match.start() - 14) : match.start()]
-            strong = _SPEECH_VERB.match(text.norm, match.start()) is not None or (
+            verb = (
+                _SPEECH_VERB
+                if media is MediaType.SPEECH
+                else _IMAGE_VERB
+                if media is MediaType.IMAGE
+                else None
+            )
+            strong = (verb is not None and verb.match(text.norm, match.start()) is not None) or (
                 _PRODUCE_BEFORE.search(before) is not None
             )
             hits.append((strong, match.start(), media, span))

@@ -100,6 +100,7 @@ _KNOWN_RATIOS = frozenset(
         "1:8",
     }
 )
+_CN_RATIO_RE = rx(r"(?<![一二三四五六七八九十])([一二三四五六七八九十]{1,3})比([一二三四五六七八九十]{1,3})")
 _RATIO_RE = rx(r"(?<![\d.:])(\d{1,2})\s*(?::|比|x|×|\*|/)\s*(\d{1,2})(?![\d.:])")
 
 
@@ -152,8 +153,11 @@ _ASPECT_PREFIX = rx(
 
 def find_aspects(text: NormText) -> list[Finding]:
     found: list[Finding] = []
-    for match in _RATIO_RE.finditer(text.norm):
-        ratio = f"{int(match.group(1))}:{int(match.group(2))}"
+    for match in [*_RATIO_RE.finditer(text.norm), *_CN_RATIO_RE.finditer(text.norm)]:
+        width, height = parse_number(match.group(1)), parse_number(match.group(2))
+        if width is None or height is None:
+            continue
+        ratio = f"{int(width)}:{int(height)}"
         if ratio not in _KNOWN_RATIOS:
             continue
         start = match.start()
