@@ -191,3 +191,13 @@ async def test_sync_sends_zh_cn_localizations(fake: FakeDiscord, adapter: Discor
     assert options["duration"]["choices"][0]["name_localizations"]["zh-CN"] == "5 秒"
     assert options["first_frame"]["type"] == 11
     assert set(video["contexts"]) == {0, 1}
+
+
+async def test_a_failing_service_replaces_thinking_with_a_plain_apology(
+    fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
+) -> None:
+    service.fail = True
+    await fake.slash("video", {"prompt": "x"}, locale="zh-CN")
+    (edit,) = await fake.wait_for_request("PATCH", "/messages/@original")
+    assert edit.content == "我这边出了点问题，请稍后再试。"
+    assert "exploded" not in str([r.body for r in fake.requests])

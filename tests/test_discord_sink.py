@@ -254,3 +254,16 @@ def conv_platform():  # type: ignore[no-untyped-def]
     from core.types import Platform
 
     return Platform.DISCORD
+
+
+async def test_mention_where_the_bot_cannot_post_is_answered_in_dm(
+    fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
+) -> None:
+    fake.channel.deny_send = True
+    await fake.message("a video of the sea")
+    dm = fake.dm_channel_for(fake.alice)
+    (post,) = await fake.wait_for_request("POST", f"/channels/{dm.id}/messages")
+    assert post.content is not None and "Got it!" in post.content and "couldn't post" in post.content
+    async with asyncio.timeout(10):
+        await service.acked.wait()
+    assert service.refs["job1"] is not None and service.refs["job1"].startswith(f"{dm.id}/")

@@ -208,7 +208,7 @@ class ImabotDiscordClient(discord.Client):
         text = self._text("discord.error.internal", language_of(interaction.locale))
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
+                await interaction.edit_original_response(content=text, view=None)
             else:
                 await interaction.response.send_message(text, ephemeral=True)
         except discord.HTTPException:
@@ -242,12 +242,16 @@ class ImabotDiscordClient(discord.Client):
             await message.reply(self._problem_text(problem, language), mention_author=False)
             return
         self.origins.add_message(message)
-        await self.service.handle_message(
-            conversation_from_message(message),
-            strip_mentions(message.content, self.user.id),
-            attachments,
-            None,
-        )
+        try:
+            await self.service.handle_message(
+                conversation_from_message(message),
+                strip_mentions(message.content, self.user.id),
+                attachments,
+                None,
+            )
+        except Exception:
+            _log.exception("a mention/DM request failed")
+            await message.reply(self._text("discord.error.internal", language), mention_author=False)
 
     def _message_language(self, message: discord.Message) -> Language:
         if message.guild is not None:

@@ -136,7 +136,7 @@ class DiscordSink:
                 content=content, view=view, allowed_mentions=_MENTIONS
             )
             return MessageRef(msg.channel.id, msg.id, now, origin.interaction.token, origin.token_expires_at)
-        sent = await self._send(event.conversation, content, view=view, origin=origin)
+        sent = await self._send_or_fall_back(event, content, view, origin)
         return MessageRef(sent.channel.id, sent.id, now)
 
     def _original_free(self, origin: Origin) -> bool:
@@ -243,6 +243,14 @@ class DiscordSink:
                     pass
             return await self._send_elsewhere(event, content, view, origin)
 
+    async def _send_or_fall_back(
+        self, event: UxEvent, content: str, view: discord.ui.View | None, origin: Origin | None
+    ) -> discord.Message:
+        try:
+            return await self._send(event.conversation, content, view=view, origin=origin)
+        except discord.Forbidden:
+            return await self._send_elsewhere(event, content, view, origin)
+
     async def _send_elsewhere(
         self, event: UxEvent, content: str, view: discord.ui.View | None, origin: Origin | None
     ) -> discord.Message:
@@ -286,7 +294,7 @@ class DiscordSink:
             origin.original_used = True
             msg = await origin.interaction.edit_original_response(content=content)
         else:
-            msg = await self._send(event.conversation, content, origin=origin)
+            msg = await self._send_or_fall_back(event, content, None, origin)
         return MessageRef(msg.channel.id, msg.id, self._clock.now()).encode()
 
     # ------------------------------------------------------------------ sending

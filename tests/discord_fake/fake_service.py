@@ -52,6 +52,7 @@ class RecordingService:
     acked: asyncio.Event = field(default_factory=asyncio.Event)  # set once handle_message returned
     emit_ack: bool = True
     notice_only: str | None = None
+    fail: bool = False  # handle_message raises, like a bug or an outage in the core
 
     async def handle_message(
         self,
@@ -62,6 +63,8 @@ class RecordingService:
     ) -> str | None:
         self.calls.append(Call(conversation, text, tuple(attachments), overrides))
         self.entered.set()
+        if self.fail:
+            raise RuntimeError("core exploded")
         if self.gate is not None:
             await self.gate.wait()
         job_id = f"job{len(self.calls)}"
