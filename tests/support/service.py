@@ -26,7 +26,7 @@ from core.preflight import MediaLimits
 from core.service import GenerationService, ServiceConfig
 from core.types import Language, MediaType, Platform
 from core.ux_events import EventSink
-from tests.support.ima import SimHarness
+from tests.support.ima import TEST_API_KEY, SimHarness
 
 
 @asynccontextmanager
@@ -35,14 +35,14 @@ async def running_service(
     jobs: JobStore | None = None, preparer: InputPreparer | None = None,
     fetchers: Mapping[Platform, AttachmentFetcher] | None = None, max_concurrent_jobs: int = 200,
     default_language: Language = Language.ZH, default_media: MediaType = MediaType.VIDEO,
-    media_dir: Path | None = None, **deps: Any,
+    media_dir: Path | None = None, api_key: str = TEST_API_KEY, **deps: Any,
 ) -> AsyncIterator[GenerationService]:
     """A started service with SQLite stores on ``db``; on exit it is closed like a process shutdown
     (job rows stay as they are, so a second ``running_service`` on the same file resumes them).
 
     With ``media_dir`` the real ``AttachmentPreparer`` (PyAV probe, uploads to the simulator) handles
     attachments; console-style local paths are fetched by ``LocalFileFetcher``; remote URLs are refused."""
-    async with sim.client() as client:
+    async with sim.client(api_key) as client:
         if media_dir is not None and preparer is None:
             remote = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)),
                                        resolver=_no_dns)
