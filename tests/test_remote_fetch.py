@@ -188,3 +188,15 @@ async def test_a_stalled_server_hits_the_time_limit(tmp_path: Path) -> None:
 
     with pytest.raises(RemoteFetchError, match="timed out"):
         await fetcher_for(stall, timeout_s=0.01).fetch("https://cdn.example.com/a.png", tmp_path, 1000)
+
+
+async def test_trusted_origins_skip_only_the_address_check(tmp_path: Path) -> None:
+    server = Server({"/_sim/media/cover.jpg": lambda: httpx.Response(200, content=b"JPG")})
+    fetcher = SafeRemoteFetcher(transport=httpx.MockTransport(server), resolver=table_resolver,
+                                trusted_origins=frozenset({"http://127.0.0.1:8765", "http://localhost:9000"}))
+    path = await fetcher.fetch("http://127.0.0.1:8765/_sim/media/cover.jpg", tmp_path, 1000)
+    assert path.read_bytes() == b"JPG"
+    assert (await fetcher.fetch("http://localhost:9000/_sim/media/cover.jpg", tmp_path, 1000)).exists()
+    for url in ("http://127.0.0.1:8766/x.jpg", "http://127.0.0.1/x.jpg", "http://u:p@127.0.0.1:8765/x.jpg"):
+        with pytest.raises(UnsafeUrlError):
+            await fetcher.fetch(url, tmp_path, 1000)

@@ -48,8 +48,12 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
 class SafeRemoteFetcher:
     def __init__(self, client: httpx.AsyncClient | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver = system_resolver,
-                 timeout_s: float = 30.0, max_redirects: int = 5) -> None:
+                 timeout_s: float = 30.0, max_redirects: int = 5,
+                 trusted_origins: frozenset[str] = frozenset()) -> None:
+        """``trusted_origins`` ("http://127.0.0.1:8765") are operator-configured hosts, e.g. a local
+        IMA simulator whose result URLs a user may send back; they skip the address check only."""
         self._owns_client = client is None
+        self._trusted = frozenset(_origin(o) for o in trusted_origins)
         self._client = client or httpx.AsyncClient(transport=transport, follow_redirects=False,
                                                    trust_env=False)
         self._resolver = resolver
@@ -107,6 +111,8 @@ class SafeRemoteFetcher:
             raise UnsafeUrlError(f"scheme {scheme!r}", reason=UnsafeUrlReason.SCHEME)
         if parts.username is not None or parts.password is not None:
             raise UnsafeUrlError(f"{_host(url)}: credentials in URL", reason=UnsafeUrlReason.CREDENTIALS)
+        if _origin(url) in self._trusted:
+            return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, "")), parts.netloc, None
         host = (parts.hostname or "").rstrip(".").lower()
         if not host or host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES):
             raise UnsafeUrlError(f"{host or '?'}: internal host name", reason=UnsafeUrlReason.HOST_NAME)
@@ -165,3 +171,13 @@ def _host(url: str) -> str:
         return urlsplit(url).hostname or "?"
     except ValueError:
         return "?"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        return ""
+    return f"{scheme}://{(parts.hostname or '').rstrip('.').lower()}:{port}"
