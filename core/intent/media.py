@@ -61,7 +61,8 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (
         rx(
             r"文生视频|图生视频|视频|短片|影片|动画|短剧|动起来|动态化|让.{0,8}动|活起来|运镜|"
-            r"\bvideos?\b|\bclips?\b|\banimation\b|"
+            r"\bvideos?\b|\bclips?\b|\banimation\b|\bimage\s+to\s+video\b|\bimg2vid\b|\bcome\s+alive\b|"
+            r"\bbring\s+(?:it|this|them)\s+to\s+life\b|"
             r"\banimate\b|\bmovie\b|\bfootage\b|\bmv\b|\bcinematic\s+shot\b|首尾帧|首帧|尾帧"
         ),
         MediaType.VIDEO,
@@ -76,8 +77,12 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r""
             r"(?:画|绘制|画出|生成|来|做|出|p)(?:一|1|几)?(?:张|幅|个)?(?:图|画)|^画|"
             r"(?<=[帮给请])画|画一|"
-            r"\b(?:image|picture|photo|pic|illustration|poster|wallpaper|avatar|drawing|painting|artwork|"
-            r"logo|icon|sketch|portrait\s+of|render|draw|paint)\b"
+            r"(?<!this )(?<!that )(?<!the )(?<!my )(?<!attached )(?<!these )(?<!first )(?<!second )(?<!last )"
+            r"\b(?:images?|pictures?|photos?|pic|illustration|poster|wallpaper|avatar|drawing|"
+            r"painting|artwork|"
+            r"logo|icon|sketch)\b(?!\s+to\s+video)|\b(?:portrait\s+of|draw|paint|edit\s+this)\b"
+            r"|\b(?:make|turn)\s+(?:this|the|my)\s+(?:photo|picture|image|pic)\s+look\b|\bstyle\s+transfer\b"
+            r"|\bretouch\b|\bphotoshop\b"
         ),
         MediaType.IMAGE,
     ),

@@ -18,12 +18,12 @@ from core.intent.params import (
     find_resolutions,
     find_voice_params,
 )
-from core.intent.preference import find_clear, preference_intent
+from core.intent.preference import find_clear, find_save_phrases, preference_intent
 from core.intent.prompt import after_colon, clean_prompt, quoted_text
 from core.intent.text import NormText, Span, overlaps, remove_spans, rx
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
-from core.request import GenerationRequest, RequestOverrides
+from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.types import Attachment, Language, MediaType, TaskType
 
 MAX_TEXT_CHARS = 20_000  # longer messages are cut before matching; the rest is never a command
@@ -101,6 +101,9 @@ def parse(
         notices.append(_unknown_notice(unknown, catalog, msgs, language))
         taken.append(unknown.span)
 
+    preference = preference_intent(norm, models, clear_spans)
+    if preference is PreferenceIntent.SAVE:
+        taken += [span for span in find_save_phrases(norm) if not overlaps(span, taken)]
     prompt = _prompt(raw, taken + mention_spans, speech_text, attachments)
     return GenerationRequest(
         media_type=media,
@@ -110,7 +113,7 @@ def parse(
         model_id=model_id,
         tier=tiers[-1].tier if tiers else None,
         params=params,
-        preference=preference_intent(norm, models, clear_spans),
+        preference=preference,
         attachments=tuple(attachments),
         notices=tuple(notices),
         unknown_model=unknown.name if unknown else None,

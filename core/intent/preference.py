@@ -66,6 +66,11 @@ _CLEAR_RE = rx(
 )
 
 
+def find_save_phrases(text: NormText) -> list[Span]:
+    """ "from now on" / "以后" / "by default": meta words, not part of the creative prompt."""
+    return [span for _, span in text.finditer(_SAVE_PHRASES)]
+
+
 def find_clear(text: NormText) -> list[Span]:
     return [span for _, span in text.finditer(_CLEAR_RE)]
 
