@@ -72,7 +72,8 @@ def make_server(config: SimConfig, base_url: str, *, clock: Clock | None = None,
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _SimulatedResetFilter) for f in error_log.filters):
         error_log.addFilter(_SimulatedResetFilter())
-    server_config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+    server_config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
+                                   timeout_graceful_shutdown=2)
     return _EmbeddedServer(server_config) if embedded else uvicorn.Server(server_config)
 
 

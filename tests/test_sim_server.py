@@ -85,3 +85,20 @@ async def test_cli_refuses_bad_setup(args: tuple[str, ...], message: str) -> Non
     process = await _run_cli("--port", "0", *args)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 2 and message in stderr.decode()
+
+
+async def test_shutdown_does_not_wait_for_a_request_stuck_in_a_delay_fault() -> None:
+    clock = FakeClock(auto=False)  # never advanced: the delayed handler would wait forever
+    config = SimConfig(faults=(FaultSpec.parse("list:delay=3600"),))
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient() as client:
+        async with run_in_background(config, clock=clock) as base_url:
+            pending = asyncio.create_task(client.get(f"{base_url}/open/v1/product/list", headers=AUTH))
+            await asyncio.sleep(0)
+            started = loop.time()
+        assert loop.time() - started < 10
+        try:
+            reply = await pending
+        except httpx.TransportError:
+            return
+        assert reply.status_code >= 500  # the cut-off request is answered with a server error
