@@ -64,12 +64,14 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
     """Everything the bot needs, closed in reverse order on exit (job tasks are parked, not lost)."""
     clock = clock or SystemClock()
     messages = Messages.from_package()
+    client_config = ima_config(settings) if gateway is None else None  # fail before touching any file
     async with AsyncExitStack() as stack:
         db = Database(settings.storage.db_path)
         await db.start()
         stack.push_async_callback(db.aclose)
         if gateway is None:
-            client = ImaClient(ima_config(settings), clock=clock)
+            assert client_config is not None
+            client = ImaClient(client_config, clock=clock)
             await client.start()
             stack.push_async_callback(client.aclose)
             gateway = client
