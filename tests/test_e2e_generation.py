@@ -3,6 +3,7 @@ time: every step in order for each task type, uploads through the real flow, pre
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,25 @@ async def test_first_frame_action_animates_the_result_cover(
     _, video_task = await sim.tasks()
     assert video_task["task_type"] == "image_to_video"
     assert video_task["payload"]["src_img_url"][0].startswith("http://ima.sim/")
+
+
+async def test_expensive_auto_selected_model_names_a_cheaper_alternative(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink, tmp_path: Path) -> None:
+    frames = (image(tmp_path, "first.png"), image(tmp_path, "last.png"))
+    sinks = {Platform.CONSOLE: sink}
+    async with running_service(sim, db, clock, sinks, media_dir=tmp_path / "w") as service:
+        auto = await run_one(service, "从第一张过渡到第二张，首尾帧", frames)
+        chosen = await run_one(service, "用可灵O1做首尾帧视频，从第一张过渡到第二张", frames)
+    auto_pregen = sink.of_step(Step.PREGEN, auto)[0]
+    assert auto_pregen.credits is not None and auto_pregen.credits > 50
+    assert "💡 若想省积分，可选" in auto_pregen.text
+    assert "💡" not in sink.of_step(Step.PREGEN, chosen)[0].text  # the user asked for this model
+
+
+async def test_progress_updates_follow_the_model_cadence(sim: SimHarness, db: Database, clock: FakeClock,
+                                                         sink: RecordingSink) -> None:
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
+        job_id = await run_one(service, "用可灵O1生成一只柴犬在海边奔跑的视频")
+    elapsed = [int(e.text.split("已等待 ")[1].split("s")[0]) for e in sink.of_step(Step.PROGRESS, job_id)]
+    assert len(elapsed) >= 3
+    assert {b - a for a, b in itertools.pairwise(elapsed)} == {60}  # Kling O1: every 60 s
