@@ -20,12 +20,14 @@ def image(path: Path, width: int, height: int, *, fmt: str = "PNG", pad_to: int 
 
 
 def video(path: Path, *, seconds: float, fps: float = 24, width: int = 640, height: int = 640,
-          container: str = "mp4", pad_to: int | None = None, with_audio: bool = False) -> Path:
+          container: str = "mp4", pad_to: int | None = None, faststart: bool = False) -> Path:
     """An H.264 clip of ``seconds`` at ``fps``. ``pad_to`` adds an ISO-BMFF ``free`` box at the end
-    (valid mp4/mov) to reach an exact file size."""
+    (valid mp4/mov) to reach an exact file size; ``faststart`` puts the index before the data."""
     rate = Fraction(fps).limit_denominator(1001)
     frames = max(1, round(seconds * float(rate)))
     options = {"brand": "qt  "} if container == "mov" else {}
+    if faststart:
+        options["movflags"] = "faststart"
     with av.open(str(path), "w", format=container, options=options) as out:
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -83,8 +85,22 @@ def mp3(path: Path, *, seconds: float, rate: int = 44100) -> Path:
     return path
 
 
-def truncated_video(path: Path, *, seconds: float = 3) -> Path:
-    video(path, seconds=seconds)
+def huge_bilevel_png(path: Path, width: int, height: int) -> Path:
+    """A tiny file whose header promises a huge picture (a decompression bomb in miniature)."""
+    Image.new("1", (width, height), 0).save(path, "PNG")
+    return path
+
+
+def truncated_image(path: Path, width: int = 400, height: int = 400) -> Path:
+    Image.effect_noise((width, height), 60).convert("RGB").save(path, "PNG")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def truncated_video(path: Path, *, seconds: float = 3, faststart: bool = False) -> Path:
+    """Half a clip. With ``faststart`` the index survives the cut, so only the data is missing."""
+    video(path, seconds=seconds, faststart=faststart)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     return path

@@ -63,10 +63,13 @@ async def test_wav_and_mp3_durations(probe: PyAvProbe, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("build", [
     lambda d: mf.truncated_video(d / "cut.mp4"),
+    lambda d: mf.truncated_video(d / "cut-faststart.mp4", seconds=4, faststart=True),
+    lambda d: mf.truncated_image(d / "cut.png"),
     lambda d: mf.text_as(d / "notes.mp4"),
     lambda d: mf.text_as(d / "notes.png"),
     lambda d: mf.empty(d / "empty.wav"),
-], ids=["truncated-mp4", "text-renamed-mp4", "text-renamed-png", "empty-file"])
+], ids=["truncated-mp4", "truncated-faststart-mp4", "truncated-png", "text-renamed-mp4", "text-renamed-png",
+        "empty-file"])
 async def test_broken_files_raise_unreadable(probe: PyAvProbe, tmp_path: Path, build: object) -> None:
     path = build(tmp_path)  # type: ignore[operator]
     with pytest.raises(MediaUnreadableError):
@@ -98,3 +101,9 @@ async def test_cover_is_first_frame_jpeg_of_video_size(probe: PyAvProbe, tmp_pat
 async def test_cover_of_broken_video_is_unreadable(probe: PyAvProbe, tmp_path: Path) -> None:
     with pytest.raises(MediaUnreadableError):
         await probe.extract_cover(mf.text_as(tmp_path / "x.mp4"), tmp_path / "c.jpg")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_huge_pictures_are_measured_without_decoding(probe: PyAvProbe, tmp_path: Path) -> None:
+    info = await probe.probe(mf.huge_bilevel_png(tmp_path / "bomb.png", 12_000, 12_000))
+    assert (info.width, info.height) == (12_000, 12_000)

@@ -1,7 +1,10 @@
-"""``core.media_ports.MediaProbe`` with PyAV, which ships its own FFmpeg libraries (no ffprobe).
+"""``core.media_ports.MediaProbe`` with Pillow (images) and PyAV (video/audio), which ship their own
+codecs (no ffprobe/ffmpeg install needed).
 
-PyAV calls block, so each runs in a worker thread with a time limit. A timed-out thread cannot be
-killed; it finishes in the background while the caller already has its error.
+Both libraries block, so each call runs in a worker thread under a time limit and a concurrency
+limit. A timed-out thread cannot be killed; it finishes in the background while the caller already
+has its error. Pictures are only decoded when their header size is sane (decompression bombs), and
+clips are demuxed to the end (no decoding) so a cut file whose header promises more is caught.
 """
 
 from __future__ import annotations
@@ -13,83 +16,105 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import av
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from core.media_ports import MediaInfo, MediaTooLargeError, MediaUnreadableError
 from core.types import AttachmentKind
 
-# Image codecs (single-picture demuxers report the codec, not a container) -> our format name.
-_IMAGE_CODECS = {"mjpeg": "jpeg", "png": "png", "webp": "webp", "bmp": "bmp", "tiff": "tiff", "gif": "gif"}
-_IMAGE_DEMUXERS = {"image2", "gif", "jpeg_pipe", "png_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif_pipe"}
+T = TypeVar("T")
+
+_PIL_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff",
+                "GIF": "gif"}
 _AUDIO_DEMUXERS = {"wav": "wav", "mp3": "mp3", "ogg": "ogg", "flac": "flac", "aac": "aac"}
 _MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
 _MATROSKA_DEMUXER = "matroska,webm"
-T = TypeVar("T")
+# A clip whose packets end this much before its header's duration was cut short.
+_TRUNCATION_TOLERANCE = 0.9
 
 
 class PyAvProbe:
-    def __init__(self, timeout_s: float = 15.0, max_bytes: int = 200 * 1024 * 1024) -> None:
+    def __init__(self, timeout_s: float = 15.0, max_bytes: int = 200 * 1024 * 1024, *,
+                 max_decode_pixels: int = 40_000_000, max_concurrent: int = 2) -> None:
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
+        self._max_decode_pixels = max_decode_pixels
+        self._slots = asyncio.Semaphore(max(1, max_concurrent))
 
     async def probe(self, path: Path) -> MediaInfo:
         size = (await asyncio.to_thread(path.stat)).st_size
         if size > self._max_bytes:
             raise MediaTooLargeError(f"{path.name}: {size} bytes", limit_bytes=self._max_bytes,
                                      size_bytes=size)
-        return await self._in_thread(_probe, path, size)
+        return await self._in_thread(_probe, path, size, self._max_decode_pixels)
 
     async def extract_cover(self, video_path: Path, dest: Path) -> Path:
-        await self._in_thread(_first_frame_jpeg, video_path, dest)
+        await self._in_thread(_first_frame_jpeg, video_path, dest, self._max_decode_pixels)
         return dest
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_s)
-        except TimeoutError as exc:
-            raise MediaUnreadableError(f"probe timed out after {self._timeout_s:g}s") from exc
+        async with self._slots:
+            try:
+                return await asyncio.wait_for(asyncio.to_thread(fn, *args), self._timeout_s)
+            except TimeoutError as exc:
+                raise MediaUnreadableError(f"probe timed out after {self._timeout_s:g}s") from exc
 
 
-def _probe(path: Path, size: int) -> MediaInfo:
+def _probe(path: Path, size: int, max_decode_pixels: int) -> MediaInfo:
     if size == 0:
         raise MediaUnreadableError(f"{path.name}: empty file")
+    picture = _probe_picture(path, size, max_decode_pixels)
+    if picture is not None:
+        return picture
     try:
         with av.open(str(path)) as container:
-            return _describe(container, size)
+            return _describe(container, size, max_decode_pixels)
     except MediaUnreadableError:
         raise
     except (av.FFmpegError, ValueError, OSError, IndexError, ZeroDivisionError) as exc:
         raise MediaUnreadableError(f"{path.name}: {type(exc).__name__}") from exc
 
 
-def _describe(container: Any, size: int) -> MediaInfo:
-    demuxer = container.format.name
+def _probe_picture(path: Path, size: int, max_decode_pixels: int) -> MediaInfo | None:
+    """Image facts from the header, then a full decode when that is safe; None if not a picture."""
+    try:
+        with Image.open(path) as picture:
+            fmt = _PIL_FORMATS.get(picture.format or "")
+            width, height = picture.size
+            if fmt is None:
+                raise MediaUnreadableError(f"{path.name}: unsupported image format {picture.format}")
+            if 0 < width * height <= max_decode_pixels:
+                picture.load()  # a cut or corrupt file fails here
+    except UnidentifiedImageError:
+        return None
+    except MediaUnreadableError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise MediaUnreadableError(f"{path.name}: {type(exc).__name__}") from exc
+    return MediaInfo(kind=AttachmentKind.IMAGE, format=fmt, size_bytes=size, width=width, height=height,
+                     has_video=True)
+
+
+def _describe(container: Any, size: int, max_decode_pixels: int) -> MediaInfo:
     videos = [s for s in container.streams.video if not _is_cover_art(s)]
     audios = list(container.streams.audio)
-    if demuxer in _IMAGE_DEMUXERS or demuxer.endswith("_pipe"):
-        if not videos:
-            raise MediaUnreadableError("image without a picture stream")
-        stream = videos[0]
-        fmt = _IMAGE_CODECS.get(stream.codec_context.name)
-        if fmt is None:
-            raise MediaUnreadableError(f"unsupported image codec {stream.codec_context.name}")
-        frame = _first_frame(container, stream)
-        return MediaInfo(kind=AttachmentKind.IMAGE, format=fmt, size_bytes=size, width=frame.width,
-                         height=frame.height, has_video=True)
+    if not videos and not audios:
+        raise MediaUnreadableError(f"no audio or video stream in {container.format.name}")
     fmt = _container_format(container, has_video=bool(videos))
-    duration = _duration(container, videos[0] if videos else (audios[0] if audios else None))
-    if videos:
-        stream = videos[0]
-        frame = _first_frame(container, stream)
-        rate = stream.average_rate or stream.guessed_rate
-        fps = round(float(rate), 3) if rate else None
-        return MediaInfo(kind=AttachmentKind.VIDEO, format=fmt, size_bytes=size, width=frame.width,
-                         height=frame.height, duration_s=duration, fps=fps, has_video=True,
-                         has_audio=bool(audios))
-    if audios:
+    main = videos[0] if videos else audios[0]
+    duration = _checked_duration(container, main)
+    if not videos:
         return MediaInfo(kind=AttachmentKind.AUDIO, format=fmt, size_bytes=size, duration_s=duration,
                          has_audio=True)
-    raise MediaUnreadableError(f"no audio or video stream in {demuxer}")
+    stream = videos[0]
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if not width or not height or width * height <= max_decode_pixels:
+        container.seek(0)
+        frame = _first_frame(container, stream)
+        width, height = frame.width, frame.height
+    rate = stream.average_rate or stream.guessed_rate
+    return MediaInfo(kind=AttachmentKind.VIDEO, format=fmt, size_bytes=size, width=width, height=height,
+                     duration_s=duration, fps=round(float(rate), 3) if rate else None, has_video=True,
+                     has_audio=bool(audios))
 
 
 def _container_format(container: Any, *, has_video: bool) -> str:
@@ -106,12 +131,21 @@ def _container_format(container: Any, *, has_video: bool) -> str:
     raise MediaUnreadableError(f"unsupported container {demuxer}")
 
 
-def _duration(container: Any, stream: Any) -> float | None:
-    if container.duration is not None and container.duration > 0:
-        return round(float(container.duration) / av.time_base, 3)
-    if stream is not None and stream.duration and stream.time_base:
-        return round(float(stream.duration * Fraction(stream.time_base)), 3)
-    return None
+def _checked_duration(container: Any, stream: Any) -> float | None:
+    """The header's duration, after reading every packet of ``stream`` (no decoding) to prove the
+    data is really there; a clip without a header duration gets the measured one."""
+    raw = container.duration
+    declared = float(raw) / av.time_base if raw is not None and raw > 0 else None
+    end = 0.0
+    for packet in container.demux(stream):
+        if packet.pts is None or packet.time_base is None:
+            continue
+        end = max(end, float((packet.pts + (packet.duration or 0)) * Fraction(packet.time_base)))
+    if declared is None:
+        return round(end, 3) if end > 0 else None
+    if end < declared * _TRUNCATION_TOLERANCE:
+        raise MediaUnreadableError(f"data ends at {end:.2f}s of {declared:.2f}s")
+    return round(declared, 3)
 
 
 def _is_cover_art(stream: Any) -> bool:
@@ -120,18 +154,21 @@ def _is_cover_art(stream: Any) -> bool:
 
 
 def _first_frame(container: Any, stream: Any) -> Any:
-    # Decoding one frame proves the data is real (a renamed or cut file fails here).
+    # Decoding one frame proves the codec data is real (a renamed or corrupt file fails here).
     for frame in container.decode(stream):
         return frame
     raise MediaUnreadableError("no decodable frame")
 
 
-def _first_frame_jpeg(video_path: Path, dest: Path) -> None:
+def _first_frame_jpeg(video_path: Path, dest: Path, max_decode_pixels: int) -> None:
     try:
         with av.open(str(video_path)) as container:
             streams = [s for s in container.streams.video if not _is_cover_art(s)]
             if not streams:
                 raise MediaUnreadableError("no video stream for a cover")
+            context = streams[0].codec_context
+            if context.width * context.height > max_decode_pixels:
+                raise MediaUnreadableError(f"frame too large to decode: {context.width}x{context.height}")
             picture: Image.Image = _first_frame(container, streams[0]).to_image()
             picture.convert("RGB").save(dest, "JPEG", quality=90)
     except MediaUnreadableError:
