@@ -31,10 +31,15 @@ CASES = _load()
 
 def _attachments(case: dict[str, Any]) -> list[Attachment]:
     out: list[Attachment] = []
-    for key, kind, ext in (("images", AttachmentKind.IMAGE, "png"), ("videos", AttachmentKind.VIDEO, "mp4"),
-                           ("audios", AttachmentKind.AUDIO, "mp3")):
-        out += [Attachment(kind, f"{key}{i}.{ext}", f"https://files.test/{key}{i}.{ext}")
-                for i in range(int(case.get(key, 0)))]
+    for key, kind, ext in (
+        ("images", AttachmentKind.IMAGE, "png"),
+        ("videos", AttachmentKind.VIDEO, "mp4"),
+        ("audios", AttachmentKind.AUDIO, "mp3"),
+    ):
+        out += [
+            Attachment(kind, f"{key}{i}.{ext}", f"https://files.test/{key}{i}.{ext}")
+            for i in range(int(case.get(key, 0)))
+        ]
     return out
 
 
