@@ -8,6 +8,7 @@ full probing, cover frames, the src_image / src_video / src_audio bundle and com
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
@@ -49,6 +50,8 @@ from core.preflight import (
 from core.types import Attachment, AttachmentKind, TaskType
 
 # Task types whose Seedance requests use the multimodal bundle and compliance verification (§5.5).
+log = logging.getLogger("imabot.inputs")
+
 SEEDANCE_TASKS = frozenset({TaskType.IMAGE_TO_VIDEO, TaskType.FIRST_LAST_FRAME_TO_VIDEO,
                             TaskType.REFERENCE_IMAGE_TO_VIDEO})
 PASSING_VERIFY_STATUSES = frozenset({"active", "success"})
@@ -94,6 +97,16 @@ class AttachmentPreparer:
     async def prepare(self, task_type: TaskType, model_id: str, attachments: Sequence[Attachment],
                       fetcher: AttachmentFetcher,
                       on_stage: Callable[[str], Awaitable[None]]) -> PreparedInputs:
+        try:
+            return await self._prepare(task_type, model_id, attachments, fetcher, on_stage)
+        except (PreflightError, VerificationError) as exc:
+            # Display names only (never URLs with queries or credentials).
+            log.info("attachments refused (%s, %s): %s", task_type.value, model_id, exc.detail)
+            raise
+
+    async def _prepare(self, task_type: TaskType, model_id: str, attachments: Sequence[Attachment],
+                       fetcher: AttachmentFetcher,
+                       on_stage: Callable[[str], Awaitable[None]]) -> PreparedInputs:
         if task_type not in self._limits.tasks or not attachments:
             return PreparedInputs()
         ordered = _in_role_order(task_type, attachments)

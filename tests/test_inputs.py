@@ -189,8 +189,10 @@ async def test_ten_images_are_refused_before_anything_is_fetched(h: Harness) -> 
     (lambda d: mf.image(d / "dot.png", 1, 1), IMAGE, "width"),
     (lambda d: mf.text_as(d / "notes.mp4"), VIDEO, "unreadable"),
     (lambda d: mf.truncated_video(d / "cut.mp4"), VIDEO, "unreadable"),
+    (lambda d: mf.truncated_video(d / "cut2.mp4", seconds=4, faststart=True), VIDEO, "unreadable"),
     (lambda d: mf.wav(d / "blip.wav", seconds=0.5), AUDIO, "duration"),
-], ids=["40s-clip", "1x1-image", "text-renamed-mp4", "truncated-mp4", "half-second-audio"])
+], ids=["40s-clip", "1x1-image", "text-renamed-mp4", "truncated-mp4", "truncated-faststart-mp4",
+        "half-second-audio"])
 async def test_bad_files_are_refused_before_upload(h: Harness, build: Callable[[Path], Path],
                                                    kind: AttachmentKind, what: str) -> None:
     path = build(h.tmp)
