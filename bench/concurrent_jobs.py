@@ -37,7 +37,8 @@ from sim.config import SimConfig
 KEY = "ima_bench_0123456789abcdef"
 # A mix like a busy chat: mostly video, some images, a little music and speech.
 REQUESTS = (
-    ["一只柴犬在海边奔跑"] * 6 + ["画一只可爱的橘猫"] * 2 + ["来一段轻松的背景音乐", "把这句话转成语音：欢迎光临"]
+    ["一只柴犬在海边奔跑"] * 6 + ["画一只可爱的橘猫"] * 2
+    + ["来一段轻松的背景音乐", "把这句话转成语音：欢迎光临"]
 )
 
 
