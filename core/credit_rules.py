@@ -33,6 +33,7 @@ class RulesData:
     static_ladders: Mapping[str, tuple[str, ...]]
     word_scores: Mapping[str, int]
     inner_defaults: Mapping[str, Mapping[str, Any]]  # lowercased model_id -> field -> value
+    translations: Mapping[str, Mapping[str, Any]]  # lowercased model_id -> key -> rule
 
 
 @cache
@@ -45,6 +46,7 @@ def rules_data() -> RulesData:
         static_ladders={k: tuple(v) for k, v in degrade["static_ladders"].items()},
         word_scores={k.casefold(): int(v) for k, v in degrade["word_scores"].items()},
         inner_defaults={k.casefold(): dict(v) for k, v in raw.get("inner_defaults", {}).items()},
+        translations={k.casefold(): dict(v) for k, v in raw.get("param_translations", {}).items()},
     )
 
 
@@ -242,6 +244,45 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
+def translate_params(leaf: ProductLeaf, params: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Generic controls -> this model's fields (data file ``param_translations``); returns
+    (params, dropped keys). ``speed=1.2`` becomes ``audio_params.speech_rate=20`` for seed-tts."""
+    table = rules_data().translations.get(leaf.model_id.casefold())
+    if not table:
+        return dict(params), ()
+    unsupported = set(table.get("unsupported", ()))
+    out: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in params.items():
+        rule = table.get(key)
+        if key in unsupported:
+            dropped.append(key)
+        elif isinstance(rule, Mapping) and value is not None:
+            parent, _, child = str(rule["target"]).rpartition(".")
+            converted = _convert(value, rule)
+            if converted is None:
+                dropped.append(key)
+            elif parent:
+                given = params.get(parent)
+                nested = out.setdefault(parent, dict(given) if isinstance(given, Mapping) else {})
+                nested[child] = converted
+            else:
+                out[child] = converted
+        elif key not in out:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
+    return out, tuple(dropped)
+
+
+def _convert(value: Any, rule: Mapping[str, Any]) -> Any:
+    if rule.get("mode") != "percent":
+        return value
+    try:
+        percent = round((float(value) - 1.0) * 100)
+    except (TypeError, ValueError):
+        return None
+    return max(int(rule.get("min", percent)), min(int(rule.get("max", percent)), percent))
+
+
 # ---------------------------------------------------------------- rule selection (§3.5)
 
 
@@ -282,8 +323,10 @@ def resolve(leaf: ProductLeaf, user_params: Mapping[str, Any]) -> RuleResolution
     values, then the user's other keys. Raises ``InputError`` for unmappable UI values and
     ``ImaApiError`` when the winning rule has no usable attribute_id.
     """
-    overrides = resolve_virtual_overrides(leaf, user_params)
+    translated, untranslatable = translate_params(leaf, user_params)
+    overrides = resolve_virtual_overrides(leaf, translated)
     overrides, ignored = filter_supported(leaf, overrides)
+    ignored = untranslatable + ignored
     defaults = form_defaults(leaf)
     keys = rule_keys(leaf)
     initial, _ = select_rule(leaf.credit_rules, {k: v for k, v in defaults.items() if k in keys})

@@ -170,6 +170,22 @@ def test_seedream_aspect_ratio_maps_to_backend_size_and_ui_key_is_dropped() -> N
     assert res.inner_params == {"size": "2560x1440"}
 
 
+def test_speech_controls_become_seed_tts_audio_params() -> None:
+    user = {"audio_params": {"emotion": "calm"}, "speed": 1.2, "volume": 3, "voice": "female", "pitch": 0.8}
+    res = resolve(make(data.seed_tts(), TaskType.TEXT_TO_SPEECH), user)
+    assert res.inner_params["audio_params"] == {"emotion": "calm", "speech_rate": 20, "loudness_rate": 100}
+    assert set(res.ignored_keys) == {"voice", "pitch"}
+    assert "speed" not in res.inner_params and "voice" not in res.inner_params
+    assert user["audio_params"] == {"emotion": "calm"}  # the caller's mapping is not touched
+    slow = resolve(make(data.seed_tts(), TaskType.TEXT_TO_SPEECH), {"speed": 0.8, "emotion": "happy"})
+    assert slow.inner_params["audio_params"] == {"speech_rate": -20, "emotion": "happy"}
+
+
+def test_translations_apply_only_to_their_model() -> None:
+    res = resolve(make(data.gen_bgm(), TaskType.TEXT_TO_MUSIC), {"speed": 1.2})
+    assert res.ignored_keys == ("speed",)
+
+
 def test_none_values_mean_not_set() -> None:
     res = resolve(make(data.wan_t2v()), {"aspect_ratio": None, "duration": None})
     assert (res.inner_params["aspect_ratio"], res.inner_params["duration"]) == ("16:9", 5)

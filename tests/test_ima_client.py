@@ -434,3 +434,15 @@ async def test_every_rule_of_every_recorded_leaf_is_reachable_and_accepted(
             assert created.quote.exact
             checked += 1
     assert checked == await sim.calls("tasks/create")
+
+
+async def test_tts_speed_reaches_the_server_as_audio_params(sim: Sim) -> None:
+    created = await sim.client.create_task(
+        TaskSpec(
+            TaskType.TEXT_TO_SPEECH, "seed-tts-2.0", "你好，世界", params={"speed": 1.2, "voice": "female"}
+        )
+    )
+    inner = (await sim.payloads())[0]["parameters"][0]["parameters"]
+    assert inner["audio_params"] == {"speech_rate": 20}
+    assert "voice" not in inner and "speed" not in inner
+    assert (await sim.wait(created.task_id)).progress is TaskProgress.SUCCEEDED
