@@ -86,28 +86,36 @@ class FeishuSink:
         state.pending = card
         state.final = state.final or event.step is Step.DONE
         if state.timer is None:
-            wait = state.last_patch_at + self._interval - self._clock.now()
-            if wait <= 0:
-                await self._flush(ref, state)
-            else:
-                state.timer = asyncio.create_task(self._flush_after(ref, state, wait))
+            # One task per card owns all its patches, so two never overlap (a timer-driven patch still in
+            # flight while a newer event arrives would otherwise race it).
+            state.timer = asyncio.create_task(self._patch_loop(ref, state))
+            if state.last_patch_at + self._interval <= self._clock.now():
+                await asyncio.shield(state.timer)  # due now: let the caller see the card updated
         return ref
 
-    async def _flush_after(self, ref: str, state: _CardState, wait: float) -> None:
-        await self._clock.sleep(wait)
-        state.timer = None
-        await self._flush(ref, state)
+    async def _patch_loop(self, ref: str, state: _CardState) -> None:
+        try:
+            while state.pending is not None:
+                wait = state.last_patch_at + self._interval - self._clock.now()
+                if wait > 0:
+                    await self._clock.sleep(wait)
+                await self._flush(ref, state)
+        finally:
+            state.timer = None
+            if state.final and state.pending is None:
+                self._cards.pop(ref, None)
 
     async def _flush(self, ref: str, state: _CardState) -> None:
         card, state.pending = state.pending, None
-        if card is not None:
-            state.last_patch_at = self._clock.now()
-            try:
-                await self._api.patch_card(ref, card)
-            except PlatformError as exc:  # a stale progress card is cosmetic; never fail the job for it
-                log.warning("feishu card %s not updated: %r", ref, exc)
-        if state.final and state.pending is None and state.timer is None:
-            self._cards.pop(ref, None)
+        if card is None:
+            return
+        try:
+            await self._api.patch_card(ref, card)
+        except PlatformError as exc:  # a stale progress card is cosmetic; never fail the job for it
+            log.warning("feishu card %s not updated: %r", ref, exc)
+        # Counted from the end of the call, so consecutive patches reach Feishu at least an interval apart
+        # however long each request takes.
+        state.last_patch_at = self._clock.now()
 
     # ------------------------------------------------------------------ results
 

@@ -1,0 +1,138 @@
+"""Whole flows: lark-oapi's real long-connection client against the fake Feishu, the real
+GenerationService with SQLite stores, and the in-process IMA simulator, on virtual time."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
+from adapters.media.probe import PyAvProbe
+from adapters.media.remote import SafeRemoteFetcher
+from adapters.sqlite.db import Database
+from adapters.sqlite.dedupe import SqliteDedupeStore
+from core.clock import FakeClock
+from core.inputs import AttachmentPreparer
+from core.ports import AttachmentFetcher
+from core.preflight import MediaLimits
+from core.service import GenerationService
+from core.types import Attachment, Platform
+from core.ux_events import EventSink
+from tests import media_factory
+from tests.feishu_fake.events import message_event
+from tests.feishu_fake.fixtures import running_fake
+from tests.feishu_fake.server import FakeFeishu
+from tests.support.ima import SimHarness
+from tests.support.service import running_service
+
+
+@dataclass
+class Stack:
+    service: GenerationService
+    adapter: FeishuAdapter
+
+
+class _NoFetcher:
+    async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+        raise AssertionError("not used in these tests")
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError("no DNS in tests")
+
+
+@asynccontextmanager
+async def stack(fake: FakeFeishu, sim: SimHarness, db: Database, clock: FakeClock, tmp: Path
+                ) -> AsyncIterator[Stack]:
+    sinks: dict[Platform, EventSink] = {}
+    # Non-empty on purpose: tests.support.service replaces an empty mapping with a new one (``or {}``),
+    # which would hide the fetcher registered below.
+    fetchers: dict[Platform, AttachmentFetcher] = {Platform.CLI: _NoFetcher()}
+    config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp)
+    remote = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)), resolver=_no_dns)
+    async with sim.client() as ima:
+        preparer = AttachmentPreparer(ima, PyAvProbe(), remote, MediaLimits.load_default(),
+                                      temp_dir=tmp / "work")
+        async with running_service(sim, db, clock, sinks, fetchers=fetchers, preparer=preparer) as service:
+            adapter = FeishuAdapter(config, service, SqliteDedupeStore(db, clock), clock, probe=PyAvProbe(),
+                                    media_transport=sim.transport)
+            sinks[Platform.FEISHU] = adapter.sink
+            fetchers[Platform.FEISHU] = adapter.fetcher
+            async with adapter:
+                await fake.wait_connected()
+                yield Stack(service, adapter)
+                await adapter.router.drain()
+                await service.wait_idle()
+    await remote.aclose()
+
+
+async def deliver(fake: FakeFeishu, s: Stack, payload: dict[str, object]) -> None:
+    ack = await fake.push_event(payload)
+    assert ack.code == 200 and ack.elapsed_s < 3.0
+    await s.adapter.router.drain()
+
+
+async def test_group_mention_gets_one_patched_card_then_an_inline_video_and_the_link(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    async with running_fake() as fake:
+        fake.now = clock.now
+        async with stack(fake, sim, db, clock, tmp_path) as s:
+            await deliver(fake, s, message_event(text="生成一只小猫在草地上奔跑的视频",
+                                                 message_id="om_in_cat"))
+            await s.service.wait_idle()
+            await s.adapter.sink.aclose()
+        assert len(await sim.tasks()) == 1
+        cards = [m for m in fake.messages if m.msg_type == "interactive"]
+        status = cards[0]
+        assert status.reply_to == "om_in_cat" and status.content["config"]["update_multi"] is True
+        patches = [p for p in fake.patches if p.message_id == status.message_id]
+        assert patches, "progress must update the same card"
+        times = [status.at] + [p.at for p in patches]
+        assert all(b - a >= 3.0 for a, b in itertools.pairwise(times))
+        (media,) = [m for m in fake.messages if m.msg_type == "media"]
+        upload = fake.uploads[media.content["file_key"]]
+        assert upload.fields["file_type"] == "mp4" and int(upload.fields["duration"]) > 0
+        assert media.content.get("image_key") in fake.uploads
+        texts = [m.content["text"] for m in fake.messages if m.msg_type == "text"]
+        assert any("http" in t for t in texts), texts
+        assert all(m.chat_id == "oc_group" for m in fake.messages)
+        final = fake.message(status.message_id).card_text
+        assert "✅ 已完成" in final  # the card ends on the latest state, not on a stale percentage
+
+
+async def test_dm_with_an_image_makes_an_image_to_video_task(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    picture = media_factory.image(tmp_path / "cat.png", 1024, 768)
+    async with running_fake() as fake:
+        fake.add_resource("om_in_pic", "img_v3_cat", picture.read_bytes(), "cat.png")
+        post = {"title": "", "content": [[{"tag": "text", "text": "让这张图动起来"}],
+                                         [{"tag": "img", "image_key": "img_v3_cat"}]]}
+        async with stack(fake, sim, db, clock, tmp_path) as s:
+            await deliver(fake, s, message_event(message_type="post", content=post, chat_type="p2p",
+                                                 mention_bot=False, message_id="om_in_pic"))
+            await s.service.wait_idle()
+        (task,) = await sim.tasks()
+        assert task["task_type"] == "image_to_video", task
+        assert ("resource", "/open-apis/im/v1/messages/om_in_pic/resources/img_v3_cat") in fake.requests
+
+
+async def test_redeliveries_and_a_restart_create_exactly_one_task(
+        sim: SimHarness, db_path: Path, clock: FakeClock, tmp_path: Path) -> None:
+    payload = message_event(text="画一只可爱的橘猫", chat_type="p2p", mention_bot=False,
+                            message_id="om_in_once")
+    async with running_fake() as fake:
+        async with Database(db_path) as db, stack(fake, sim, db, clock, tmp_path) as s:
+            for _ in range(3):
+                await deliver(fake, s, payload)
+            await s.service.wait_idle()
+        async with Database(db_path) as db, stack(fake, sim, db, clock, tmp_path) as s:
+            await deliver(fake, s, payload)
+            await deliver(fake, s, message_event(text="画一只可爱的橘猫", chat_type="p2p", mention_bot=False,
+                                                 message_id="om_in_once"))  # new event id, same message
+            await s.service.wait_idle()
+    assert len(await sim.tasks()) == 1
