@@ -86,13 +86,14 @@ class AttachmentPreparer:
     """``core.ports.InputPreparer`` for every request with attachments."""
 
     def __init__(self, gateway: ImaGateway, probe: MediaProbe, remote: RemoteFetcher, limits: MediaLimits,
-                 *, temp_dir: Path, verify_concurrency: int = 3) -> None:
+                 *, temp_dir: Path, verify_concurrency: int = 3, fetch_concurrency: int = 4) -> None:
         self._gateway = gateway
         self._probe = probe
         self._remote = remote
         self._limits = limits
         self._temp_dir = temp_dir
         self._verify_slots = max(1, verify_concurrency)
+        self._fetch_slots = max(1, fetch_concurrency)
 
     async def prepare(self, task_type: TaskType, model_id: str, attachments: Sequence[Attachment],
                       fetcher: AttachmentFetcher,
@@ -149,8 +150,13 @@ class AttachmentPreparer:
 
     async def _fetch_and_probe(self, ordered: Sequence[Attachment], fetcher: AttachmentFetcher, workdir: Path,
                                family: FamilyLimits) -> tuple[list[_Fetched], list[Violation]]:
-        results = await asyncio.gather(
-            *(self._one(i, a, fetcher, workdir, family) for i, a in enumerate(ordered)))
+        slots = asyncio.Semaphore(self._fetch_slots)
+
+        async def bounded(index: int, attachment: Attachment) -> _Fetched | Violation:
+            async with slots:
+                return await self._one(index, attachment, fetcher, workdir, family)
+
+        results = await asyncio.gather(*(bounded(i, a) for i, a in enumerate(ordered)))
         return ([r for r in results if isinstance(r, _Fetched)],
                 [r for r in results if isinstance(r, Violation)])
 

@@ -370,3 +370,30 @@ async def test_raised_pixel_cap_accepts_1080p(tmp_path: Path) -> None:
     clip = mf.video(tmp_path / "hd.mp4", seconds=2, width=1920, height=1080)
     prepared = await h.prepare(REF, [local(clip, VIDEO)])
     assert prepared.references is not None and prepared.references.videos[0].width == 1920
+
+
+async def test_downloads_run_concurrently_but_bounded(tmp_path: Path) -> None:
+    class CountingFetcher(LocalFetcher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_flight = 0
+            self.max_in_flight = 0
+
+        async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            try:
+                return await super().fetch(attachment, dest_dir, max_bytes)
+            finally:
+                self.in_flight -= 1
+
+    h = Harness(tmp_path)
+    preparer = AttachmentPreparer(h.gateway, PyAvProbe(), SafeRemoteFetcher(), MediaLimits.load_default(),
+                                  temp_dir=h.temp_dir, fetch_concurrency=2)
+    fetcher = CountingFetcher()
+    pictures = [local(mf.image(tmp_path / f"p{i}.png", 64, 64), IMAGE) for i in range(6)]
+    prepared = await preparer.prepare(TaskType.IMAGE_TO_IMAGE, "doubao-seedream-4.5", pictures, fetcher,
+                                      h.on_stage)
+    assert len(prepared.input_urls) == 6 and fetcher.max_in_flight == 2
