@@ -390,10 +390,11 @@ async def test_downloads_run_concurrently_but_bounded(tmp_path: Path) -> None:
                 self.in_flight -= 1
 
     h = Harness(tmp_path)
-    preparer = AttachmentPreparer(h.gateway, PyAvProbe(), SafeRemoteFetcher(), MediaLimits.load_default(),
-                                  temp_dir=h.temp_dir, fetch_concurrency=2)
     fetcher = CountingFetcher()
     pictures = [local(mf.image(tmp_path / f"p{i}.png", 64, 64), IMAGE) for i in range(6)]
-    prepared = await preparer.prepare(TaskType.IMAGE_TO_IMAGE, "doubao-seedream-4.5", pictures, fetcher,
-                                      h.on_stage)
+    async with SafeRemoteFetcher() as remote:
+        preparer = AttachmentPreparer(h.gateway, PyAvProbe(), remote, MediaLimits.load_default(),
+                                      temp_dir=h.temp_dir, fetch_concurrency=2)
+        prepared = await preparer.prepare(TaskType.IMAGE_TO_IMAGE, "doubao-seedream-4.5", pictures, fetcher,
+                                          h.on_stage)
     assert len(prepared.input_urls) == 6 and fetcher.max_in_flight == 2
