@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -85,12 +86,18 @@ def render_table(rows: Sequence[ModelRow], messages: Messages, language: Languag
         group = [r for r in rows if r.task_type == task_type]
         table = [header, *([r.model_id, r.name, ", ".join(r.versions), r.points, r.eet or "-"]
                            for r in group)]
-        widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+        widths = [max(_width(line[i]) for line in table) for i in range(len(header))]
         out.append(messages.text("cli.models.heading", language, task_type=task_type, count=len(group)))
-        out.extend("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-                   for line in table)
+        for line in table:
+            cells = (cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True))
+            out.append(("  " + "  ".join(cells)).rstrip())
         out.append("")
     return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 async def _with_client(args: argparse.Namespace, task_types: Sequence[TaskType]) -> list[ModelRow]:
