@@ -133,3 +133,14 @@ async def test_unknown_button_payload_is_explained(tmp_path: Path) -> None:
         ack = await fake.push_event(card_action_event(action="explode", job_id="job-9"))
         assert ack.data is not None and ack.data["toast"]["type"] == "warning"
         assert bot.service.actions == []
+
+
+async def test_a_service_failure_gets_a_plain_apology(tmp_path: Path) -> None:
+    async with running_fake() as fake, feishu_bot(fake, tmp_path / "db.sqlite3") as bot:
+        async def broken(*args: object, **kwargs: object) -> str | None:
+            raise RuntimeError("database is locked")
+
+        bot.service.handle_message = broken  # type: ignore[method-assign]
+        await deliver(fake, bot, message_event(text="make a cat video", chat_type="p2p"))
+        (reply,) = fake.messages
+        assert reply.content == {"text": "Something went wrong. Please try again in a moment."}

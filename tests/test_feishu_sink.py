@@ -176,3 +176,12 @@ async def test_notice_is_a_text_reply_in_the_users_thread(tmp_path: Path) -> Non
                                   text="已记住你的偏好", language=Language.ZH))
         (notice,) = r.fake.messages
         assert notice.content == {"text": "已记住你的偏好"} and notice.in_thread
+
+
+async def test_reply_to_a_recalled_message_goes_to_the_chat_instead(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.fake.fail_next("reply", 230011)
+        ref = await r.sink.emit(event(Step.ACK, Slot.STATUS, "收到！"))
+        assert ref is not None
+        card = r.fake.message(ref)
+        assert card.chat_id == "oc_group" and card.reply_to is None

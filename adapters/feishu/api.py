@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 # 230020: per-chat / per-user send frequency; 99991400: app-level request frequency; 11232/11233: message
 # frequency limits reported by the IM API.
 RATE_LIMIT_CODES = frozenset({230020, 99991400, 11232, 11233})
+# The message replied to is gone: invalid id, recalled, deleted.
+REPLY_TARGET_GONE = frozenset({230001, 230011, 230110})
+THREAD_REPLY_UNSUPPORTED = 230071
 _RETRYABLE = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.SERVER_ERROR, ErrorKind.NETWORK})
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 FILE_MAX_BYTES = 30 * 1024 * 1024

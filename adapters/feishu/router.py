@@ -87,8 +87,10 @@ class FeishuRouter:
             await self._service.handle_message(message.conversation, message.text, message.attachments)
         except ImabotError as exc:
             log.warning("feishu: message %s not handled: %r", message.conversation.message_id, exc)
+            await self._reply_text(message, "feishu.internal_error")
         except Exception:
             log.exception("feishu: message %s failed", message.conversation.message_id)
+            await self._reply_text(message, "feishu.internal_error")
 
     async def _first_delivery(self, message: InboundMessage) -> bool:
         ttl = self._config.dedupe_ttl_s
@@ -97,12 +99,18 @@ class FeishuRouter:
         return new_event and new_message
 
     async def _reply_unsupported(self, message: InboundMessage) -> None:
+        await self._reply_text(message, "feishu.unsupported")
+
+    async def _reply_text(self, message: InboundMessage, key: str) -> None:
         language = guess_language(message.text, self._config.default_language)
-        text = self._messages.text("feishu.unsupported", language)
         conversation = message.conversation
-        await self._api.reply(conversation.message_id, "text", {"text": text},
-                              uuid=send_uuid(conversation.message_id, "unsupported"),
-                              in_thread=conversation.thread_id is not None)
+        content = {"text": self._messages.text(key, language)}
+        try:
+            await self._api.reply(conversation.message_id, "text", content,
+                                  uuid=send_uuid(conversation.message_id, key),
+                                  in_thread=conversation.thread_id is not None)
+        except ImabotError as exc:
+            log.warning("feishu: could not answer %s: %r", conversation.message_id, exc)
 
     # ------------------------------------------------------------------ card callbacks
 

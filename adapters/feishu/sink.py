@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.feishu.api import FeishuApi
+from adapters.feishu.api import REPLY_TARGET_GONE, THREAD_REPLY_UNSUPPORTED, FeishuApi
 from adapters.feishu.cards import actions_card, status_card
 from adapters.feishu.delivery import MediaDelivery
 from core.clock import Clock
@@ -141,9 +141,18 @@ class FeishuSink:
 
     async def _post(self, event: UxEvent, msg_type: str, content: Mapping[str, Any], part: str) -> str:
         conversation = event.conversation
-        uuid = send_uuid(event.job_id or reply_target(conversation.message_id), part)
-        return await self._api.reply(reply_target(conversation.message_id), msg_type, content, uuid=uuid,
-                                     in_thread=conversation.thread_id is not None)
+        target = reply_target(conversation.message_id)
+        uuid = send_uuid(event.job_id or target, part)
+        in_thread = conversation.thread_id is not None
+        try:
+            return await self._api.reply(target, msg_type, content, uuid=uuid, in_thread=in_thread)
+        except PlatformError as exc:
+            if exc.code == THREAD_REPLY_UNSUPPORTED and in_thread:
+                return await self._api.reply(target, msg_type, content, uuid=uuid)
+            if exc.code in REPLY_TARGET_GONE and conversation.chat_id:
+                # The user recalled or deleted their message: the answer still belongs in the chat.
+                return await self._api.send(conversation.chat_id, msg_type, content, uuid=uuid)
+            raise
 
 
 def _notice_part(event: UxEvent) -> str:
