@@ -285,8 +285,10 @@ class ImaClient:
         elapsed_ms = (time.perf_counter() - started) * 1000
         body = _parse_json(raw)
         code = body.get("code") if isinstance(body, Mapping) else None
-        log.info("%s %s -> http %d code %s (%.0f ms)", method, strip_query(url), resp.status_code, code,
-                 elapsed_ms)
+        # Polls and catalog reads are frequent; creates and uploads are the events worth keeping.
+        level = logging.DEBUG if op in ("detail", "product_list") else logging.INFO
+        log.log(level, "%s %s -> http %d code %s (%.0f ms)", method, strip_query(url), resp.status_code, code,
+                elapsed_ms)
         if isinstance(body, Mapping) and "code" in body and is_success(code) and resp.status_code < 400:
             return body.get("data")
         retry_after = ima_errors.parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())
