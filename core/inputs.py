@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from core.errors import ImabotError
 from core.media_ports import (
+    AssetGateway,
     MediaInfo,
     MediaProbe,
     MediaTooLargeError,
@@ -28,7 +29,6 @@ from core.media_ports import (
 )
 from core.ports import (
     AttachmentFetcher,
-    ImaGateway,
     PreparedInputs,
     ReferenceAudio,
     ReferenceBundle,
@@ -85,7 +85,7 @@ def display_name(attachment: Attachment) -> str:
 class AttachmentPreparer:
     """``core.ports.InputPreparer`` for every request with attachments."""
 
-    def __init__(self, gateway: ImaGateway, probe: MediaProbe, remote: RemoteFetcher, limits: MediaLimits,
+    def __init__(self, gateway: AssetGateway, probe: MediaProbe, remote: RemoteFetcher, limits: MediaLimits,
                  *, temp_dir: Path, verify_concurrency: int = 3, fetch_concurrency: int = 4) -> None:
         self._gateway = gateway
         self._probe = probe

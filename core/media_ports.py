@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import InputError
+from core.ports import VerifyResult
 from core.types import AttachmentKind
 
 
@@ -28,6 +29,14 @@ class MediaInfo:
     fps: float | None = None
     has_video: bool = False
     has_audio: bool = False
+
+
+class AssetGateway(Protocol):
+    """The part of ``core.ports.ImaGateway`` that input preparation needs (any ImaGateway fits)."""
+
+    async def upload_file(self, path: Path, kind: AttachmentKind, content_type: str | None = None) -> str: ...
+
+    async def verify_asset(self, url: str, name: str) -> VerifyResult: ...
 
 
 class MediaProbe(Protocol):

@@ -32,7 +32,7 @@ def video(path: Path, *, seconds: float, fps: float = 24, width: int = 640, heig
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast"}
-        still = av.VideoFrame.from_image(Image.new("RGB", (width, height), (200, 80, 40)))
+        still = av.VideoFrame.from_image(Image.new("RGB", (width, height), (200, 80, 40)))  # type: ignore[no-untyped-call]
         for index in range(frames):
             frame = still.reformat(format="yuv420p")
             frame.pts = index

@@ -7,7 +7,7 @@ The transport is an in-process httpx.MockTransport and the resolver a table, so 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ from core.media_ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlErro
 PUBLIC_IP = "93.184.216.34"
 DNS = {"cdn.example.com": [PUBLIC_IP], "other.example.org": ["151.101.1.69"],
        "rebind.example.com": ["10.0.0.7"], "mixed.example.com": [PUBLIC_IP, "127.0.0.1"]}
-Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 
 
 async def table_resolver(host: str, port: int) -> list[str]:
@@ -41,8 +41,9 @@ class Server:
         return make() if make else httpx.Response(404)
 
 
-def fetcher_for(server: Handler, **kwargs: float) -> SafeRemoteFetcher:
-    return SafeRemoteFetcher(transport=httpx.MockTransport(server), resolver=table_resolver, **kwargs)
+def fetcher_for(server: Handler, timeout_s: float = 30.0) -> SafeRemoteFetcher:
+    return SafeRemoteFetcher(transport=httpx.MockTransport(server), resolver=table_resolver,
+                             timeout_s=timeout_s)
 
 
 async def test_public_url_is_fetched_through_the_checked_address(tmp_path: Path) -> None:
