@@ -51,7 +51,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (
         rx(
             r"(?<!这段)(?<!那段)(?<!这首)(?<!这个)(?<!配上)(?<!用这段)(?:背景音乐|纯音乐|音乐)|"
-            r"歌曲|一首.{0,16}(?:歌|曲)|首歌|写.{0,12}歌|作曲|编曲|配乐|"
+            r"歌曲|儿歌|童谣|一首.{0,16}(?:歌|曲)|(?<!这)(?<!那)首歌|写.{0,12}歌|作曲|编曲|配乐|"
             r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|\bmusic\b|\bsongs?\b|"
             r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"
             r"\bbeat\b|\btrack\b|\btune\b|\bsing\b"
@@ -72,8 +72,9 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"文生图|图生图|修图|p图|抠图|换背景|去背景|改图|上色|卡通化|动漫化|"
             r"(?:改成|变成|修成|转成|换成).{0,12}(?:风格|效果|画风|样子|背景|色调|滤镜|画)|"
             + _REFERRING
-            + r"(?:图片|图像|照片|插画|插图|海报|壁纸|头像|"
-            r"表情包|画作|相片|写真)|"
+            + r"(?:图片|图像|照片|插画|插图|海报|壁纸|头像|封面|配图|贴纸|图标|漫画|"
+            r"表情包|画作|相片|写真)(?!动|里|中|上的)|"
+            r"(?:画|生成|做|来|出|制作)\s*(?:一|1|几)?张|"
             r""
             r"(?:画|绘制|画出|生成|来|做|出|p)(?:一|1|几)?(?:张|幅|个)?(?:图|画)|^画|"
             r"(?<=[帮给请])画|画一|"
@@ -87,6 +88,12 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
         MediaType.IMAGE,
     ),
 )
+# Editing words: an image request only when nothing else names a medium ("把图里的猫变成狗").
+_EDIT_PATTERN = rx(
+    r"(?:把|将).{0,12}(?:变成|改成|换成|替换成|修成)|换个?背景|加个|加上|去掉|移除|抠掉|p一下|"
+    r"修一下|美颜|磨皮|"
+    r"\b(?:replace|remove|add)\s+(?:the|a|an)\b|\bchange\s+the\s+(?:background|color|colour)\b"
+)
 
 
 _SPEECH_VERB = rx(
@@ -94,6 +101,7 @@ _SPEECH_VERB = rx(
     r"text[- ]to[- ]speech|read\s"
 )
 _IMAGE_VERB = rx(r"画|绘制|draw\b|paint\b|改成|变成|修成|p图|修图|抠图")
+_VERBS = {MediaType.SPEECH: _SPEECH_VERB, MediaType.IMAGE: _IMAGE_VERB}
 _PRODUCE_BEFORE = rx(
     r"(?:生成|做成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|改成|变成|转成|make|create|"
     r"generate|produce|"
@@ -104,32 +112,32 @@ _PRODUCE_BEFORE = rx(
 
 def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None, Span | None]:
     """The medium the message asks for: the earliest media word right after a "make" verb wins, else the
-    earliest media word at all (the request's object usually comes before the content description)."""
-    hits: list[tuple[bool, int, MediaType, Span]] = []
+    earliest media word at all (the request's object usually comes before the content description), else
+    editing words ("换个背景") mean an image."""
+    hits: list[tuple[int, int, MediaType, Span]] = []
     for pattern, media in _MEDIA_PATTERNS:
         for match, span in text.finditer(pattern):
             if overlaps(span, skip):
                 continue
             before = text.norm[max(0, match.start() - 14) : match.start()]
-            verb = (
-                _SPEECH_VERB
-                if media is MediaType.SPEECH
-                else _IMAGE_VERB
-                if media is MediaType.IMAGE
-                else None
-            )
+            verb = _VERBS.get(media)
             strong = (verb is not None and verb.match(text.norm, match.start()) is not None) or (
                 _PRODUCE_BEFORE.search(before) is not None
             )
-            hits.append((strong, match.start(), media, span))
+            hits.append((2 if strong else 1, match.start(), media, span))
+    for match, span in text.finditer(_EDIT_PATTERN):
+        if not overlaps(span, skip):
+            hits.append((0, match.start(), MediaType.IMAGE, span))
     if not hits:
         return None, None
-    strong_hits = [h for h in hits if h[0]]
-    _, _, media, span = min(strong_hits or hits, key=lambda h: h[1])
+    best = max(h[0] for h in hits)
+    _, _, media, span = min((h for h in hits if h[0] == best), key=lambda h: h[1])
     return media, span
 
 
 _REFERENCE_RE = rx(
+    r"(?:按|按照|照着|依照|沿用|保持|用|参照)(?:这张|这个|这幅|图片?|照片|图中|图里|图片里|图片中)?.{0,4}"
+    r"(?:的)?(?:风格|画风|色调|人物形象|角色形象|形象)|(?:图片?|照片)(?:里|中)的(?:风格|画风|角色|人物)|"
     r"参考|按这张|按照这张|按这个|照着|像这张|类似这张|和这张.{0,4}一样|同款|仿照|模仿这|"
     r"以这张.{0,8}为|风格参考|参照|"
     r"(?:作为|当作|当成)(?:参考|风格)|保持.{0,6}(?:角色|人物|形象|风格)一致|"

@@ -32,7 +32,7 @@ _CUE_RE = rx(
 # fmt: off
 _FOLLOW_CUES = (
     "模型", "model", "来", "生成", "做", "画", "帮", "跑", "出", "版本", "的模型", "给我", "把", "让", "给",
-    "吧", "了", "呢", "啊", "呀", "嘛", "哦", "就",
+    "吧", "了", "呢", "啊", "呀", "嘛", "哦", "就", "的效果", "的风格", "的画质", "的质量", "的画面",
 )
 # fmt: on
 _ASCII_ALNUM = rx(r"[a-z0-9]")
@@ -102,7 +102,7 @@ def _cue_before(original: str, start: int) -> tuple[str, int]:
 
 
 def _follow_len(haystack: str, end: int) -> int:
-    for follow in ("的模型", "模型", "model"):
+    for follow in ("的模型", "的效果", "的风格", "的画质", "的质量", "的画面", "模型", "model"):
         if haystack.startswith(follow, end):
             return len(follow)
     return 0

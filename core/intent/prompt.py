@@ -10,29 +10,51 @@ from core.intent.text import NormText, rx
 
 _MEDIA_NOUN = (
     r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|海报|壁纸|头像|图|"
-    r"画|背景音乐|纯音乐|音乐|歌曲|歌|"
+    r"画|背景音乐|纯音乐|音乐|歌曲|儿歌|歌|"
     r"曲子|bgm|配乐|语音|音频|旁白|videos?|clips?|animations?|images?|pictures?|photos?|pics?|"
     r"illustrations?|songs?|music|tracks?|tunes?|speech|audio|voice\s?-?over|recording)"
 )
+# Multi-character media nouns are safe to strip at the end without 的 ("猫咪视频"; "山水画" stays).
+_LONG_MEDIA_NOUN = (
+    r"(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|bgm|配乐|语音|音频|"
+    r"videos?|clips?|animations?|images?|pictures?|photos?|illustrations?|songs?|music)"
+)
+_SEPARATOR_AHEAD = r"(?=\s*(?:[,，:：。.;；、!！\-—]|$))"
 _LEADING = [
     rx(p)
     for p in (
+        r"^(?:@\S+\s*)+",
         r"^(?:hi|hello|hey|yo|ok|okay|嗨|哈喽|你好|您好|在吗|嘿)(?:\s+(?:bot|there|imabot))?\b[\s,，!！。.]*",
         r"^(?:请你|请您|请|麻烦你|麻烦|劳驾|拜托|帮我们|帮我|帮忙|帮|给我们|给我|替我|为我|我想要|"
-        r"我想|我要|我需要|想要|需要|"
+        r"我想|我要|我需要|想要|需要|还是|那就|算了|要不|不如|就|那|"
         r"能不能|能否|可不可以|可以|你能|你可以|你|我们|咱们|来吧|来)",
         r"^(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|will\s+you|i\s+want\s+(?:you\s+)?to|"
         r"i'?d\s+like\s+(?:you\s+)?to|i\s+would\s+like\s+(?:you\s+)?to|i\s+need\s+(?:you\s+to)?|i\s+want|"
         r"let'?s|help\s+me|go\s+ahead\s+and|just)\b",
+        r"^(?:把|将|用|根据|基于|让|给|以)(?:这张|这幅|这个|该|此|这些|这两张|这几张)?(?:图片?|"
+        r"照片|图像|相片)"
+        r"(?:作为|当作|当成|做)(?:首帧|第一帧|开头|起始帧|参考图?|参考)",
+        r"^(?:把|将|用|根据|基于|让|给|以)(?:这张|这幅|这个|该|此|这些|这两张|这几张)?(?:图片?|"
+        r"照片|图像|相片)"
+        r"(?:(?:里的?|中的?|上的?)|(?:做成|变成|生成|转成|转换成|制作成|做)(?:一个|一段)?(?:视频|动画|短片))",
+        r"^(?:按|按照|照着|参考|依照|参照)(?:这张|这个|这幅)?(?:图片?|照片)(?:里|中)?的?"
+        r"(?:风格|画风|色调|角色|人物)?",
+        r"^(?:use|using|with)\s+(?:this|the)\s+(?:image|photo|picture|pic)\s+as\s+(?:the\s+|a\s+)?"
+        r"(?:first\s+frame|start(?:ing)?\s+frame|reference|style\s+reference)\b",
+        r"^(?:from|using|with|based\s+on)\s+(?:this|the|my)\s+(?:image|photo|picture|pic)\b"
+        r"(?:\s*,)?(?:\s+(?:where|in\s+which|and))?",
         r"^(?:重新生成|生成出|生成|制作|创作|创建|绘制|画出|画|写|作|做成|做|出|弄|整|搞|渲染|拍摄|"
         r"拍|合成|转换成|转换为|转成|"
         r"转为|变成|朗读|念出来|念|读出来|读|说|唱|来)(?:一下)?",
         r"^(?:generate|create|make|draw|paint|render|produce|compose|write|design|animate|turn|convert|"
         r"read\s+(?:out|aloud)|read|say|speak|sing|give\s+me|show\s+me|get\s+me|do|craft|build)\b",
+        r"^(?:me|us)\b(?=\s+(?:a|an|some|the)\b)",
         r"^(?:图生视频|文生视频|图生图|文生图|参考生视频|首帧\s*[+＋和与&/]?\s*尾帧|首尾帧|首帧|尾帧)",
-        r"^(?:一|1|几|两)(?:段|张|幅|首|部|份)",
+        r"^(?:(?:一|1|几|两)?(?:个|段|张|幅|首|支|部|条))?\s*的?\s*" + _MEDIA_NOUN + _SEPARATOR_AHEAD,
+        r"^(?:一|1|几|两)(?:段|张|幅|首|部|份)|^(?:首(?!帧|尾|先|都|次|页)|段(?!子|落))",
+        r"^(?:一|1)?个\s*(?=logo|图|画|头像|海报|壁纸|插画|视频|动画|mv)",
         r"^(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|语音|音频|bgm)",
-        r"^(?:的|之|and|to|then|用|使用)\b",
+        r"^(?:的|之)|^(?:and|to|then)\b|^(?:用|使用)(?=\s)",
         r"^(?:(?:一|1|几|两)?(?:个|支|条)|(?:an?|one|some|me\s+an?|me)\s+"
         r"(?:(?:short|quick|nice|cool|beautiful|new|little)\s+)?)" + _MEDIA_NOUN,
         r"^" + _MEDIA_NOUN + r"(?=\s*(?:[,，:：。.;；、\-—]|of\b|about\b|showing\b|where\b|that\b|"
@@ -47,9 +69,11 @@ _LEADING = [
 _TRAILING = [
     rx(p)
     for p in (
+        r"(?:\s@\S+)+$",
         r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
-        r"(?:的|之)?" + _MEDIA_NOUN + r"$",
-        r"(?:生成|制作|做|画)(?:一下|出来)?$",
+        r"(?:的|之)" + _MEDIA_NOUN + r"$",
+        _LONG_MEDIA_NOUN + r"$",
+        r"(?:^|(?<=[\s,，。:：]))(?:生成|制作|做|画)(?:一下|出来)?$",
         r"(?<![a-z])(?:with|using|via|by|in|on|for|and|to)$",
         r"[\s,，:：;；、\-—~～]+$",
     )
