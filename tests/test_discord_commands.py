@@ -172,7 +172,8 @@ async def test_prefs_set_speaks_the_preference_sentence(
     service.notice_only = "Saved: Kling 2.1 for video"
     await fake.slash("prefs", {"kind": "video", "model": "kling-v2"}, subcommand="set")
     (edit,) = await fake.wait_for_request("PATCH", "/messages/@original")
-    assert service.calls[0].text == "always use kling-v2 for video"
+    assert service.calls[0].text == "always use kling-v2"
+    assert service.calls[0].overrides is not None and service.calls[0].overrides.media_type == MediaType.VIDEO
     assert edit.content == "Saved: Kling 2.1 for video"
 
 
@@ -201,3 +202,12 @@ async def test_a_failing_service_replaces_thinking_with_a_plain_apology(
     (edit,) = await fake.wait_for_request("PATCH", "/messages/@original")
     assert edit.content == "我这边出了点问题，请稍后再试。"
     assert "exploded" not in str([r.body for r in fake.requests])
+
+
+async def test_prefs_set_with_an_unknown_model_saves_nothing(
+    fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
+) -> None:
+    await fake.slash("prefs", {"kind": "video", "model": "nonsense"}, subcommand="set")
+    (edit,) = await fake.wait_for_request("PATCH", "/messages/@original")
+    assert edit.content is not None and "nonsense" in edit.content and "Kling 2.1" in edit.content
+    assert service.calls == []

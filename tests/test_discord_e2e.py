@@ -13,7 +13,7 @@ from adapters.discord.adapter import DiscordAdapter
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.service import GenerationService
-from core.types import Language, Platform
+from core.types import Language, Platform, TaskType
 from core.ux_events import EventSink
 from tests.discord_fake.fixtures import fake  # noqa: F401
 from tests.discord_fake.harness import running_adapter
@@ -141,3 +141,20 @@ async def test_retry_button_after_a_restart_starts_a_new_job(
 def answer(fake: FakeDiscord, click: dict[str, Any]) -> str | None:
     edits = [r.content for r in fake.find("PATCH", f"{click['token']}/messages/@original")]
     return edits[-1] if edits else None
+
+
+async def test_prefs_set_saves_a_default_without_generating_anything(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock) as (service, _):
+        leaves = await service.models_for(TaskType.TEXT_TO_MUSIC)
+        model_id = leaves[0].model_id
+        await fake.slash("prefs", {"kind": "music", "model": model_id}, subcommand="set")
+        (saved,) = await fake.wait_for_request("PATCH", "/messages/@original")
+        await fake.slash("prefs", {}, subcommand="show")
+        shown = await fake.wait_for_request("PATCH", "/messages/@original", count=2)
+        await service.wait_idle()
+    assert saved.content is not None and "Suno" in saved.content
+    assert shown[1].content is not None and "Suno" in shown[1].content
+    assert await sim.tasks() == []  # a preference, not a paid generation
+    assert fake.find("POST", f"/channels/{fake.channel.id}/messages") == []

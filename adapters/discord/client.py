@@ -38,6 +38,12 @@ from core.ux_events import ActionKind
 
 _log = logging.getLogger(__name__)
 AUTOCOMPLETE_LIMIT = 25
+TEXT_TASK = {
+    MediaType.VIDEO: TaskType.TEXT_TO_VIDEO,
+    MediaType.IMAGE: TaskType.TEXT_TO_IMAGE,
+    MediaType.MUSIC: TaskType.TEXT_TO_MUSIC,
+    MediaType.SPEECH: TaskType.TEXT_TO_SPEECH,
+}
 UNKNOWN_MODEL_SUGGESTIONS = 6
 
 
@@ -187,16 +193,19 @@ class ImabotDiscordClient(discord.Client):
         await interaction.edit_original_response(content=text[:2000])
 
     async def set_pref(self, interaction: discord.Interaction[Any], media: MediaType, model: str) -> None:
-        # The service saves preferences from what users say, so /prefs set speaks the same sentence.
+        # The service saves preferences from what users say, so /prefs set speaks the same sentence,
+        # with a model id checked against the live list (an unrecognised name could read as a prompt).
         await interaction.response.defer(ephemeral=True, thinking=True)
-        self.origins.add_interaction(interaction, owns_original=True)
         language = language_of(interaction.locale)
-        phrase = self._text(
-            "discord.prefs.set_phrase",
-            language,
-            model=model,
-            media=self._text(f"discord.media.{media.value}", language),
-        )
+        leaves = await self._leaves(TEXT_TASK[media])
+        chosen = _match_model(leaves, model)
+        if chosen is None:
+            names = ", ".join(_unique_names(leaves)[:UNKNOWN_MODEL_SUGGESTIONS])
+            text = self._text("discord.error.unknown_model", language, model=model, suggestions=names or "-")
+            await interaction.edit_original_response(content=text)
+            return
+        self.origins.add_interaction(interaction, owns_original=True)
+        phrase = self._text("discord.prefs.set_phrase", language, model=chosen.model_id)
         await self.service.handle_message(
             conversation_from_interaction(interaction), phrase, (), RequestOverrides(media_type=media)
         )
