@@ -144,3 +144,11 @@ async def test_a_service_failure_gets_a_plain_apology(tmp_path: Path) -> None:
         await deliver(fake, bot, message_event(text="make a cat video", chat_type="p2p"))
         (reply,) = fake.messages
         assert reply.content == {"text": "Something went wrong. Please try again in a moment."}
+
+
+async def test_the_long_connection_comes_back_after_a_drop(tmp_path: Path) -> None:
+    async with running_fake() as fake, feishu_bot(fake, tmp_path / "db.sqlite3") as bot:
+        await fake.drop_connection()
+        await fake.wait_connected()  # the SDK reconnects by itself (the fake asks for no back-off)
+        await deliver(fake, bot, message_event(text="a cat video", chat_type="p2p"))
+        assert len(bot.service.messages) == 1

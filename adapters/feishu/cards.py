@@ -35,8 +35,11 @@ def status_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
     if event.percent is not None:
         elements.append(_text(progress_bar(event.percent)))
     elements.extend(_buttons(event.job_id, event.actions, event.language, messages))
-    return _card(messages.text(_TITLE_KEY.get(event.step, "feishu.card.title.progress"), event.language),
-                 _TEMPLATE.get(event.step, "blue"), elements)
+    step = event.step
+    if step is Step.DONE:  # the final status: coloured like the outcome
+        step = Step.SUCCESS if event.error_kind is None else Step.FAILURE
+    return _card(messages.text(_TITLE_KEY.get(step, "feishu.card.title.progress"), event.language),
+                 _TEMPLATE.get(step, "blue"), elements)
 
 
 def actions_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
