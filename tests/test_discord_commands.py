@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.client import ClientOptions
+from core.clock import FakeClock
 from core.types import AttachmentKind, MediaType, TaskType
 from tests.discord_fake.fake_service import RecordingService
 from tests.discord_fake.fixtures import adapter, fake, service, vclock  # noqa: F401
+from tests.discord_fake.harness import running_adapter
 from tests.discord_fake.server import FakeDiscord
 
 EPHEMERAL = 64
@@ -211,3 +214,14 @@ async def test_prefs_set_with_an_unknown_model_saves_nothing(
     (edit,) = await fake.wait_for_request("PATCH", "/messages/@original")
     assert edit.content is not None and "nonsense" in edit.content and "Kling 2.1" in edit.content
     assert service.calls == []
+
+
+async def test_autocomplete_answers_in_time_even_when_the_model_list_is_slow(
+    fake: FakeDiscord, service: RecordingService, vclock: FakeClock
+) -> None:
+    service.models_gate = asyncio.Event()  # never set: the product list hangs
+    options = ClientOptions(guild_ready_timeout_s=0.05, autocomplete_budget_s=0.2)
+    async with running_adapter(fake, service, vclock, client=options):
+        await fake.autocomplete("video", {"prompt": "x", "model": "kl"}, focused="model")
+        (callback,) = await fake.wait_for_request("POST", "/callback")
+    assert callback.body == {"type": 8, "data": {"choices": []}}

@@ -6,6 +6,7 @@ Every handler acknowledges first (defer or an ephemeral reply) and only then awa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class ClientOptions:
     application_id: int | None = None
     max_ratelimit_timeout_s: float = 30.0  # longer 429 waits surface as errors instead of stalling
     guild_ready_timeout_s: float = 2.0  # how long READY waits for more GUILD_CREATEs
+    autocomplete_budget_s: float = 2.0  # autocomplete cannot be deferred: Discord allows 3 s
 
 
 class ImabotDiscordClient(discord.Client):
@@ -157,7 +159,12 @@ class ImabotDiscordClient(discord.Client):
         self, interaction: discord.Interaction[Any], task_type: TaskType, current: str
     ) -> list[app_commands.Choice[str]]:
         language = language_of(interaction.locale)
-        leaves = await self._leaves(task_type)
+        try:
+            # Autocomplete cannot be deferred: answer within Discord's 3 s even if the list is slow.
+            async with asyncio.timeout(self.options.autocomplete_budget_s):
+                leaves = await self._leaves(task_type)
+        except TimeoutError:
+            return []
         typed = current.strip().lower()
         matching = [leaf for leaf in leaves if typed in leaf.name.lower() or typed in leaf.model_id.lower()]
         choices: list[app_commands.Choice[str]] = []

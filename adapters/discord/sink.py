@@ -107,6 +107,10 @@ class DiscordSink:
             return await self._notice_event(event)
         except discord.HTTPException as exc:
             raise platform_error(exc) from exc
+        except discord.RateLimited as exc:  # a 429 wait longer than max_ratelimit_timeout
+            raise PlatformError(
+                "discord rate limit", kind=ErrorKind.RATE_LIMITED, retry_after=exc.retry_after
+            ) from exc
 
     # ------------------------------------------------------------------ status (steps 0-2)
     async def _status_event(self, event: UxEvent) -> str:

@@ -52,6 +52,7 @@ class RecordingService:
     acked: asyncio.Event = field(default_factory=asyncio.Event)  # set once handle_message returned
     emit_ack: bool = True
     notice_only: str | None = None
+    models_gate: asyncio.Event | None = None  # a cold, slow product list
     fail: bool = False  # handle_message raises, like a bug or an outage in the core
 
     async def handle_message(
@@ -98,6 +99,8 @@ class RecordingService:
         return ActionReply(ActionOutcome.STARTED, f"{action.value} started", new_job_id="job-new")
 
     async def models_for(self, task_type: TaskType) -> Sequence[ProductLeaf]:
+        if self.models_gate is not None:
+            await self.models_gate.wait()
         return self.leaves
 
     async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:

@@ -31,12 +31,13 @@ async def running_adapter(
     *,
     downloader: MediaDownloader | None = None,
     sink: SinkConfig | None = None,
+    client: ClientOptions | None = None,
 ) -> AsyncIterator[DiscordAdapter]:
     config = DiscordConfig(
         token=TOKEN,
         api_base_url=fake.api_base_url,
         gateway_url=fake.gateway_url,
-        client=ClientOptions(guild_ready_timeout_s=0.05),
+        client=client or ClientOptions(guild_ready_timeout_s=0.05),
         sink=sink or SinkConfig(),
     )
     adapter = DiscordAdapter(config, service, clock, downloader=downloader)
