@@ -17,13 +17,13 @@ from typing import Any
 
 from core.types import Language, MediaType, TaskType
 
-_STRIP_CHARS = frozenset(" \t\r\n-_.·・\u3000")
+STRIP_CHARS = frozenset(" \t\r\n-_.·・\u3000")  # ignored when comparing model names
 
 
 def normalize_name(text: str) -> str:
     """The alias key: NFKC, lower-case, without spaces, hyphens, underscores and dots."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch not in _STRIP_CHARS and not ch.isspace())
+    return "".join(ch for ch in folded if ch not in STRIP_CHARS and not ch.isspace())
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from itertools import islice
 
-from core.intent.text import CompactText, NormText, Span, overlaps, rx
+from core.intent.text import MAX_MATCHES, CompactText, NormText, Span, overlaps, rx
 from core.model_catalog import ModelCatalog, normalize_name
 from core.request import Tier
 
@@ -49,7 +50,7 @@ class ModelMention:
 
 
 def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
-    compact = CompactText.of(text.original)
+    compact = CompactText.of(text)
     keys = [(k, v, False) for k, v in catalog.strong_aliases().items()]
     keys += [(k, v, True) for k, v in catalog.weak_aliases().items()]
     keys.sort(key=lambda item: -len(item[0]))
@@ -58,7 +59,7 @@ def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
     haystack = compact.text
     for key, model_id, weak in keys:
         start = haystack.find(key)
-        while start >= 0:
+        while start >= 0 and len(found) < MAX_MATCHES:
             end = start + len(key)
             if not any(start < e and s < end for s, e in taken) and _bounded(
                 text.original, compact, start, end, key
@@ -240,7 +241,7 @@ class UnknownModel:
 
 def find_unknown_model(text: NormText, catalog: ModelCatalog, taken: list[Span]) -> UnknownModel | None:
     for pattern in _UNKNOWN_PATTERNS:
-        for match in pattern.finditer(text.norm):
+        for match in islice(pattern.finditer(text.norm), MAX_MATCHES):
             start, end = match.span("name")
             name_span = text.span(start, end)
             name = text.original[name_span[0] : name_span[1]].strip()

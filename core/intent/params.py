@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from core.intent.text import NUMBER_RE, NormText, Span, parse_number, rx
+from core.intent.text import MAX_MATCHES, NUMBER_RE, NormText, Span, parse_number, rx
 from core.types import MediaType
 
 
@@ -49,7 +50,9 @@ def find_durations(text: NormText) -> list[Finding]:
     found: list[Finding] = []
     taken: list[tuple[int, int]] = []
     for pattern, kind in _DURATION_PATTERNS:
-        for match in pattern.finditer(text.norm):
+        for match in islice(pattern.finditer(text.norm), MAX_MATCHES):
+            if len(found) >= MAX_MATCHES:
+                break
             if any(match.start() < e and s < match.end() for s, e in taken):
                 continue
             seconds = _duration_seconds(match, kind)
@@ -153,7 +156,10 @@ _ASPECT_PREFIX = rx(
 
 def find_aspects(text: NormText) -> list[Finding]:
     found: list[Finding] = []
-    for match in [*_RATIO_RE.finditer(text.norm), *_CN_RATIO_RE.finditer(text.norm)]:
+    for match in [
+        *islice(_RATIO_RE.finditer(text.norm), MAX_MATCHES),
+        *islice(_CN_RATIO_RE.finditer(text.norm), MAX_MATCHES),
+    ]:
         width, height = parse_number(match.group(1)), parse_number(match.group(2))
         if width is None or height is None:
             continue
@@ -167,7 +173,7 @@ def find_aspects(text: NormText) -> list[Finding]:
         span = text.span(start, match.end())
         found.append(Finding("aspect_ratio", ratio, span, text.original[span[0] : span[1]].strip()))
     for pattern, ratio in _ASPECT_WORDS:
-        for match in pattern.finditer(text.norm):
+        for match in islice(pattern.finditer(text.norm), MAX_MATCHES):
             span = text.span(match.start(), match.end())
             if any(span[0] < f.span[1] and f.span[0] < span[1] for f in found):
                 continue
@@ -203,7 +209,7 @@ _SIZE_RE = rx(
 def find_resolutions(text: NormText, media: MediaType) -> list[Finding]:
     """Video: ``resolution`` ("720P", "4K"). Image: ``size`` ("1K", "2K", "4K", "512px", "2048x2048")."""
     found: list[Finding] = []
-    for match in _RESOLUTION_RE.finditer(text.norm):
+    for match in islice(_RESOLUTION_RE.finditer(text.norm), MAX_MATCHES):
         span = text.span(match.start(), match.end())
         phrase = text.original[span[0] : span[1]].strip()
         if match.group("p"):
@@ -219,7 +225,7 @@ def find_resolutions(text: NormText, media: MediaType) -> list[Finding]:
         else:
             found.append(Finding("resolution", value, span, phrase))
     if media is MediaType.IMAGE:
-        for match in _SIZE_RE.finditer(text.norm):
+        for match in islice(_SIZE_RE.finditer(text.norm), MAX_MATCHES):
             span = text.span(match.start(), match.end())
             value = "512px" if match.group("px") else f"{match.group('w')}x{match.group('h')}"
             found.append(Finding("size", value, span, text.original[span[0] : span[1]].strip()))
@@ -300,7 +306,7 @@ def find_music_params(text: NormText) -> list[Finding]:
 def _find_all(text: NormText, table: tuple[tuple[re.Pattern[str], str, Any], ...]) -> list[Finding]:
     found: list[Finding] = []
     for pattern, field_name, value in table:
-        for match in pattern.finditer(text.norm):
+        for match in islice(pattern.finditer(text.norm), MAX_MATCHES):
             span = text.span(match.start(), match.end())
             if any(span[0] < f.span[1] and f.span[0] < span[1] for f in found):
                 continue

@@ -98,8 +98,13 @@ def clean_prompt(remaining: str) -> str:
     return text.strip()
 
 
+_EDGE = 240  # leading/trailing phrases are short: only this much of each end is examined
+
+
 def _strip_once(text: str, patterns: list[re.Pattern[str]], *, leading: bool) -> str:
-    norm = NormText.of(text)
+    offset = 0 if leading else max(0, len(text) - _EDGE)
+    edge = text[:_EDGE] if leading else text[offset:]
+    norm = NormText.of(edge)
     for pattern in patterns:
         match = pattern.search(norm.norm)
         if match is None or match.end() == match.start():
@@ -109,7 +114,7 @@ def _strip_once(text: str, patterns: list[re.Pattern[str]], *, leading: bool) ->
             return text[end:].lstrip()
         if not leading and match.end() == len(norm.norm):
             start, _ = norm.span(match.start(), match.end())
-            return text[:start].rstrip()
+            return text[: offset + start].rstrip()
     return text
 
 

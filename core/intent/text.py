@@ -12,9 +12,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.model_catalog import normalize_name
+from core.model_catalog import STRIP_CHARS as _STRIP
 
 Span = tuple[int, int]  # [start, end) in original-text indices
+
+# Matches kept per finder. Repeating a phrase hundreds of times adds nothing but cost (overlap checks
+# are pairwise), so very long messages stop collecting after this many.
+MAX_MATCHES = 48
 
 
 def rx(pattern: str) -> re.Pattern[str]:
@@ -48,9 +52,13 @@ class NormText:
         return self.origin[start], self.origin[end - 1] + 1
 
     def finditer(self, pattern: re.Pattern[str]) -> Iterable[tuple[re.Match[str], Span]]:
+        count = 0
         for match in pattern.finditer(self.norm):
             if match.end() > match.start():
                 yield match, self.span(match.start(), match.end())
+                count += 1
+                if count >= MAX_MATCHES:
+                    return
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +69,15 @@ class CompactText:
     origin: tuple[int, ...]  # compact index -> original index
 
     @classmethod
-    def of(cls, text: str) -> CompactText:
+    def of(cls, text: str | NormText) -> CompactText:
+        norm = text if isinstance(text, NormText) else NormText.of(text)
         chars: list[str] = []
         origin: list[int] = []
-        for i, ch in enumerate(text):
-            for part in normalize_name(ch):
-                chars.append(part)
-                origin.append(i)
+        for ch, source in zip(norm.norm, norm.origin, strict=True):
+            if ch in _STRIP or ch.isspace():
+                continue
+            chars.append(ch)
+            origin.append(source)
         return cls("".join(chars), tuple(origin))
 
     def span(self, start: int, end: int) -> Span:
