@@ -446,3 +446,28 @@ async def test_tts_speed_reaches_the_server_as_audio_params(sim: Sim) -> None:
     assert inner["audio_params"] == {"speech_rate": 20}
     assert "voice" not in inner and "speed" not in inner
     assert (await sim.wait(created.task_id)).progress is TaskProgress.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "task_type", [T2V, TaskType.TEXT_TO_IMAGE, TaskType.TEXT_TO_MUSIC, TaskType.TEXT_TO_SPEECH]
+)
+async def test_reflection_over_every_recorded_model_never_crashes(sim: Sim, task_type: TaskType) -> None:
+    """500 on every create: each model degrades at most twice, then gives up with the server error.
+    6009 once: multi-rule models recover on the second try; default-rule models give up at once."""
+    await sim.account(balance=10**9)
+    model_ids = dict.fromkeys(leaf.model_id for leaf in await sim.client.list_products(task_type))
+    for model_id in model_ids:
+        await sim.faults("create:code=500")
+        with pytest.raises(ImaApiError) as info:
+            await sim.client.create_task(spec(model_id, task_type))
+        assert info.value.kind is ErrorKind.SERVER_ERROR, model_id
+        assert 1 <= int(info.value.params["attempts"]) <= 3
+        await sim.faults("create:code=6009:once")
+        quote = await sim.client.quote(spec(model_id, task_type))
+        if any(set(r.attributes) - {"default"} for r in quote.leaf.credit_rules):
+            created = await sim.client.create_task(spec(model_id, task_type))
+            assert created.attempts == 2, model_id
+        else:
+            with pytest.raises(ImaApiError) as info:
+                await sim.client.create_task(spec(model_id, task_type))
+            assert info.value.kind is ErrorKind.NO_RULE
