@@ -225,3 +225,18 @@ async def test_autocomplete_answers_in_time_even_when_the_model_list_is_slow(
         await fake.autocomplete("video", {"prompt": "x", "model": "kl"}, focused="model")
         (callback,) = await fake.wait_for_request("POST", "/callback")
     assert callback.body == {"type": 8, "data": {"choices": []}}
+
+
+async def test_callbacks_answered_without_a_body_still_work(
+    fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
+) -> None:
+    fake.callback_without_body = True
+    await fake.slash("video", {"prompt": "a cat"})
+    await fake.slash(
+        "video",
+        {"prompt": "x"},
+        attachments={"first_frame": fake.attachment("n.pdf", content_type="application/pdf")},
+    )
+    await fake.wait_for_request("PATCH", "/messages/@original")
+    await fake.wait_for_request("POST", "/callback", count=2)
+    assert [c.text for c in service.calls] == ["a cat"]

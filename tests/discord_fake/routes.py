@@ -117,6 +117,8 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
                 response_message_ephemeral=bool(msg["flags"] & EPHEMERAL),
             )
             resource["message"] = msg
+        if fake.callback_without_body:
+            return web.Response(status=204)
         return json_response({"interaction": interaction, "resource": resource})
 
     def original(token: str) -> dict[str, Any] | None:

@@ -89,6 +89,7 @@ class FakeDiscord:
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.expired_tokens: set[str] = set()
+        self.callback_without_body = False  # answer callbacks 204 like some proxies / other fakes
         self.blobs: dict[str, Blob] = {}
         self.downloads: list[str] = []
         self.originals: dict[str, tuple[FakeChannel, str]] = {}  # interaction token -> message
