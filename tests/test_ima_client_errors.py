@@ -259,6 +259,8 @@ def test_detail_semantics(medias: list[dict[str, Any]], progress: TaskProgress) 
 def test_detail_failure_reason_and_media_fields() -> None:
     failed = snapshot_from_detail("t", {"medias": [media(rs=2, error_msg="", remark="policy")]})
     assert failed.failure_reason == "policy"
+    signed = snapshot_from_detail("t", {"medias": [media(rs=2, error_msg="bad https://o.test/a.png?Signature=x")]})
+    assert signed.failure_reason == "bad https://o.test/a.png"
     done = snapshot_from_detail(
         "t",
         {

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.ima.errors import redact_text
 from core.ports import TaskProgress, TaskSnapshot
 from core.types import MediaResult, MediaType, TaskType
 
@@ -63,7 +64,7 @@ def _reason(item: Mapping[str, Any]) -> str | None:
     for key in ("error_msg", "remark", "message"):
         text = item.get(key)
         if isinstance(text, str) and text.strip():
-            return text.strip()
+            return redact_text(text.strip())  # server text may quote signed URLs
     return None
 
 
