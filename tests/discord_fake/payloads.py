@@ -7,6 +7,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+APP_ID = "1100000000000000001"
+BOT_ID = APP_ID
+GUILD_ID = "1200000000000000001"
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
 ALL_PERMISSIONS = str((1 << 50) - 1)
 
