@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -13,14 +12,12 @@ from bot.app_context import AppContext
 from bot.settings import SettingsError
 from core.types import Language, Platform
 
-log = logging.getLogger(__name__)
-
 
 def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     """None unless FEISHU_APP_ID and FEISHU_APP_SECRET are set and ``feishu.enabled`` is true.
 
-    The sink (and the attachment fetcher, where the context has a ``fetchers`` map) are registered
-    right away, before anything is received; entering the returned context opens the intake.
+    The sink and the attachment fetcher are registered right away, before anything is received;
+    entering the returned context opens the intake.
     """
     settings = ctx.settings
     feishu, secrets = settings.feishu, settings.secrets
@@ -48,11 +45,7 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     adapter = FeishuAdapter(config, ctx.service, SqliteDedupeStore(ctx.db, ctx.clock), ctx.clock,
                             probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s))
     ctx.sinks[Platform.FEISHU] = adapter.sink
-    fetchers = getattr(ctx, "fetchers", None)
-    if isinstance(fetchers, dict):
-        fetchers[Platform.FEISHU] = adapter.fetcher
-    else:
-        log.warning("feishu: the app context has no fetchers map; user attachments cannot be downloaded")
+    ctx.fetchers[Platform.FEISHU] = adapter.fetcher
     return _running(adapter)
 
 

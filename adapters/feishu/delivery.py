@@ -45,21 +45,22 @@ class MediaDelivery:
         self._temp_root = temp_root
 
     async def deliver(self, media: MediaResult, index: int, event: UxEvent, post: Poster) -> str:
-        tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="imabot-feishu-", dir=self._temp_root)
-        workdir = Path(tmp)
+        workdir: Path | None = None
         try:
+            workdir = await asyncio.to_thread(_make_workdir, self._temp_root)
             return await self._deliver(media, index, event, post, workdir)
         except MediaTooLargeError as exc:
             limit_mb = exc.limit_bytes // (1024 * 1024)
             text = self._messages.text("feishu.result.too_large", event.language, limit_mb=limit_mb)
             return await self._link(media, index, event, post, text)
-        except ImabotError as exc:
+        except (ImabotError, OSError) as exc:
             log.warning("feishu delivery of job %s media %d fell back to a link: %r",
                         event.job_id, index, exc)
             return await self._link(media, index, event, post,
                                     self._messages.text("feishu.result.unavailable", event.language))
         finally:
-            await asyncio.to_thread(_remove_tree, workdir)
+            if workdir is not None:
+                await asyncio.to_thread(_remove_tree, workdir)
 
     async def _deliver(self, media: MediaResult, index: int, event: UxEvent, post: Poster, workdir: Path
                        ) -> str:
@@ -121,6 +122,12 @@ def _file_name(media: MediaResult, index: int) -> str:
     if media.format and not suffix:
         suffix = "." + media.format
     return f"result-{index + 1}{suffix}"
+
+
+def _make_workdir(root: Path | None) -> Path:
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="imabot-feishu-", dir=root))
 
 
 def _remove_tree(path: Path) -> None:

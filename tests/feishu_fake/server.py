@@ -89,6 +89,7 @@ class FakeFeishu:
         self._connected = asyncio.Event()
         self._acks: dict[str, asyncio.Future[Ack]] = {}
         self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Condition()
         self.base_url = ""
 
     # ------------------------------------------------------------------ lifecycle
@@ -169,6 +170,15 @@ class FakeFeishu:
         ack.elapsed_s = time.monotonic() - started
         return ack
 
+    async def wait_until(self, predicate: Callable[[FakeFeishu], bool], within_s: float = 30.0) -> None:
+        """Wait (event-driven, no polling) until ``predicate(self)`` holds after some message or patch."""
+        async with asyncio.timeout(within_s), self._changed:
+            await self._changed.wait_for(lambda: predicate(self))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
     def chat_messages(self, chat_id: str) -> list[SentMessage]:
         return [m for m in self.messages if m.chat_id == chat_id]
 
@@ -192,14 +202,18 @@ class FakeFeishu:
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
-        return self._store("send", request, chat_id=body.get("receive_id", ""), body=body, reply_to=None)
+        response = self._store("send", request, chat_id=body.get("receive_id", ""), body=body, reply_to=None)
+        await self._notify()
+        return response
 
     async def _reply(self, request: web.Request) -> web.Response:
         body = await request.json()
         target = self._by_id.get(request.match_info["mid"])
         mid = request.match_info["mid"]
         chat_id = target.chat_id if target else self.inbound_chats.get(mid, f"unknown:{mid}")
-        return self._store("reply", request, chat_id=chat_id, body=body, reply_to=request.match_info["mid"])
+        response = self._store("reply", request, chat_id=chat_id, body=body, reply_to=mid)
+        await self._notify()
+        return response
 
     def _store(self, operation: str, request: web.Request, *, chat_id: str, body: dict[str, Any],
                reply_to: str | None) -> web.Response:
@@ -240,6 +254,7 @@ class FakeFeishu:
             return web.json_response({"code": 230099, "msg": "update_multi must be true before and after"})
         target.content = card
         self.patches.append(Patch(target.message_id, card, self.now()))
+        await self._notify()
         return _ok({})
 
     async def _upload_image(self, request: web.Request) -> web.Response:
