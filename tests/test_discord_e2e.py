@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
+
 from adapters.discord.adapter import DiscordAdapter
+from adapters.media.probe import PyAvProbe
+from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
+from core.inputs import AttachmentPreparer
+from core.ports import AttachmentFetcher
+from core.preflight import MediaLimits
 from core.service import GenerationService
-from core.types import Language, Platform, TaskType
+from core.types import Attachment, Language, Platform, TaskType
 from core.ux_events import EventSink
+from tests import media_factory as mf
 from tests.discord_fake.fixtures import fake  # noqa: F401
 from tests.discord_fake.harness import running_adapter
 from tests.discord_fake.server import FakeDiscord, RecordedRequest
@@ -23,17 +32,54 @@ from tests.support.ima import SimHarness
 from tests.support.service import running_service
 
 
+class LateFetcher:
+    """The Discord adapter's fetcher, known only once the adapter exists (it needs the service)."""
+
+    def __init__(self) -> None:
+        self.target: AttachmentFetcher | None = None
+
+    async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+        assert self.target is not None
+        return await self.target.fetch(attachment, dest_dir, max_bytes)
+
+
+async def no_dns(host: str, port: int) -> list[str]:
+    raise OSError("no DNS in tests")
+
+
 @asynccontextmanager
 async def bot(
-    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock, work: Path | None = None
 ) -> AsyncIterator[tuple[GenerationService, DiscordAdapter]]:
     sinks: dict[Platform, EventSink] = {}
+    fetcher = LateFetcher()
     downloader = TransportDownloader(sim.transport)
-    async with (
-        running_service(sim, db, clock, sinks, default_language=Language.EN) as service,
-        running_adapter(fake, service, clock, downloader=downloader) as adapter,
-    ):
+    async with AsyncExitStack() as stack:
+        preparer = None
+        if work is not None:
+            uploader = await stack.enter_async_context(sim.client())
+            remote = SafeRemoteFetcher(
+                transport=httpx.MockTransport(lambda r: httpx.Response(404)), resolver=no_dns
+            )
+            preparer = AttachmentPreparer(
+                uploader, PyAvProbe(), remote, MediaLimits.load_default(), temp_dir=work
+            )
+        service = await stack.enter_async_context(
+            running_service(
+                sim,
+                db,
+                clock,
+                sinks,
+                default_language=Language.EN,
+                preparer=preparer,
+                fetchers={Platform.DISCORD: fetcher},
+            )
+        )
+        adapter = await stack.enter_async_context(
+            running_adapter(fake, service, clock, downloader=downloader)
+        )
         sinks[Platform.DISCORD] = adapter.sink
+        fetcher.target = adapter.fetcher
         yield service, adapter
     await downloader.aclose()
 
@@ -158,3 +204,20 @@ async def test_prefs_set_saves_a_default_without_generating_anything(
     assert shown[1].content is not None and "Suno" in shown[1].content
     assert await sim.tasks() == []  # a preference, not a paid generation
     assert fake.find("POST", f"/channels/{fake.channel.id}/messages") == []
+
+
+async def test_slash_video_with_a_first_frame_uploads_it_and_delivers_the_video(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    png = mf.image(tmp_path / "frame.png", 1024, 576)
+    frame = fake.attachment("frame.png", data=png.read_bytes(), content_type="image/png")
+    async with bot(fake, sim, db, clock, work=tmp_path / "work") as (service, _):
+        await fake.slash("video", {"prompt": "the boat sails away"}, attachments={"first_frame": frame})
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 2, within=30)
+        await service.wait_idle()
+    (task,) = await sim.tasks()
+    assert task["task_type"] == "image_to_video"
+    assert any(name.endswith("frame.png") for name in fake.downloads)  # fetched from Discord's CDN
+    media, _link = channel_posts(fake)
+    assert [f.filename.endswith(".mp4") for f in media.files] == [True]
+    assert fake.find("POST", "/callback")[0].body["type"] == 5
