@@ -36,6 +36,7 @@ from core.ports import (
     ReferenceVideo,
 )
 from core.preflight import (
+    NO_VALUE,
     FamilyLimits,
     Item,
     MediaLimits,
@@ -178,16 +179,15 @@ class AttachmentPreparer:
                 return Violation(name, "size", fmt_bytes(size), fmt_cap(cap), "media.fix.compress")
             info = await self._probe.probe(path)
         except UnsafeUrlError as exc:
-            host = urlsplit(attachment.ref).hostname or "?"
-            return Violation(name, f"url_{exc.reason}", host, "public http(s)", "media.fix.public_url")
+            # The display name already shows the host; the rule itself is the message.
+            return Violation(name, f"url_{exc.reason}", NO_VALUE, NO_VALUE, "media.fix.public_url")
         except MediaTooLargeError as exc:
             value = fmt_bytes(exc.size_bytes) if exc.size_bytes else f"> {fmt_bytes(exc.limit_bytes)}"
             return Violation(name, "size", value, fmt_cap(exc.limit_bytes), "media.fix.compress")
         except MediaUnreadableError:
-            suffix = PurePosixPath(urlsplit(name).path).suffix.lstrip(".").lower() or "?"
-            return Violation(name, "unreadable", suffix, "image/video/audio", "media.fix.unreadable")
+            return Violation(name, "unreadable", NO_VALUE, NO_VALUE, "media.fix.unreadable")
         except (ImabotError, OSError):
-            return Violation(name, "download", "-", "-", "media.fix.download")
+            return Violation(name, "download", NO_VALUE, NO_VALUE, "media.fix.download")
         path = await asyncio.to_thread(_with_suffix, path, info.format)
         return _Fetched(attachment, name, path, info)
 
@@ -196,7 +196,7 @@ class AttachmentPreparer:
             try:
                 return await self._probe.extract_cover(fetched[index].path, workdir / f"cover-{index}.jpg")
             except MediaUnreadableError:
-                return Violation(fetched[index].name, "cover", "-", "-", "media.fix.reencode")
+                return Violation(fetched[index].name, "cover", NO_VALUE, NO_VALUE, "media.fix.reencode")
 
         videos = [i for i, f in enumerate(fetched) if f.info.kind is AttachmentKind.VIDEO]
         results = await asyncio.gather(*(cover(i) for i in videos))

@@ -18,6 +18,7 @@ from core.media_ports import MediaInfo
 from core.types import AttachmentKind, TaskType
 
 _MB = 1024 * 1024
+NO_VALUE = "-"  # a Violation whose rule needs no value or range ("the file can't be read")
 
 
 @dataclass(frozen=True, slots=True)

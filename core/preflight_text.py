@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from core.errors import InputError
 from core.messages import Messages
-from core.preflight import MediaRejectedError, Violation
+from core.preflight import NO_VALUE, MediaRejectedError, Violation
 from core.types import Language
 
 
@@ -19,7 +19,7 @@ def render_violations(violations: Sequence[Violation], language: Language | str,
     for v in violations:
         what = catalog.text(f"media.what.{v.what}", language)
         fix = catalog.text(v.fix, language)
-        if v.value == "-":
+        if v.value == NO_VALUE:
             lines.append(catalog.text("media.line.file_short", language, file=v.file, what=what, fix=fix))
         elif v.file:
             lines.append(catalog.text("media.line.file", language, file=v.file, what=what, value=v.value,
