@@ -310,8 +310,9 @@ async def test_bad_key_is_auth_error_and_never_leaks(
     assert bad not in str(info.value) and bad not in repr(info.value)
 
 
-async def test_create_connection_reset_is_lost_not_retried(sim: Sim) -> None:
-    await sim.faults("create:reset:once")
+@pytest.mark.parametrize("fault", ["create:reset:once", "create:malformed:once"])
+async def test_create_reset_or_unreadable_reply_is_lost_not_retried(sim: Sim, fault: str) -> None:
+    await sim.faults(fault)
     with pytest.raises(ImaApiError) as info:
         await sim.client.create_task(spec("wan2.6-t2v"))
     assert info.value.kind is ErrorKind.LOST

@@ -172,6 +172,9 @@ class ImaClient:
                 data = await self._call("POST", CREATE_PATH, op="create", json_body=body,
                                         language=spec.language)
             except ImaApiError as err:
+                if err.kind is ErrorKind.PROTOCOL:
+                    # The server took the request but the reply is unreadable: a task may exist.
+                    raise ImaApiError(err.detail, kind=ErrorKind.LOST, code=err.code) from None
                 plan = (plan_retry(err.kind, quote.leaf, spec.params, quote.inner_params)
                         if attempt < MAX_ATTEMPTS and err.kind in REFLECTABLE_KINDS else None)
                 if plan is None:
