@@ -16,7 +16,7 @@ from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from core.errors import ErrorKind
 from core.inputs import AttachmentPreparer
-from core.media_ports import MediaTooLargeError
+from core.media_ports import MediaTooLargeError, MediaUnreadableError
 from core.ports import PreparedInputs, VerifyResult
 from core.preflight import MediaLimits, PreflightError, VerificationError
 from core.preflight_text import render_violations
@@ -398,3 +398,17 @@ async def test_downloads_run_concurrently_but_bounded(tmp_path: Path) -> None:
         prepared = await preparer.prepare(TaskType.IMAGE_TO_IMAGE, "doubao-seedream-4.5", pictures, fetcher,
                                           h.on_stage)
     assert len(prepared.input_urls) == 6 and fetcher.max_in_flight == 2
+
+
+async def test_a_video_without_a_usable_cover_is_refused_before_upload(h: Harness) -> None:
+    class NoCoverProbe(PyAvProbe):
+        async def extract_cover(self, video_path: Path, dest: Path) -> Path:
+            raise MediaUnreadableError("cover failed")
+
+    preparer = AttachmentPreparer(h.gateway, NoCoverProbe(), SafeRemoteFetcher(transport=httpx.MockTransport(
+        lambda r: httpx.Response(404))), MediaLimits.load_default(), temp_dir=h.temp_dir)
+    clip = local(mf.video(h.tmp / "clip.mp4", seconds=2), VIDEO)
+    with pytest.raises(PreflightError) as caught:
+        await preparer.prepare(REF, "ima-pro", [clip], h.fetcher, h.on_stage)
+    assert [(v.file, v.what) for v in caught.value.violations] == [("clip.mp4", "cover")]
+    assert h.gateway.uploads == [] and h.stages == []
