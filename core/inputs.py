@@ -50,9 +50,9 @@ from core.preflight import (
 )
 from core.types import Attachment, AttachmentKind, TaskType
 
-# Task types whose Seedance requests use the multimodal bundle and compliance verification (§5.5).
 log = logging.getLogger("imabot.inputs")
 
+# Task types whose Seedance requests use the multimodal bundle and compliance verification (§5.5).
 SEEDANCE_TASKS = frozenset({TaskType.IMAGE_TO_VIDEO, TaskType.FIRST_LAST_FRAME_TO_VIDEO,
                             TaskType.REFERENCE_IMAGE_TO_VIDEO})
 PASSING_VERIFY_STATUSES = frozenset({"active", "success"})
@@ -80,7 +80,9 @@ def display_name(attachment: Attachment) -> str:
     parts = urlsplit(raw)
     leaf = PurePosixPath(parts.path).name
     host = parts.hostname or ""
-    return f"{host}/{leaf}" if leaf else host
+    if host and leaf:
+        return f"{host}/{leaf}"
+    return host or leaf or "?"
 
 
 class AttachmentPreparer:

@@ -15,7 +15,7 @@ import pytest
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from core.errors import ErrorKind
-from core.inputs import AttachmentPreparer
+from core.inputs import AttachmentPreparer, display_name
 from core.media_ports import MediaTooLargeError, MediaUnreadableError
 from core.ports import PreparedInputs, VerifyResult
 from core.preflight import MediaLimits, PreflightError, VerificationError
@@ -412,3 +412,13 @@ async def test_a_video_without_a_usable_cover_is_refused_before_upload(h: Harnes
         await preparer.prepare(REF, "ima-pro", [clip], h.fetcher, h.on_stage)
     assert [(v.file, v.what) for v in caught.value.violations] == [("clip.mp4", "cover")]
     assert h.gateway.uploads == [] and h.stages == []
+
+
+@pytest.mark.parametrize(("name", "ref", "shown"), [
+    ("cat.png", "/home/u/cat.png", "cat.png"),
+    ("", "https://u:p@cdn.example.com/a/b.mp4?sig=1", "cdn.example.com/b.mp4"),
+    ("", "discord:https://cdn.discordapp.com/x/y.png?ex=1&hm=2", "y.png"),
+    ("https://cdn.example.com/", "https://cdn.example.com/", "cdn.example.com"),
+])
+def test_display_names_never_leak_queries_or_credentials(name: str, ref: str, shown: str) -> None:
+    assert display_name(Attachment(kind=IMAGE, name=name, ref=ref)) == shown
