@@ -44,6 +44,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"读给我听|读这段|配音|播报|旁白|tts|text[- ]to[- ]speech|"
             r"read\s+(?:it\s+|this\s+|that\s+)?(?:aloud|out)|"
             r"\bvoice[- ]?over\b|\bnarrat(?:e|ion)\b|\bspeech\b|语音|说出来|念(?=[:：“\"「])|"
+            r"\bsay\s*(?=[\"“:])|\bin\s+an?\s+[a-z]+\s+voice\b|"
             r"读(?=[:：“\"「])"
         ),
         MediaType.SPEECH,
@@ -52,7 +53,8 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
         rx(
             r"(?<!这段)(?<!那段)(?<!这首)(?<!这个)(?<!配上)(?<!用这段)(?:背景音乐|纯音乐|音乐)|"
             r"歌曲|儿歌|童谣|一首.{0,16}(?:歌|曲)|(?<!这)(?<!那)首歌|写.{0,12}歌|作曲|编曲|配乐|"
-            r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|\bmusic\b|\bsongs?\b|"
+            r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|白噪音|环境音|氛围音|铃声|\bmusic\b|\bsongs?\b|\blo-?fi\b|"
+            r"\bringtone\b|\bwhite\s+noise\b|\bambient\s+sound|"
             r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"
             r"\bbeat\b|\btrack\b|\btune\b|\bsing\b"
         ),
@@ -60,7 +62,9 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     ),
     (
         rx(
-            r"文生视频|图生视频|视频|短片|影片|动画|短剧|动起来|动态化|让.{0,8}动|活起来|运镜|"
+            r"文生视频|图生视频|(?<!这个)(?<!这段)(?<!那段)(?<!该)(?<!原)视频|短片|影片|动画|短剧|"
+            r"动起来|动态化|"
+            r"让.{0,8}动|活起来|运镜|动图|gif|"
             r"\bvideos?\b|\bclips?\b|\banimation\b|\bimage\s+to\s+video\b|\bimg2vid\b|\bcome\s+alive\b|"
             r"\bbring\s+(?:it|this|them)\s+to\s+life\b|"
             r"\banimate\b|\bmovie\b|\bfootage\b|\bmv\b|\bcinematic\s+shot\b|首尾帧|首帧|尾帧"

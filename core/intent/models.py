@@ -36,6 +36,11 @@ _FOLLOW_CUES = (
     "吧", "了", "呢", "啊", "呀", "嘛", "哦", "就", "的效果", "的风格", "的画质", "的质量", "的画面",
 )
 # fmt: on
+_NEGATION_BEFORE = rx(
+    r"(?:不要|不想|不再|别再|别|不用|甭|不|禁止|避免|除了|不是)\s*(?:再|继续)?\s*$|"
+    r"\b(?:don'?t|do\s+not|never|not|no\s+more|stop|avoid|instead\s+of|rather\s+than|except|without)"
+    r"(?:\s+(?:use|using|with|the))?\s*$"
+)
 _ASCII_ALNUM = rx(r"[a-z0-9]")
 _CJK = rx(r"[\u3400-\u9fff]")
 
@@ -47,6 +52,7 @@ class ModelMention:
     phrase: str  # the alias as the user wrote it
     cue: str  # the use-verb in front ("" if none)
     alias_span: Span = (0, 0)  # just the model name
+    negated: bool = False  # "不要用海螺" / "don't use Kling": named, but not wanted
 
 
 def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
@@ -70,9 +76,19 @@ def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
                     taken.append((start, end))
                     c_end = end + _follow_len(haystack, end)
                     span = (cue_start, compact.span(start, c_end)[1])
+                    window, offset = text.window_before(span[0])
+                    negation = _NEGATION_BEFORE.search(window.norm)
+                    negated = negation is not None
+                    if negation is not None:  # the negation goes with the name ("不要用海螺")
+                        span = (offset + window.span(negation.start(), negation.end())[0], span[1])
                     found.append(
                         ModelMention(
-                            model_id, span, text.original[alias_span[0] : alias_span[1]], cue, alias_span
+                            model_id,
+                            span,
+                            text.original[alias_span[0] : alias_span[1]],
+                            cue,
+                            alias_span,
+                            negated,
                         )
                     )
             start = haystack.find(key, start + 1)

@@ -109,7 +109,7 @@ _RATIO_RE = rx(r"(?<![\d.:])(\d{1,2})\s*(?::|比|x|×|\*|/)\s*(\d{1,2})(?![\d.:]
 
 def _orientation_src(words: str) -> str:
     suffix = r"\s+(?:mode|orientation|format|layout|aspect\s+ratio|aspect|ratio)\b"
-    context = r"(?=\s*(?:video|clip|screen|frame|shot|image|picture|photo|,|\.|;|:|!|$))"
+    context = r"(?=\s*(?:\d+\s*(?:s|secs?|seconds?)\s+)?(?:video|clip|screen|frame|shot|,|\.|;|:|!|$))"
     return (
         rf"(?:\bin\s+(?:a\s+)?)?\b(?:{words})\b{suffix}|(?:\bin\s+(?:a\s+)?)?\b(?:{words})\b{context}"
         rf"|\bin\s+(?:a\s+)?(?:{words})\b"

@@ -55,8 +55,9 @@ def parse(
     mention_spans = _mention_spans(raw, bot_names)
     norm = NormText.of(raw)
 
-    models = [m for m in find_models(norm, catalog) if not overlaps(m.span, mention_spans)]
-    model_spans = [m.span for m in models]
+    mentioned = [m for m in find_models(norm, catalog) if not overlaps(m.span, mention_spans)]
+    model_spans = [m.span for m in mentioned]
+    models = [m for m in mentioned if not m.negated]
     skip = mention_spans + model_spans
 
     media, _ = detect_media(norm, skip)
@@ -77,7 +78,7 @@ def parse(
     if not models:
         unknown = find_unknown_model(norm, catalog, taken)
     language = detect_language(
-        remove_spans(raw, mention_spans + [m.alias_span for m in models]),
+        remove_spans(raw, mention_spans + [m.alias_span for m in mentioned]),
         detect_language(remove_spans(raw, mention_spans), default_language),
     )
 
@@ -102,8 +103,10 @@ def parse(
         taken.append(unknown.span)
 
     preference = preference_intent(norm, models, clear_spans)
+    if preference is None and not models and mentioned:
+        preference = PreferenceIntent.CLEAR  # "不要用海螺了": the saved choice is no longer wanted
     if preference is PreferenceIntent.SAVE:
-        taken += [span for span in find_save_phrases(norm) if not overlaps(span, taken)]
+        taken += find_save_phrases(norm)
     prompt = _prompt(raw, taken + mention_spans, speech_text, attachments)
     return GenerationRequest(
         media_type=media,

@@ -46,7 +46,8 @@ _SAVE_CUES = frozenset(
     }
 )
 _SAVE_PHRASES = rx(
-    r"以后|默认|设为默认|设成默认|记住|from\s+now\s+on|by\s+default|as\s+(?:my\s+)?default|"
+    r"(?:把)?默认(?:的)?(?:模型)?(?:改成|换成|设为|设成|改为)?|以后|设为默认|设成默认|记住|"
+    r"from\s+now\s+on|by\s+default|as\s+(?:my\s+)?default|"
     r"make\s+it\s+(?:my\s+)?default|"
     r"\balways\b|\bi\s+(?:prefer|like|love)\b|\bremember\b"
 )
@@ -63,7 +64,10 @@ _CLEAR_RE = rx(
     r"\bauto(?:matic(?:ally)?)?[- ]?(?:select|choose|pick)\b|"
     r"\buse\s+(?:the\s+)?default(?:\s+model)?\b|"
     r"\btry\s+(?:something\s+else|another\s+(?:one|model)|a\s+different\s+model)\b|"
-    r"\b(?:forget|clear|reset)\s+(?:my\s+)?(?:preference|default)s?\b|\bwhatever\s+(?:is\s+)?best\b"
+    r"\b(?:forget|clear|reset|remove|delete)\s+(?:my\s+)?(?:model\s+)?(?:preference|default)s?\b|"
+    r"\b(?:switch|go|change)\s+back\s+to\s+(?:the\s+)?default(?:\s+model)?\b|\bback\s+to\s+default\b|"
+    r"恢复默认|改回默认|用回默认|换回默认|取消偏好|重置偏好|忘掉偏好|忘记偏好|清空偏好|"
+    r"\bwhatever\s+(?:is\s+)?best\b"
 )
 
 

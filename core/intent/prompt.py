@@ -19,7 +19,7 @@ _LONG_MEDIA_NOUN = (
     r"(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|bgm|配乐|语音|音频|"
     r"videos?|clips?|animations?|images?|pictures?|photos?|illustrations?|songs?|music)"
 )
-_SEPARATOR_AHEAD = r"(?=\s*(?:[,，:：。.;；、!！\-—]|$))"
+_SEPARATOR_AHEAD = r"(?=\s*(?:[,，:：。.;；、!！—]|$))"
 _LEADING = [
     rx(p)
     for p in (
@@ -27,10 +27,15 @@ _LEADING = [
         r"^(?:hi|hello|hey|yo|ok|okay|嗨|哈喽|你好|您好|在吗|嘿)(?:\s+(?:bot|there|imabot))?\b[\s,，!！。.]*",
         r"^(?:请你|请您|请|麻烦你|麻烦|劳驾|拜托|帮我们|帮我|帮忙|帮|给我们|给我|替我|为我|我想要|"
         r"我想|我要|我需要|想要|需要|还是|那就|算了|要不|不如|就|那|"
-        r"能不能|能否|可不可以|可以|你能|你可以|你|我们|咱们|来吧|来)",
+        r"能不能|能否|可不可以|可以|你能|你可以|能|你|我们|咱们|来吧|来)",
+        r"^[吗呢吧嘛了](?=[\s,，:：!！?？]|$)",
+        r"^(?:下面|以下)?(?:这段话|这句话|这段文字|这些文字|这段内容|这段|以下内容|下面的话)",
+        r"^for\s+(?:instagram|ig|tiktok|youtube|reels?|shorts|my\s+\w+|our\s+\w+)\b"
+        r"(?:\s+(?:of|about|showing))?",
+        r"^(?:it|this)\b(?=\s*(?:and\b|[,:]|$))|^for\b|^(?:with|using)\s*(?=[:,])",
         r"^(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|will\s+you|i\s+want\s+(?:you\s+)?to|"
         r"i'?d\s+like\s+(?:you\s+)?to|i\s+would\s+like\s+(?:you\s+)?to|i\s+need\s+(?:you\s+to)?|i\s+want|"
-        r"let'?s|help\s+me|go\s+ahead\s+and|just)\b",
+        r"i'?d\s+like|i\s+would\s+like|i'?d\s+love|let'?s|help\s+me|go\s+ahead\s+and|just)\b",
         r"^(?:把|将|用|根据|基于|让|给|以)(?:这张|这幅|这个|该|此|这些|这两张|这几张)?(?:图片?|"
         r"照片|图像|相片)"
         r"(?:作为|当作|当成|做)(?:首帧|第一帧|开头|起始帧|参考图?|参考)",
@@ -56,8 +61,9 @@ _LEADING = [
         r"^(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|语音|音频|bgm)",
         r"^(?:的|之)|^(?:and|to|then)\b|^(?:用|使用)(?=\s)",
         r"^(?:(?:一|1|几|两)?(?:个|支|条)|(?:an?|one|some|me\s+an?|me)\s+"
-        r"(?:(?:short|quick|nice|cool|beautiful|new|little)\s+)?)" + _MEDIA_NOUN,
-        r"^" + _MEDIA_NOUN + r"(?=\s*(?:[,，:：。.;；、\-—]|of\b|about\b|showing\b|where\b|that\b|"
+        r"(?:(?:short|quick|nice|cool|beautiful|new|little)\s+)?)" + _MEDIA_NOUN + r"(?![\-a-z])",
+        r"^个(?=[a-z])",
+        r"^" + _MEDIA_NOUN + r"(?=\s*(?:[,，:：。.;；、—]|of\b|about\b|showing\b|where\b|that\b|please\b|"
         r"with\b|featuring\b|"
         r"depicting\b|内容|关于|主题|描述|$))",
         r"^(?:内容是|内容为|内容：|内容:|主题是|主题为|关于|描述|讲述|画面是|画面为|画面：|场景是|是|为)",

@@ -45,6 +45,11 @@ class NormText:
                 origin.append(i)
         return cls(text, "".join(chars), tuple(origin))
 
+    def window_before(self, index: int, width: int = 16) -> tuple[NormText, int]:
+        """The ``width`` original characters before ``index``, normalized, and where they start."""
+        start = max(0, index - width)
+        return NormText.of(self.original[start:index]), start
+
     def span(self, start: int, end: int) -> Span:
         """Original-text span of the normalized range [start, end)."""
         if start >= end or not self.origin:
@@ -85,7 +90,8 @@ class CompactText:
 
 
 def remove_spans(text: str, spans: Iterable[Span]) -> str:
-    """``text`` without the given spans (overlaps merged); a removed span becomes a space."""
+    """``text`` without the given spans (overlaps merged). A removed span becomes a space only between two
+    ASCII letters/digits ("a 10s clip" -> "a clip"); between Chinese characters it leaves nothing."""
     merged: list[list[int]] = []
     for start, end in sorted(s for s in spans if s[1] > s[0]):
         if merged and start <= merged[-1][1]:
@@ -96,7 +102,10 @@ def remove_spans(text: str, spans: Iterable[Span]) -> str:
     pos = 0
     for start, end in merged:
         out.append(text[pos:start])
-        out.append(" ")
+        left = text[start - 1] if start > 0 else ""
+        right = text[end] if end < len(text) else ""
+        if (left.isascii() and left.isalnum()) or (right.isascii() and right.isalnum()) or left.isspace():
+            out.append(" ")
         pos = end
     out.append(text[pos:])
     return "".join(out)
