@@ -190,9 +190,11 @@ async def test_status_switches_to_bot_token_edits_when_the_interaction_token_exp
     fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter, vclock: FakeClock
 ) -> None:
     conv, ref = await start_job(fake, service)
+    assert "|i:" in ref  # while the token lasts, the ref carries it
     vclock.advance(14 * 60 + 1)  # inside the 60 s safety margin of the 15-minute token
-    await adapter.sink.emit(event(conv, Step.PROGRESS, "Working… 60%", ref=ref, percent=60))
+    later = await adapter.sink.emit(event(conv, Step.PROGRESS, "Working… 60%", ref=ref, percent=60))
     await adapter.sink.flush("job1")
+    assert later == ref.split("|")[0]  # same message; the spent token is no longer persisted
     assert webhook_edits(fake) == ["Got it!"]
     assert bot_edits(fake) == ["Working… 60%"]
 
@@ -235,7 +237,7 @@ async def test_status_ref_from_before_a_restart_edits_the_same_message(
         vclock.advance(20 * 60)
         again = await fresh.sink.emit(event(conv, Step.PROGRESS, "Working… 40%", ref=ref, percent=40))
         await fresh.sink.flush("job1")
-    assert MessageRef.decode(again) == decoded
+    assert MessageRef.decode(again) == decoded.without_token()  # same message; the expired token is dropped
     (edit,) = [r for r in fake.requests if r.method == "PATCH" and "/channels/" in r.path]
     assert edit.path == f"/api/v10/channels/{decoded.channel_id}/messages/{decoded.message_id}"
 

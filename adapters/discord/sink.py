@@ -128,7 +128,9 @@ class DiscordSink:
         self._status_keys[event.job_id] = _key(ref)
         while len(self._status_keys) > _FLUSH_MEMORY:
             self._status_keys.popitem(last=False)
-        return ref.encode()
+        # Persist the interaction token only while it can still be used.
+        usable = ref.token_usable(self._clock.now(), self._config.token_margin_s)
+        return (ref if usable else ref.without_token()).encode()
 
     async def _post_status(self, event: UxEvent, content: str) -> MessageRef:
         view = action_view(event.job_id, event.actions, self._messages, event.language)
