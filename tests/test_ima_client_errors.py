@@ -259,7 +259,9 @@ def test_detail_semantics(medias: list[dict[str, Any]], progress: TaskProgress) 
 def test_detail_failure_reason_and_media_fields() -> None:
     failed = snapshot_from_detail("t", {"medias": [media(rs=2, error_msg="", remark="policy")]})
     assert failed.failure_reason == "policy"
-    signed = snapshot_from_detail("t", {"medias": [media(rs=2, error_msg="bad https://o.test/a.png?Signature=x")]})
+    signed = snapshot_from_detail(
+        "t", {"medias": [media(rs=2, error_msg="bad https://o.test/a.png?Signature=x")]}
+    )
     assert signed.failure_reason == "bad https://o.test/a.png"
     done = snapshot_from_detail(
         "t",
@@ -304,3 +306,21 @@ async def test_6006_after_a_price_change_rereads_the_list_and_succeeds(clock: Fa
     assert (created.attempts, created.quote.credit, credits) == (2, 45, [40, 45])
     assert created.adjustments == ("credit:40->45",)
     assert len(lists) == 2
+
+
+async def test_bare_http_500_on_create_is_not_answered_with_another_create(clock: FakeClock) -> None:
+    creates: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("product/list"):
+            return envelope([data.wan_t2v()])
+        creates.append(1)
+        return httpx.Response(500, content=b"<html>upstream error</html>")
+
+    async with client_with(handler, clock) as client:
+        with pytest.raises(ImaApiError) as info:
+            await client.create_task(
+                TaskSpec(TaskType.TEXT_TO_VIDEO, "wan2.6-t2v", "x", params={"duration": 15})
+            )
+    assert info.value.kind is ErrorKind.SERVER_ERROR
+    assert len(creates) == 1

@@ -176,7 +176,7 @@ class ImaClient:
                     # The server took the request but the reply is unreadable: a task may exist.
                     raise ImaApiError(err.detail, kind=ErrorKind.LOST, code=err.code) from None
                 plan = (plan_retry(err.kind, quote.leaf, spec.params, quote.inner_params)
-                        if attempt < MAX_ATTEMPTS and err.kind in REFLECTABLE_KINDS else None)
+                        if attempt < MAX_ATTEMPTS and _reflectable(err) else None)
                 if plan is None:
                     err.params.setdefault("attempts", str(attempt))
                     raise
@@ -317,6 +317,12 @@ class ImaClient:
         detail = redact_text(f"{op}: {type(exc).__name__}: {exc}", self._secrets)
         log.warning("%s", detail)
         return ImaApiError(detail, kind=kind)
+
+
+def _reflectable(err: ImaApiError) -> bool:
+    # Only a business code says the server rejected the request; a bare HTTP 5xx from a gateway may
+    # hide a task that was created, so it is never answered with another create.
+    return err.kind in REFLECTABLE_KINDS and err.params.get("code_source") == "body"
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -72,8 +72,9 @@ def map_api_error(http_status: int | None, code: Any, message: str, *, retry_aft
         kind = _by_range(body_code)
     reported = body_code if body_code is not None else http_status
     detail = f"IMA error code={reported} http={http_status}: {message}".strip()
+    source = "body" if body_code is not None else "http"
     return ImaApiError(detail, kind=kind or ErrorKind.INTERNAL, code=reported, retry_after=retry_after,
-                       params={"code": str(reported)})
+                       params={"code": str(reported), "code_source": source})
 
 
 def _by_range(status: int) -> ErrorKind | None:
