@@ -240,7 +240,8 @@ def _check_geometry(name: str, info: MediaInfo, limits: KindLimits) -> list[Viol
     if limits.min_aspect is not None and limits.max_aspect is not None and h > 0:
         aspect = w / h
         if not limits.min_aspect <= aspect <= limits.max_aspect:
-            out.append(Violation(name, "aspect", f"{aspect:.2f} ({w}×{h})",
+            shown = _outside(aspect, limits.min_aspect, limits.max_aspect, 2)
+            out.append(Violation(name, "aspect", f"{shown} ({w}×{h})",
                                  f"{limits.min_aspect}–{limits.max_aspect}", "media.fix.crop"))
     pixels = w * h
     if limits.min_pixels is not None and pixels < limits.min_pixels:
@@ -261,11 +262,13 @@ def _check_timing(name: str, info: MediaInfo, limits: KindLimits) -> list[Violat
             out.append(Violation(name, "duration", "?", allowed, "media.fix.reencode"))
         elif not limits.min_duration_s <= duration <= limits.max_duration_s:
             fix = "media.fix.too_short" if duration < limits.min_duration_s else "media.fix.trim"
-            out.append(Violation(name, "duration", f"{duration:.1f} s", allowed, fix))
+            shown = _outside(duration, limits.min_duration_s, limits.max_duration_s, 1)
+            out.append(Violation(name, "duration", f"{shown} s", allowed, fix))
     if limits.min_fps is not None and limits.max_fps is not None and info.kind is AttachmentKind.VIDEO:
         fps = info.fps
         if fps is None or not limits.min_fps <= fps <= limits.max_fps:
-            out.append(Violation(name, "fps", "?" if fps is None else f"{fps:.2f}",
+            shown = "?" if fps is None else _outside(fps, limits.min_fps, limits.max_fps, 2)
+            out.append(Violation(name, "fps", shown,
                                  f"{limits.min_fps:g}–{limits.max_fps:g}", "media.fix.fps"))
     return out
 
@@ -282,6 +285,16 @@ def _check_totals(files: Sequence[tuple[str, MediaInfo]], family: FamilyLimits) 
         out.append(Violation("", "total_size", fmt_bytes(size), fmt_cap(family.max_total_bytes),
                              "media.fix.total_size"))
     return out
+
+
+def _outside(value: float, low: float, high: float, digits: int) -> str:
+    """``value`` rounded, with more digits when rounding would make it look allowed
+    (15.04 s against "2–15 s" shows as 15.04, not 15.0)."""
+    for places in range(digits, 5):
+        text = f"{value:.{places}f}"
+        if not low <= float(text) <= high:
+            return text
+    return f"{value:.4f}"
 
 
 def _size_violation(name: str, size: int, cap: int) -> Violation:

@@ -173,3 +173,16 @@ def test_text_only_tasks_take_no_attachment_rules() -> None:
 def test_cap_formatting() -> None:
     assert fmt_cap(30 * MB - 1) == "< 30 MB"
     assert fmt_cap(50 * MB) == "≤ 50 MB"
+
+
+@pytest.mark.parametrize(("info", "what", "shown"), [
+    (vid(seconds=15.04), "duration", "15.04 s"),
+    (vid(seconds=1.96), "duration", "1.96 s"),
+    (vid(seconds=40), "duration", "40.0 s"),
+    (vid(fps=23.999), "fps", "23.999"),
+    (vid(fps=12), "fps", "12.00"),
+    (img(w=2501, h=1000), "aspect", "2.501 (2501×1000)"),
+])
+def test_values_just_outside_never_look_allowed(info: MediaInfo, what: str, shown: str) -> None:
+    found = [v for v in check_media([("f", info)], SEEDANCE) if v.what == what]
+    assert [v.value for v in found] == [shown]
