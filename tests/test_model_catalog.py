@@ -49,7 +49,7 @@ def test_task_defaults_and_tiers_point_at_models_that_support_the_task() -> None
         ("Hailuo 2.0", TaskType.TEXT_TO_VIDEO, "MiniMax-Hailuo-02"),
         ("Vidu", TaskType.TEXT_TO_VIDEO, "viduq2"),
         ("Vidu Q2", TaskType.IMAGE_TO_VIDEO, "viduq2-pro"),
-        ("Vidu Q2 Pro", TaskType.TEXT_TO_VIDEO, "viduq2"),
+        ("Vidu Q2 Pro", TaskType.TEXT_TO_VIDEO, "viduq2-pro"),  # named as asked; selection suggests Vidu Q2
         ("Google Veo", TaskType.TEXT_TO_VIDEO, "veo-3.1-generate-preview"),
         ("sora", TaskType.TEXT_TO_VIDEO, "sora-2-pro"),
         ("Ima Sevio 1.0", TaskType.TEXT_TO_VIDEO, "ima-pro"),
@@ -83,6 +83,8 @@ def test_info_accepts_per_task_ids_and_display_names() -> None:
     assert CATALOG.display_name("kling-video-o1", Language.EN) == "Kling O1"
     assert CATALOG.display_name("not-a-model", Language.EN) == "not-a-model"
     assert CATALOG.for_task("midjourney", TaskType.TEXT_TO_VIDEO) is None
+    assert CATALOG.for_task("viduq2-pro", TaskType.TEXT_TO_VIDEO) is None
+    assert CATALOG.alternatives_for("viduq2-pro", TaskType.TEXT_TO_VIDEO)[0] == "viduq2"
 
 
 def test_alternatives_follow_the_seed_fallback_tables() -> None:

@@ -258,6 +258,9 @@ def test_model_not_offered_for_the_task_gets_the_nearest_suggestion() -> None:
     _, chosen = choose("用可灵把这张图动起来", leaves, images=1)
     assert chosen.model_id == "wan2.6-i2v"
     assert chosen.notices == ("可灵 O1 当前不可用，已为你换成 万相 Wan 2.6。",)
+    _, vidu_pro = choose("Vidu Q2 Pro 生成一只猫")
+    assert vidu_pro.model_id == "viduq2"
+    assert vidu_pro.notices == ("Vidu Q2 Pro 暂不支持文生视频，已为你换成 Vidu Q2。",)
     _, image_model = choose("用Midjourney生成一段视频，一只猫")
     assert image_model.model_id == "wan2.6-t2v"
     assert "Midjourney 暂不支持文生视频" in image_model.notices[0]

@@ -221,7 +221,7 @@ def find_resolutions(text: NormText, media: MediaType) -> list[Finding]:
         if media is MediaType.IMAGE and match.group("k"):
             found.append(Finding("size", value, span, phrase))
         elif media is MediaType.IMAGE:
-            found.append(Finding("resolution", value.lower(), span, phrase))
+            found.append(Finding("resolution", value, span, phrase))
         else:
             found.append(Finding("resolution", value, span, phrase))
     if media is MediaType.IMAGE:
