@@ -25,6 +25,8 @@ T = TypeVar("T")
 
 _PIL_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff",
                 "GIF": "gif"}
+# Plugins tried when opening (a JPEG with several pictures opens through JPEG and reports "MPO").
+_PIL_OPENERS = ["JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF"]
 _AUDIO_DEMUXERS = {"wav": "wav", "mp3": "mp3", "ogg": "ogg", "flac": "flac", "aac": "aac"}
 _MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
 _MATROSKA_DEMUXER = "matroska,webm"
@@ -77,11 +79,12 @@ def _probe(path: Path, size: int, max_decode_pixels: int) -> MediaInfo:
 def _probe_picture(path: Path, size: int, max_decode_pixels: int) -> MediaInfo | None:
     """Image facts from the header, then a full decode when that is safe; None if not a picture."""
     try:
-        with Image.open(path) as picture:
+        # Only the formats we accept: Pillow's looser plugins (e.g. TGA) could claim a video file.
+        with Image.open(path, formats=_PIL_OPENERS) as picture:
             fmt = _PIL_FORMATS.get(picture.format or "")
-            width, height = picture.size
             if fmt is None:
                 raise MediaUnreadableError(f"{path.name}: unsupported image format {picture.format}")
+            width, height = picture.size
             if 0 < width * height <= max_decode_pixels:
                 picture.load()  # a cut or corrupt file fails here
     except UnidentifiedImageError:
