@@ -27,7 +27,12 @@ async def test_mention_with_attachment_goes_to_the_service_without_the_mention(
     assert call.text == "make this dog run <@1400000000000000002>"  # only the bot's mention is removed
     assert call.overrides is None  # free text: the intent parser decides
     (att,) = call.attachments
-    assert (att.kind, att.name, att.ref, att.role) == (AttachmentKind.IMAGE, "dog.jpg", "discord:" + photo["url"], None)
+    assert (att.kind, att.name, att.ref, att.role) == (
+        AttachmentKind.IMAGE,
+        "dog.jpg",
+        "discord:" + photo["url"],
+        None,
+    )
     assert not call.conversation.is_direct and call.conversation.chat_id == fake.channel.id
 
 
@@ -121,3 +126,15 @@ async def test_a_job_started_by_a_button_gets_its_own_status_message(
     await adapter.sink.emit(UxEvent("job2", conv, Step.ACK, Slot.STATUS, "Got it!", Language.EN))
     (post,) = fake.find("POST", f"/channels/{fake.channel.id}/messages")
     assert post.content == "Got it!"
+
+
+async def test_the_client_resumes_after_a_gateway_reconnect_and_keeps_serving(
+    fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
+) -> None:
+    await fake.ask_to_reconnect()
+    async with asyncio.timeout(10):
+        await fake.identified.wait()
+    assert (fake.identifies, fake.resumes) == (1, 1)
+    await fake.slash("image", {"prompt": "after the reconnect"})
+    await fake.wait_for_request("PATCH", "/messages/@original")
+    assert service.calls[0].text == "after the reconnect"

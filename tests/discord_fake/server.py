@@ -94,6 +94,8 @@ class FakeDiscord(Injector):
         self.originals: dict[str, tuple[FakeChannel, str]] = {}  # interaction token -> message
         self.interactions: dict[str, dict[str, Any]] = {}
         self.identified = asyncio.Event()
+        self.identifies = 0
+        self.resumes = 0
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
@@ -219,9 +221,21 @@ class FakeDiscord(Injector):
             if frame["op"] == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif frame["op"] == 2:
+                self.identifies += 1
                 await self._ready(ws)
-        self._sockets.remove(ws)
+            elif frame["op"] == 6:
+                self.resumes += 1
+                await self._send(ws, "RESUMED", {})
+                self.identified.set()
+        if ws in self._sockets:
+            self._sockets.remove(ws)
         return ws
+
+    async def ask_to_reconnect(self) -> None:
+        """Gateway op 7 RECONNECT, as Discord sends before moving a session."""
+        self.identified.clear()
+        for ws in list(self._sockets):
+            await ws.send_str(json.dumps({"op": 7, "d": None}))
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
         ready = {
