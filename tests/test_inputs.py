@@ -422,3 +422,13 @@ async def test_a_video_without_a_usable_cover_is_refused_before_upload(h: Harnes
 ])
 def test_display_names_never_leak_queries_or_credentials(name: str, ref: str, shown: str) -> None:
     assert display_name(Attachment(kind=IMAGE, name=name, ref=ref)) == shown
+
+
+async def test_an_unaccepted_picture_format_asks_for_a_conversion(h: Harness) -> None:
+    from PIL import Image
+
+    path = h.tmp / "photo.avif"
+    Image.new("RGB", (800, 600), (10, 20, 30)).save(path)
+    error = await h.refused(I2V, [local(path, IMAGE)])
+    assert [(v.file, v.what, v.value, v.fix) for v in error.violations] == [
+        ("photo.avif", "format", "avif", "media.fix.format.image")]

@@ -107,3 +107,12 @@ async def test_cover_of_broken_video_is_unreadable(probe: PyAvProbe, tmp_path: P
 async def test_huge_pictures_are_measured_without_decoding(probe: PyAvProbe, tmp_path: Path) -> None:
     info = await probe.probe(mf.huge_bilevel_png(tmp_path / "bomb.png", 12_000, 12_000))
     assert (info.width, info.height) == (12_000, 12_000)
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [(".avif", "avif"), (".ico", "ico"), (".tga", "targa")])
+async def test_unaccepted_picture_formats_are_images_with_their_format(probe: PyAvProbe, tmp_path: Path,
+                                                                       suffix: str, fmt: str) -> None:
+    path = tmp_path / f"pic{suffix}"
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(path)
+    info = await probe.probe(path)
+    assert (info.kind, info.format) == (AttachmentKind.IMAGE, fmt)

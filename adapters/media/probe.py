@@ -27,8 +27,13 @@ _PIL_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "BM
                 "GIF": "gif"}
 # Plugins tried when opening (a JPEG with several pictures opens through JPEG and reports "MPO").
 _PIL_OPENERS = ["JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF"]
+# FFmpeg names of those formats: a file FFmpeg calls one of these but Pillow could not open is broken.
+_PIL_CODECS = frozenset({"mjpeg", "jpeg", "png", "webp", "bmp", "tiff", "gif"})
 _AUDIO_DEMUXERS = {"wav": "wav", "mp3": "mp3", "ogg": "ogg", "flac": "flac", "aac": "aac"}
 _MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
+# ISO-BMFF brands of still pictures (HEIF / AVIF) that the mov demuxer also opens.
+_STILL_BRANDS = {"heic": "heic", "heix": "heic", "heim": "heic", "heis": "heic", "mif1": "heif",
+                 "msf1": "heif", "avif": "avif", "avis": "avif"}
 _MATROSKA_DEMUXER = "matroska,webm"
 # A clip whose packets end this much before its header's duration was cut short.
 _TRUNCATION_TOLERANCE = 0.9
@@ -102,6 +107,15 @@ def _describe(container: Any, size: int, max_decode_pixels: int) -> MediaInfo:
     audios = list(container.streams.audio)
     if not videos and not audios:
         raise MediaUnreadableError(f"no audio or video stream in {container.format.name}")
+    still = _still_image_format(container)
+    if still in _PIL_CODECS:
+        raise MediaUnreadableError(f"looks like {still} but Pillow could not read it")
+    if still is not None and videos:
+        # A picture format we do not accept (HEIC, AVIF, ICO, TGA...): report it as an image so the
+        # user hears "convert it to JPG/PNG" rather than "damaged".
+        context = videos[0].codec_context
+        return MediaInfo(kind=AttachmentKind.IMAGE, format=still, size_bytes=size,
+                         width=context.width or None, height=context.height or None, has_video=True)
     fmt = _container_format(container, has_video=bool(videos))
     main = videos[0] if videos else audios[0]
     duration = _checked_duration(container, main)
@@ -118,6 +132,19 @@ def _describe(container: Any, size: int, max_decode_pixels: int) -> MediaInfo:
     return MediaInfo(kind=AttachmentKind.VIDEO, format=fmt, size_bytes=size, width=width, height=height,
                      duration_s=duration, fps=round(float(rate), 3) if rate else None, has_video=True,
                      has_audio=bool(audios))
+
+
+def _still_image_format(container: Any) -> str | None:
+    demuxer = container.format.name
+    if demuxer == _MOV_DEMUXER:
+        brand = str(container.metadata.get("major_brand", "")).strip().lower()
+        return _STILL_BRANDS.get(brand)
+    if demuxer in ("image2", "ico", "apng") or demuxer.endswith("_pipe"):
+        streams = container.streams.video
+        if demuxer == "image2" and streams:
+            return str(streams[0].codec_context.name)
+        return str(demuxer.split("_")[0])
+    return None
 
 
 def _container_format(container: Any, *, has_video: bool) -> str:
