@@ -269,3 +269,16 @@ async def test_mention_where_the_bot_cannot_post_is_answered_in_dm(
     async with asyncio.timeout(10):
         await service.acked.wait()
     assert service.refs["job1"] is not None and service.refs["job1"].startswith(f"{dm.id}/")
+
+
+async def test_many_or_large_images_attach_what_fits_and_link_the_rest(
+    fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
+) -> None:
+    conv, _ = await start_job(fake, service)
+    urls = [fake.add_blob(f"img{i}.png", size=9 * MiB, content_type="image/png") for i in range(4)]
+    await adapter.sink.emit(
+        event(conv, Step.SUCCESS, "4 images", media=tuple(MediaResult(u, MediaType.IMAGE) for u in urls))
+    )
+    (post,) = fake.find("POST", f"/channels/{fake.channel.id}/messages")
+    assert [f.filename for f in post.files] == ["img0.png", "img1.png"]  # 18 MiB of the 25 MiB request cap
+    assert post.content is not None and f"\n{urls[2]}\n{urls[3]}\n" in post.content

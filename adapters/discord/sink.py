@@ -32,6 +32,7 @@ from core.ux_events import ActionKind, Slot, Step, UxEvent
 _log = logging.getLogger(__name__)
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
 _FLUSH_MEMORY = 1000
+MAX_FILES_PER_MESSAGE = 10
 _MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=True)
 
 
@@ -49,6 +50,7 @@ class SinkConfig:
     edit_policy: EditPolicy = field(default_factory=EditPolicy)
     token_margin_s: float = 60.0  # stop using a 15-min interaction token this long before it expires
     default_filesize_limit: int = DEFAULT_FILESIZE_LIMIT
+    max_request_bytes: int = 25 * 1024 * 1024  # Discord caps one message's uploads together
     temp_dir: Path | None = None  # where results are downloaded before upload (default: the system's)
 
 
@@ -210,21 +212,26 @@ class DiscordSink:
     async def _download_media(
         self, media: tuple[MediaResult, ...], tmp: Path, limit: int
     ) -> tuple[list[Path], list[str]]:
+        """Attach what fits (per file: the channel's limit; per message: 10 files and the request cap);
+        everything else is sent as a URL Discord unfurls."""
         attached: list[Path] = []
         unfurl: list[str] = []
+        room = self._config.max_request_bytes
         for index, item in enumerate(media):
-            fallback = f"result-{index}.{_extension(item)}"
-            try:
-                path = await self._downloader.download(
-                    item.url, tmp, limit, file_name_for(item.url, fallback)
-                )
-            except PlatformError:
-                _log.warning("result download failed; sending the link instead")
-                path = None
+            path: Path | None = None
+            if len(attached) < MAX_FILES_PER_MESSAGE and room > 0:
+                fallback = f"result-{index}.{_extension(item)}"
+                try:
+                    path = await self._downloader.download(
+                        item.url, tmp, min(limit, room), file_name_for(item.url, fallback)
+                    )
+                except PlatformError:
+                    _log.warning("result download failed; sending the link instead")
             if path is None:
                 unfurl.append(item.url)
             else:
                 attached.append(path)
+                room -= (await asyncio.to_thread(path.stat)).st_size
         return attached, unfurl
 
     async def _deliver(
