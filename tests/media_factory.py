@@ -20,7 +20,8 @@ def image(path: Path, width: int, height: int, *, fmt: str = "PNG", pad_to: int 
 
 
 def video(path: Path, *, seconds: float, fps: float = 24, width: int = 640, height: int = 640,
-          container: str = "mp4", pad_to: int | None = None, faststart: bool = False) -> Path:
+          container: str = "mp4", pad_to: int | None = None, faststart: bool = False,
+          codec: str = "libx264") -> Path:
     """An H.264 clip of ``seconds`` at ``fps``. ``pad_to`` adds an ISO-BMFF ``free`` box at the end
     (valid mp4/mov) to reach an exact file size; ``faststart`` puts the index before the data."""
     rate = Fraction(fps).limit_denominator(1001)
@@ -29,9 +30,9 @@ def video(path: Path, *, seconds: float, fps: float = 24, width: int = 640, heig
     if faststart:
         options["movflags"] = "faststart"
     with av.open(str(path), "w", format=container, options=options) as out:
-        stream = out.add_stream("libx264", rate=rate)
+        stream = out.add_stream(codec, rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "ultrafast"}
+        stream.options = {"preset": "ultrafast"} if codec == "libx264" else {"deadline": "realtime"}
         still = av.VideoFrame.from_image(Image.new("RGB", (width, height), (200, 80, 40)))  # type: ignore[no-untyped-call]
         for index in range(frames):
             frame = still.reformat(format="yuv420p")

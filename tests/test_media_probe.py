@@ -116,3 +116,11 @@ async def test_unaccepted_picture_formats_are_images_with_their_format(probe: Py
     Image.new("RGB", (64, 48), (10, 20, 30)).save(path)
     info = await probe.probe(path)
     assert (info.kind, info.format) == (AttachmentKind.IMAGE, fmt)
+
+
+async def test_webm_and_mkv_are_told_apart(probe: PyAvProbe, tmp_path: Path) -> None:
+    mkv = await probe.probe(mf.video(tmp_path / "a.mkv", seconds=2, container="matroska"))
+    webm = await probe.probe(mf.video(tmp_path / "a.webm", seconds=2, container="webm", codec="libvpx-vp9",
+                                      width=64, height=64))
+    assert (mkv.format, webm.format) == ("mkv", "webm")
+    assert webm.duration_s == pytest.approx(2.0, abs=0.1)

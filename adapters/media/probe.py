@@ -35,6 +35,8 @@ _MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
 _STILL_BRANDS = {"heic": "heic", "heix": "heic", "heim": "heic", "heis": "heic", "mif1": "heif",
                  "msf1": "heif", "avif": "avif", "avis": "avif"}
 _MATROSKA_DEMUXER = "matroska,webm"
+_WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "libdav1d", "libvpx", "libvpx-vp9", "opus", "libopus",
+                          "vorbis", "libvorbis"})
 # A clip whose packets end this much before its header's duration was cut short.
 _TRUNCATION_TOLERANCE = 0.9
 
@@ -155,7 +157,9 @@ def _container_format(container: Any, *, has_video: bool) -> str:
             return "mov"
         return "mp4" if has_video or brand not in ("m4a", "m4b") else "m4a"
     if demuxer == _MATROSKA_DEMUXER:
-        return "webm" if str(container.metadata.get("doctype", "")).lower() == "webm" else "mkv"
+        # FFmpeg does not expose the EBML doctype; WebM is Matroska limited to these codecs.
+        codecs = {str(s.codec_context.name) for s in container.streams if s.type in ("video", "audio")}
+        return "webm" if codecs and codecs <= _WEBM_CODECS else "mkv"
     if demuxer in _AUDIO_DEMUXERS:
         return _AUDIO_DEMUXERS[demuxer]
     raise MediaUnreadableError(f"unsupported container {demuxer}")
