@@ -190,7 +190,7 @@ class AttachmentPreparer:
             return Violation(name, "unreadable", NO_VALUE, NO_VALUE, "media.fix.unreadable")
         except (ImabotError, OSError):
             return Violation(name, "download", NO_VALUE, NO_VALUE, "media.fix.download")
-        path = await asyncio.to_thread(_with_suffix, path, info.format)
+        path = await asyncio.to_thread(_into_slot, path, slot, info.format)
         return _Fetched(attachment, name, path, info)
 
     async def _covers(self, fetched: Sequence[_Fetched], workdir: Path) -> dict[int, Path]:
@@ -275,9 +275,14 @@ def _make_workdir(root: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="imabot-media-", dir=root))
 
 
-def _with_suffix(path: Path, fmt: str) -> Path:
-    # Uploads derive the file suffix from the name; give every file the suffix of what it really is.
-    target = path.with_name(f"media.{fmt}")
-    if path != target:
+def _into_slot(path: Path, slot: Path, fmt: str) -> Path:
+    # Uploads derive the file suffix from the name: give every file the suffix of what it really
+    # is. A fetcher that handed back a file elsewhere keeps its file; we work on a copy.
+    target = slot / f"media.{fmt}"
+    if path == target:
+        return target
+    if path.parent == slot:
         os.replace(path, target)
+    else:
+        shutil.copyfile(path, target)
     return target

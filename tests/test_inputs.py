@@ -432,3 +432,14 @@ async def test_an_unaccepted_picture_format_asks_for_a_conversion(h: Harness) ->
     error = await h.refused(I2V, [local(path, IMAGE)])
     assert [(v.file, v.what, v.value, v.fix) for v in error.violations] == [
         ("photo.avif", "format", "avif", "media.fix.format.image")]
+
+
+async def test_files_a_fetcher_keeps_elsewhere_are_left_alone(h: Harness) -> None:
+    class CachingFetcher:
+        async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
+            return Path(attachment.ref)  # e.g. a platform cache outside our work dir
+
+    picture = mf.image(h.tmp / "kept.png", 640, 640)
+    prepared = await h.preparer.prepare(I2V, "wan2.6-i2v", [local(picture, IMAGE)], CachingFetcher(),
+                                        h.on_stage)
+    assert len(prepared.input_urls) == 1 and picture.exists()
