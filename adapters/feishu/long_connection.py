@@ -4,8 +4,8 @@ This is the one place the bot runs a thread of its own, because the SDK forces i
 blocks forever on an event loop stored in the module global ``lark_oapi.ws.client.loop`` (created at
 import time) and fails inside an already running loop. So the client gets a private thread with a fresh
 loop installed in that global. Handlers then run on that thread and only hand work to the main loop
-(see ``dispatcher``). The SDK has no public ``stop()``: closing disconnects the socket with reconnects
-turned off and stops the private loop. Only one long connection can run per process (the SDK global).
+(see ``dispatcher``). The SDK has no public ``stop()``: closing cancels the SDK's tasks on its loop,
+closes the socket and lets the thread end. Only one long connection can run per process (the SDK global).
 """
 
 from __future__ import annotations
@@ -47,13 +47,11 @@ class LongConnection:
     async def aclose(self) -> None:
         loop, client, thread = self._loop, self._client, self._thread
         if loop is not None and client is not None and loop.is_running():
-            client._auto_reconnect = False
             try:
-                done = asyncio.run_coroutine_threadsafe(client._disconnect(), loop)
+                done = asyncio.run_coroutine_threadsafe(_shutdown(client), loop)
                 await asyncio.wait_for(asyncio.wrap_future(done), JOIN_TIMEOUT_S)
             except Exception as exc:  # already gone, or the loop stopped meanwhile
-                log.debug("feishu long connection disconnect: %r", exc)
-            loop.call_soon_threadsafe(loop.stop)
+                log.debug("feishu long connection shutdown: %r", exc)
         if thread is not None:
             await asyncio.to_thread(thread.join, JOIN_TIMEOUT_S)
         self._thread = self._loop = self._client = None
@@ -71,14 +69,26 @@ class LongConnection:
             self._ready.set()
         try:
             self._client.start()
-        except RuntimeError:
-            pass  # "Event loop stopped before Future completed": our aclose()
+        except (RuntimeError, asyncio.CancelledError):
+            pass  # our aclose(): the SDK's forever-task was cancelled
         except Exception as exc:
             log.error("feishu long connection ended: %s", type(exc).__name__)
         finally:
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
+
+
+async def _shutdown(client: Any) -> None:
+    """On the SDK's loop: stop its tasks (receive, ping, the forever-wait in ``start``), then close the
+    socket. Cancelling first keeps the SDK from logging the close as an error or reconnecting."""
+    client._auto_reconnect = False
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if client._conn is not None:
+        await client._conn.close()
+        client._conn = None
