@@ -23,6 +23,14 @@ from core.types import Language, TaskType
 
 SelectionSource = Literal["user", "preference", "recommendation", "default"]
 
+# When a tier's own model is not offered (e.g. the Sevio-only profile), the closest tier labels to try.
+_SIMILAR_TIERS: dict[Tier, tuple[str, ...]] = {
+    Tier.BEST: ("best", "premium", "pro"),
+    Tier.PRO: ("pro", "premium", "best"),
+    Tier.FAST: ("fast",),
+    Tier.CHEAPEST: ("cheapest", "budget", "fast"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ModelProfile:
@@ -216,8 +224,10 @@ def _recommendation(
         wanted = catalog.tier_model(task, request.tier.value)
         if wanted and (resolved := _resolve(wanted, task, by_id, catalog)):
             return resolved, "recommendation"
-        if profile.allowlist:
-            tiered = [m for m in profile.preferred if m in by_id and _has_tier(m, request.tier, catalog)]
+        for similar in _SIMILAR_TIERS[request.tier]:
+            tiered = [
+                m for m in (*profile.preferred, *by_id) if m in by_id and _has_tier(m, similar, catalog)
+            ]
             if tiered:
                 return tiered[0], "recommendation"
     for mid in profile.preferred:
@@ -232,9 +242,9 @@ def _recommendation(
     return offered[0].model_id, "default"
 
 
-def _has_tier(model_id: str, tier: Tier, catalog: ModelCatalog) -> bool:
+def _has_tier(model_id: str, tier: Tier | str, catalog: ModelCatalog) -> bool:
     info = catalog.info(model_id)
-    return info is not None and tier.value in info.tiers
+    return info is not None and str(tier) in info.tiers
 
 
 def _replacement(
