@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterable
 
@@ -20,15 +21,27 @@ class RecordingSink:
         self._ids = itertools.count(1)
         self._prefix = prefix
         self._fail_on = frozenset(fail_on)
+        self._waiters: list[tuple[Step, asyncio.Event]] = []
 
     async def emit(self, event: UxEvent) -> str | None:
         if event.step in self._fail_on:
             raise RuntimeError(f"sink refuses {event.step.name}")
         self.events.append(event)
+        for step, waiter in self._waiters:
+            if step is event.step:
+                waiter.set()
         if event.slot is Slot.STATUS and event.message_ref:
             self.edits.append((event.message_ref, event))
             return event.message_ref
         return f"{self._prefix}-{next(self._ids)}"
+
+    async def wait_for_step(self, step: Step) -> UxEvent:
+        """The first recorded event of ``step``, waiting for it if needed (no polling)."""
+        if not self.of_step(step):
+            waiter = asyncio.Event()
+            self._waiters.append((step, waiter))
+            await waiter.wait()
+        return self.of_step(step)[0]
 
     # ---- queries used by assertions
     def for_job(self, job_id: str) -> list[UxEvent]:
