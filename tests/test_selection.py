@@ -352,3 +352,19 @@ def test_profile_from_settings() -> None:
     assert ModelProfile.from_settings("allowlist", []) == ModelProfile()
     assert SEVIO.allows("ima-pro") and not SEVIO.allows("wan2.6-t2v")
     assert ALL.allows("anything")
+
+
+def test_sound_request_maps_to_each_models_audio_field() -> None:
+    toggle = {"field": "generate_audio", "type": "toggle", "value": False}
+    seedance_audio = {"field": "audio", "type": "toggle", "value": True}
+    leaves = [
+        leaf("veo-3.1-generate-preview", TaskType.TEXT_TO_VIDEO, [toggle], (70,)),
+        leaf("ima-pro", TaskType.TEXT_TO_VIDEO, [seedance_audio], (48,)),
+        leaf("kling-v2-6", TaskType.TEXT_TO_VIDEO, [tags("sound", "off", ["on", "off"])], (40,)),
+        leaf("wan2.6-t2v", TaskType.TEXT_TO_VIDEO, [], (25,)),
+    ]
+    assert choose("用Veo生成带音效的视频：雷雨夜", leaves)[1].params == {"generate_audio": True}
+    assert choose("用Seedance 2.0生成无声的视频，落叶", leaves)[1].params == {"audio": False}
+    assert choose("用可灵2.6生成一段视频，要有声音，小狗叫", leaves)[1].params == {"sound": "on"}
+    _, wan = choose("a video with sound of waves", leaves)
+    assert wan.params == {} and wan.notices == ("Wan 2.6 can't set sound; using its default.",)

@@ -23,7 +23,7 @@ class Finding:
     phrase: str  # the user's words, for notices
 
 
-_SUFFIX = r"(?:\s*(?:的|长|左右|long))?"
+_SUFFIX = r"(?:\s*(?:左右|以内|之内|以下|长|long))?(?:\s*的)?"
 _PREFIX = r"(?:(?:视频|video)?(?:时长|长度|时间|duration|length)\s*(?:为|是|:|=|设为|设置为|控制在)?\s*)?"
 _SEC = r"(?:秒钟|秒|s(?![a-z])|secs?\b|seconds?\b)"
 _MIN = r"(?:分钟|mins?\b|minutes?\b)"
@@ -42,7 +42,7 @@ _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # 半分钟 / half a minute / 1.5 min / 两分钟 / one minute
     (rx(_PREFIX + rf"(?P<m>{NUMBER_RE})\s*(?:个)?\s*-?\s*{_MIN}" + _SUFFIX), "m"),
     # 10秒 / 10s / 10 sec / ten seconds / 10-second
-    (rx(_PREFIX + rf"(?<![\d.])(?P<s>{NUMBER_RE})\s*-?\s*{_SEC}(?:\s*(?:的|长|左右|long))?"), "s"),
+    (rx(_PREFIX + rf"(?<![\d.])(?P<s>{NUMBER_RE})\s*-?\s*{_SEC}" + _SUFFIX), "s"),
 )
 
 
@@ -181,10 +181,20 @@ def find_aspects(text: NormText) -> list[Finding]:
     return sorted(found, key=lambda f: f.span)
 
 
+_RES_PREFIX = r"(?:(?:分辨率|清晰度|画质|resolution)\s*(?:为|是|:|=|用)?\s*)?"
+_RES_SUFFIX = r"(?:\s*(?:的)?(?:分辨率|画质|清晰度|resolution))?(?:\s*的)?"
 _RESOLUTION_RE = rx(
-    r"(?<![\d.])(?P<p>240|360|480|540|720|768|1080|1440|2160)\s*[pi](?![a-z])"
-    r"|(?<![\d.a-z])(?P<k>[1248])\s*k(?![a-z])"
-    r"|(?P<w>超高清|超清|全高清|高清|标清|ultra\s?hd|uhd|full\s?hd|fhd|\bhd\b)"
+    r"(?:分辨率|清晰度|resolution)\s*(?:为|是|:|=)?\s*(?P<bare>480|540|720|768|1080|1440|2160)(?![\dpi])"
+    + _RES_SUFFIX
+    + r"|"
+    + _RES_PREFIX
+    + r"(?<![\d.])(?P<p>240|360|480|540|720|768|1080|1440|2160)\s*[pi](?![a-z])"
+    + _RES_SUFFIX
+    + r"|"
+    + _RES_PREFIX
+    + r"(?<![\d.a-z])(?P<k>[1248])\s*k(?![a-z])"
+    + _RES_SUFFIX
+    + r"|(?P<w>超高清|超清|全高清|高清|标清|ultra\s?hd|uhd|full\s?hd|fhd|\bhd\b)"
 )
 _WORD_RESOLUTION = {
     "超高清": "4K",
@@ -212,8 +222,8 @@ def find_resolutions(text: NormText, media: MediaType) -> list[Finding]:
     for match in islice(_RESOLUTION_RE.finditer(text.norm), MAX_MATCHES):
         span = text.span(match.start(), match.end())
         phrase = text.original[span[0] : span[1]].strip()
-        if match.group("p"):
-            value = f"{match.group('p')}P"
+        if match.group("p") or match.group("bare"):
+            value = f"{match.group('p') or match.group('bare')}P"
         elif match.group("k"):
             value = f"{match.group('k')}K"
         else:
@@ -281,6 +291,25 @@ _VOICE_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
     (rx(r"音调(?:低一?点|调低)|\blower\s+pitch\b"), "pitch", 0.8),
 )
 
+_AUDIO_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
+    (
+        rx(
+            r"(?:不要|不需要|别带|不带|没有)(?:声音|音效|音频|配音|背景音)|无声(?:的)?|静音(?:的)?|"
+            r"\b(?:no|without)\s+(?:audio|sound)\b|\bsilent\b|\bmuted?\b"
+        ),
+        "generate_audio",
+        False,
+    ),
+    (
+        rx(
+            r"(?:要|需要)?(?:有|带|带上|配上?|加上?|生成)(?:声音|音效|音频|环境音)(?:的)?|有声(?:的)?|"
+            r"\b(?:with|plus|and)\s+(?:audio|sound(?:\s+effects)?)\b|\bgenerate\s+audio\b|\bsound\s+on\b"
+        ),
+        "generate_audio",
+        True,
+    ),
+)
+
 _MUSIC_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
     (
         rx(
@@ -297,6 +326,11 @@ _MUSIC_PATTERNS: tuple[tuple[re.Pattern[str], str, Any], ...] = (
 
 def find_voice_params(text: NormText) -> list[Finding]:
     return _find_all(text, _VOICE_PATTERNS)
+
+
+def find_audio_params(text: NormText) -> list[Finding]:
+    """Video with or without sound ("带音效" / "no audio"); fitted to generate_audio / audio / sound."""
+    return _find_all(text, _AUDIO_PATTERNS)
 
 
 def find_music_params(text: NormText) -> list[Finding]:

@@ -13,6 +13,7 @@ from core.intent.models import ModelMention, UnknownModel, find_models, find_tie
 from core.intent.params import (
     Finding,
     find_aspects,
+    find_audio_params,
     find_durations,
     find_music_params,
     find_resolutions,
@@ -180,6 +181,7 @@ def _param_findings(
     found: list[Finding] = []
     if media is MediaType.VIDEO:
         found += find_durations(norm)
+        found += find_audio_params(norm)
     if media in (MediaType.VIDEO, MediaType.IMAGE):
         found += find_aspects(norm)
         found += find_resolutions(norm, media)

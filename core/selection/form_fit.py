@@ -32,6 +32,8 @@ def fit_params(
             target = key if key in form else None
             rank = _ratio_rank if key == "aspect_ratio" else _size_rank
             _fit_choice(key, target, value, form, out, notices, model_name, msgs, lang, rank)
+        elif key == "generate_audio":
+            _fit_audio(bool(value), form, out, notices, model_name, msgs, lang)
         elif key == "voice":
             _fit_voice(str(value), form, out)
         elif key in form:
@@ -131,6 +133,35 @@ def _fit_choice(
         "size": "selection.adjusted_size",
     }[key]
     notices.append(msgs.text(message, lang, model=model, requested=value, chosen=best))
+
+
+def _fit_audio(
+    wanted: bool,
+    form: Mapping[str, list[Any]],
+    out: dict[str, Any],
+    notices: list[str],
+    model: str,
+    msgs: Messages,
+    lang: Language,
+) -> None:
+    for name in ("generate_audio", "audio"):
+        if name in form:
+            out[name] = wanted
+            return
+    if "sound" in form:
+        options = [str(o) for o in form["sound"]]
+        value = "on" if wanted else "off"
+        if not options or value in options:
+            out["sound"] = value
+            return
+    notices.append(
+        msgs.text(
+            "selection.unsupported_param",
+            lang,
+            model=model,
+            param=msgs.text("selection.param.generate_audio", lang),
+        )
+    )
 
 
 def _fit_voice(gender: str, form: Mapping[str, list[Any]], out: dict[str, Any]) -> None:
