@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from random import Random
+from typing import TypeVar
 
 from core.clock import Clock
 from core.error_text import offers_alternatives
@@ -34,6 +35,8 @@ from core.ux_events import ActionKind, Alternative, EventSink, UxEvent
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+PRE_CREATE_ATTEMPTS = 3  # product list and quote: nothing is paid yet, so a transient error is retried
 EXPENSIVE_POINTS = 50  # seeds 003: above this, name a cheaper alternative for auto-selected models
 _POLICY_WORDS = ("policy", "moderat", "sensitive", "safety", "违规", "敏感", "审核")
 
@@ -99,7 +102,7 @@ class JobRunner:
     # ------------------------------------------------------------ select, quote, upload, create
     async def _submit(self, job: Job) -> Job:
         d, request = self._d, job.request
-        leaves = await d.gateway.list_products(request.task_type)
+        leaves = await self._patiently(lambda: d.gateway.list_products(request.task_type))
         preference = await d.preferences.get(job.conversation.platform.value, job.conversation.user_id,
                                              request.task_type)
         selection = select_model(request, leaves, catalog=d.catalog, preference=preference, profile=d.profile,
@@ -113,7 +116,7 @@ class JobRunner:
         spec = TaskSpec(task_type=request.task_type, model_id=selection.model_id, prompt=request.prompt,
                         version_id=selection.leaf.version_id, params=dict(selection.params),
                         language=request.language.value)
-        quote = await d.gateway.quote(spec)
+        quote = await self._patiently(lambda: d.gateway.quote(spec))
         eta = self._estimate(selection.model_id, selection.leaf)
         source = selection.source
         notes = [*request.notices, *selection.notices]
@@ -141,6 +144,19 @@ class JobRunner:
                           credits=created.quote.credit)
         await d.jobs.save(job)
         return job
+
+    async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Calls before the create are safe to repeat: retry transient failures a few times."""
+        rng = Random(f"{self._d.clock.now()}")
+        for attempt in range(1, PRE_CREATE_ATTEMPTS + 1):
+            try:
+                return await call()
+            except ImabotError as exc:
+                if exc.kind not in TRANSIENT_KINDS or attempt == PRE_CREATE_ATTEMPTS:
+                    raise
+                delay = min(30.0, 2.0 ** attempt) * (0.5 + rng.random() / 2)
+                await self._d.clock.sleep(max(delay, exc.retry_after or 0.0))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _prepare_inputs(self, job: Job, spec: TaskSpec) -> TaskSpec:
         if self._d.preparer is None:

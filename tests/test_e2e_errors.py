@@ -133,3 +133,16 @@ async def test_failed_model_suggests_alternatives_and_retry_goes_through_the_pip
         retried = await service.wait_for(reply.new_job_id)
     assert retried is not None and retried.state is JobState.DONE
     assert len(await sim.tasks()) == 2
+
+
+async def test_transient_errors_before_the_create_are_retried_and_polls_back_off(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
+    await sim.set_faults(["list:http=429:retry_after=7:times=2", "detail:reset:times=3"])
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
+        job_id = await service.handle_message(conversation(), ZH_TEXT)
+        assert job_id is not None
+        job = await service.wait_for(job_id)
+    assert job is not None and job.state is JobState.DONE
+    assert len(await sim.tasks()) == 1
+    assert sink.of_step(Step.FAILURE) == []
+    assert (await sim.calls())["product/list"] >= 3
