@@ -34,6 +34,8 @@ _REFERRING = "".join(
         "按照",
         "基于",
         "以",
+        "拍的",
+        "拍摄的",
     )
 )
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
@@ -107,7 +109,7 @@ _SPEECH_VERB = rx(
 _IMAGE_VERB = rx(r"画|绘制|draw\b|paint\b|改成|变成|修成|p图|修图|抠图")
 _VERBS = {MediaType.SPEECH: _SPEECH_VERB, MediaType.IMAGE: _IMAGE_VERB}
 _PRODUCE_BEFORE = rx(
-    r"(?:生成|做成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|拍|合成|要|改成|变成|转成|make|create|"
+    r"(?:生成|做成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|合成|要|改成|变成|转成|make|create|"
     r"generate|produce|"
     r"render|draw|compose|"
     r"write|want|need)\s*(?:an?|one|some|me)?\s*(?:一|1|几|两)?\s*(?:段|个|张|幅|首|支|部|条)?\s*\S{0,10}$"

@@ -11,6 +11,7 @@ from itertools import islice
 from core.intent.text import MAX_MATCHES, CompactText, NormText, Span, overlaps, rx
 from core.model_catalog import ModelCatalog, normalize_name
 from core.request import Tier
+from core.types import MediaType
 
 # A "use" verb right before a model name. Longest first.
 # fmt: off
@@ -220,6 +221,14 @@ _UNKNOWN_PATTERNS = (
     ),
     rx(r"\bmodel\s*[:=]\s*(?P<name>[a-z][a-z0-9.\-]*(?:\s[a-z0-9.\-]+)?)"),
     rx(r"模型\s*[:：=]\s*(?P<name>[^\s,，。]{2,24})"),
+    # A Chinese product name right after a use-verb and before a make-verb ("用即梦生成").
+    rx(
+        r"(?:用|使用|换成|改用|以后都用|默认用)(?P<name>[\u4e00-\u9fff]{2,4}?)(?:模型|来生成|来做|来画|生成|画|做)"
+    ),
+)
+# Chinese words that follow 用 but are not model names ("用手机拍", "用这张图生成").
+_NOT_MODEL_CJK = rx(
+    r"^(?:这|那|我|你|他|她|它|图|照片|手机|相机|一|两|几|中文|英文|文字|语音|声音|自己|原图|上面|下面)"
 )
 _NOT_MODELS = frozenset(
     {
@@ -255,7 +264,9 @@ class UnknownModel:
     suggestions: tuple[str, ...]  # primary model ids, closest first
 
 
-def find_unknown_model(text: NormText, catalog: ModelCatalog, taken: list[Span]) -> UnknownModel | None:
+def find_unknown_model(
+    text: NormText, catalog: ModelCatalog, taken: list[Span], media: MediaType | None = None
+) -> UnknownModel | None:
     for pattern in _UNKNOWN_PATTERNS:
         for match in islice(pattern.finditer(text.norm), MAX_MATCHES):
             start, end = match.span("name")
@@ -265,14 +276,18 @@ def find_unknown_model(text: NormText, catalog: ModelCatalog, taken: list[Span])
             span = text.span(match.start(), end + (follow.end() if follow else 0))
             if not name or overlaps(span, taken) or normalize_name(name) in _NOT_MODELS:
                 continue
+            if not name.isascii() and _NOT_MODEL_CJK.match(name):
+                continue
             if catalog.resolve_alias(name) is not None:
                 continue
-            return UnknownModel(name, span, suggest(name, catalog))
+            return UnknownModel(name, span, suggest(name, catalog, media=media))
     return None
 
 
-def suggest(name: str, catalog: ModelCatalog, limit: int = 3) -> tuple[str, ...]:
-    """Close catalog matches for a name (difflib over every alias)."""
+def suggest(
+    name: str, catalog: ModelCatalog, limit: int = 3, media: MediaType | None = None
+) -> tuple[str, ...]:
+    """Close catalog matches for a name (difflib over every alias), of the requested medium if given."""
     key = normalize_name(name)
     aliases = {**catalog.weak_aliases(), **catalog.strong_aliases()}
     close = difflib.get_close_matches(key, list(aliases), n=12, cutoff=0.5)
@@ -284,4 +299,7 @@ def suggest(name: str, catalog: ModelCatalog, limit: int = 3) -> tuple[str, ...]
     if not out:
         prefix = [m for a, m in aliases.items() if a[:3] == key[:3] and len(key) >= 3]
         out = list(dict.fromkeys(prefix))
+    if media is not None:
+        same = [m for m in out if (info := catalog.info(m)) is not None and info.media_type is media]
+        out = same
     return tuple(out[:limit])

@@ -77,7 +77,7 @@ def parse(
 
     unknown: UnknownModel | None = None
     if not models:
-        unknown = find_unknown_model(norm, catalog, taken)
+        unknown = find_unknown_model(norm, catalog, taken, media)
     language = detect_language(
         remove_spans(raw, mention_spans + [m.alias_span for m in mentioned]),
         detect_language(remove_spans(raw, mention_spans), default_language),
