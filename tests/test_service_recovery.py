@@ -103,3 +103,27 @@ async def test_crash_then_restart_creates_once_and_delivers_once(
     # the status message keeps being edited in place after the restart (its ref survived)
     if job.message_refs.get("status"):
         assert all(e.message_ref == job.message_refs["status"] for e in status)
+
+
+async def test_crash_while_uploading_starts_over_and_still_creates_once(
+        sim: SimHarness, db_path: Path, clock: FakeClock, tmp_path: Path) -> None:
+    from core.types import Attachment, AttachmentKind
+    from tests import media_factory as mf
+
+    picture = mf.image(tmp_path / "cat.png", 800, 600)
+    attachments = (Attachment(AttachmentKind.IMAGE, "cat.png", str(picture)),)
+    first, second = RecordingSink("a"), RecordingSink("b")
+    async with Database(db_path) as db:
+        store = CrashingJobStore(db, at(JobState.UPLOADING))
+        async with running_service(sim, db, clock, {Platform.CONSOLE: first}, jobs=store,
+                                   media_dir=tmp_path / "w") as service:
+            await service.handle_message(conversation(message_id="up-1"), "让这张图动起来", attachments)
+            await service.wait_idle()
+        assert store.crashed
+    async with Database(db_path) as db, running_service(sim, db, clock, {Platform.CONSOLE: second},
+                                                        media_dir=tmp_path / "w") as service:
+        await service.wait_idle()
+        job = await SqliteJobStore(db).by_key("console:up-1")
+    assert job is not None and job.state is JobState.DONE
+    assert len(await sim.tasks()) == 1
+    assert media_deliveries([first, second]) == 1
