@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -185,3 +186,14 @@ async def test_reply_to_a_recalled_message_goes_to_the_chat_instead(tmp_path: Pa
         assert ref is not None
         card = r.fake.message(ref)
         assert card.chat_id == "oc_group" and card.reply_to is None
+
+
+async def test_a_busy_chat_is_paced_under_five_sends_per_second(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        notices = [UxEvent(job_id=f"job-{i}", conversation=CONV, step=Step.NOTICE, slot=Slot.NOTICE,
+                           text=f"notice {i}", language=Language.ZH) for i in range(12)]
+        await asyncio.gather(*(r.sink.emit(n) for n in notices))
+        times = sorted(m.at for m in r.fake.messages)
+        assert len(times) == 12
+        for first, sixth in zip(times, times[5:], strict=False):
+            assert sixth - first >= 1.0  # never 6 sends within one second

@@ -21,6 +21,7 @@ from typing import Any
 from adapters.feishu.api import REPLY_TARGET_GONE, THREAD_REPLY_UNSUPPORTED, FeishuApi
 from adapters.feishu.cards import actions_card, status_card
 from adapters.feishu.delivery import MediaDelivery
+from adapters.feishu.pacing import ChatPacer
 from core.clock import Clock
 from core.errors import PlatformError
 from core.messages import Messages
@@ -35,6 +36,7 @@ class _CardState:
     last_patch_at: float
     pending: dict[str, Any] | None = None
     final: bool = False
+    chat_id: str = ""
     timer: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -59,6 +61,7 @@ class FeishuSink:
         self._clock = clock
         self._interval = patch_interval_s
         self._cards: dict[str, _CardState] = {}
+        self._pacer = ChatPacer(clock)
 
     async def emit(self, event: UxEvent) -> str | None:
         if event.slot is Slot.STATUS:
@@ -79,10 +82,12 @@ class FeishuSink:
         card = status_card(event, self._messages)
         if not event.message_ref:
             ref = await self._post(event, "interactive", card, "status")
-            self._cards[ref] = _CardState(last_patch_at=self._clock.now(), final=event.step is Step.DONE)
+            self._cards[ref] = _CardState(last_patch_at=self._clock.now(), final=event.step is Step.DONE,
+                                          chat_id=event.conversation.chat_id)
             return ref
         ref = event.message_ref
-        state = self._cards.setdefault(ref, _CardState(last_patch_at=float("-inf")))
+        state = self._cards.setdefault(ref, _CardState(last_patch_at=float("-inf"),
+                                                       chat_id=event.conversation.chat_id))
         state.pending = card
         state.final = state.final or event.step is Step.DONE
         if state.timer is None:
@@ -110,7 +115,8 @@ class FeishuSink:
         if card is None:
             return
         try:
-            await self._api.patch_card(ref, card)
+            async with self._pacer.turn(state.chat_id):
+                await self._api.patch_card(ref, card)
         except PlatformError as exc:  # a stale progress card is cosmetic; never fail the job for it
             log.warning("feishu card %s not updated: %r", ref, exc)
         # Counted from the end of the call, so consecutive patches reach Feishu at least an interval apart
@@ -144,15 +150,16 @@ class FeishuSink:
         target = reply_target(conversation.message_id)
         uuid = send_uuid(event.job_id or target, part)
         in_thread = conversation.thread_id is not None
-        try:
-            return await self._api.reply(target, msg_type, content, uuid=uuid, in_thread=in_thread)
-        except PlatformError as exc:
-            if exc.code == THREAD_REPLY_UNSUPPORTED and in_thread:
-                return await self._api.reply(target, msg_type, content, uuid=uuid)
-            if exc.code in REPLY_TARGET_GONE and conversation.chat_id:
-                # The user recalled or deleted their message: the answer still belongs in the chat.
-                return await self._api.send(conversation.chat_id, msg_type, content, uuid=uuid)
-            raise
+        async with self._pacer.turn(conversation.chat_id):
+            try:
+                return await self._api.reply(target, msg_type, content, uuid=uuid, in_thread=in_thread)
+            except PlatformError as exc:
+                if exc.code == THREAD_REPLY_UNSUPPORTED and in_thread:
+                    return await self._api.reply(target, msg_type, content, uuid=uuid)
+                if exc.code in REPLY_TARGET_GONE and conversation.chat_id:
+                    # The user recalled or deleted their message: the answer still belongs in the chat.
+                    return await self._api.send(conversation.chat_id, msg_type, content, uuid=uuid)
+                raise
 
 
 def _notice_part(event: UxEvent) -> str:
