@@ -118,9 +118,8 @@ class MediaDelivery:
 def _file_name(media: MediaResult, index: int) -> str:
     suffix = Path(urlparse(media.url).path).suffix.lower()
     if not suffix or len(suffix) > 6:
-        suffix = {MediaType.VIDEO: ".mp4", MediaType.IMAGE: ".png"}.get(media.kind, ".mp3")
-    if media.format and not suffix:
-        suffix = "." + media.format
+        fallback = {MediaType.VIDEO: ".mp4", MediaType.IMAGE: ".png"}.get(media.kind, ".mp3")
+        suffix = "." + media.format.lower() if media.format else fallback
     return f"result-{index + 1}{suffix}"
 
 
