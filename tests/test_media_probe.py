@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -11,6 +12,7 @@ from adapters.media.probe import PyAvProbe
 from core.media_ports import MediaTooLargeError, MediaUnreadableError
 from core.types import AttachmentKind
 from tests import media_factory as mf
+from tests.support.ima import SIM_BASE_URL, SimHarness
 
 
 @pytest.fixture
@@ -124,3 +126,18 @@ async def test_webm_and_mkv_are_told_apart(probe: PyAvProbe, tmp_path: Path) -> 
                                       width=64, height=64))
     assert (mkv.format, webm.format) == ("mkv", "webm")
     assert webm.duration_s == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("name", "kind", "duration"), [
+    ("video-320x180-4s.mp4", AttachmentKind.VIDEO, 4.0), ("audio-3s.wav", AttachmentKind.AUDIO, 3.0),
+    ("audio-5s.mp3", AttachmentKind.AUDIO, 5.0)])
+async def test_simulator_results_are_real_media(sim: SimHarness, probe: PyAvProbe, tmp_path: Path, name: str,
+                                                kind: AttachmentKind, duration: float) -> None:
+    async with httpx.AsyncClient(transport=sim.transport, base_url=SIM_BASE_URL) as http:
+        response = await http.get(f"/_sim/media/{name}")
+    path = tmp_path / name
+    path.write_bytes(response.content)
+    info = await probe.probe(path)
+    assert info.kind is kind and info.duration_s == pytest.approx(duration, abs=0.1)
+    if kind is AttachmentKind.VIDEO:
+        assert (info.width, info.height, info.fps) == (320, 180, 24.0)
