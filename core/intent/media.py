@@ -87,7 +87,8 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"(?<!this )(?<!that )(?<!the )(?<!my )(?<!attached )(?<!these )(?<!first )(?<!second )(?<!last )"
             r"\b(?:images?|pictures?|photos?|pic|illustration|poster|wallpaper|avatar|drawing|"
             r"painting|artwork|"
-            r"logo|icon|sketch)\b(?!\s+to\s+video)|\b(?:portrait\s+of|draw|paint|edit\s+this)\b"
+            r"logo|icon|sketch|thumbnail|banner|flyer|meme|sticker|infographic)\b(?!\s+to\s+video)|"
+            r"\b(?:portrait\s+of|draw|paint|edit\s+this)\b"
             r"|\b(?:make|turn)\s+(?:this|the|my)\s+(?:photo|picture|image|pic)\s+look\b|\bstyle\s+transfer\b"
             r"|\bretouch\b|\bphotoshop\b"
         ),

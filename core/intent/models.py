@@ -145,7 +145,7 @@ _TIER_PATTERNS: tuple[tuple[re.Pattern[str], Tier], ...] = (
             r"(?:用|要|选)?(?:最便宜|最省钱|最低价|便宜(?:一?点|些)的?|省钱|低成本|"
             r"性价比最?高)(?:的)?(?:模型|版本|方案)?"
             r"|"
-            r"\b(?:the\s+)?(?:cheapest|cheaper|budget|lowest[- ]cost|"
+            r"(?:\b(?:use|using|with|try)\s+)?\b(?:the\s+)?(?:cheapest|cheaper|budget|lowest[- ]cost|"
             r"low[- ]cost)\b(?:\s+(?:model|option|one|version))?"
         ),
         Tier.CHEAPEST,
@@ -223,7 +223,8 @@ _UNKNOWN_PATTERNS = (
     rx(r"模型\s*[:：=]\s*(?P<name>[^\s,，。]{2,24})"),
     # A Chinese product name right after a use-verb and before a make-verb ("用即梦生成").
     rx(
-        r"(?:用|使用|换成|改用|以后都用|默认用)(?P<name>[\u4e00-\u9fff]{2,4}?)(?:模型|来生成|来做|来画|生成|画|做)"
+        r"(?:用|使用|换成|改用|以后都用|默认用)(?P<name>[\u4e00-\u9fff]{2,4}?)(?:模型|来生成|来做|"
+        r"来画|生成|画|做)"
     ),
 )
 # Chinese words that follow 用 but are not model names ("用手机拍", "用这张图生成").

@@ -12,7 +12,8 @@ _MEDIA_NOUN = (
     r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|海报|壁纸|头像|图|"
     r"画|背景音乐|纯音乐|音乐|歌曲|儿歌|歌|"
     r"曲子|bgm|配乐|语音|音频|旁白|videos?|clips?|animations?|images?|pictures?|photos?|pics?|"
-    r"illustrations?|songs?|music|tracks?|tunes?|speech|audio|voice\s?-?over|recording)"
+    r"illustrations?|songs?|music\s+(?:track|piece|clip)|music|tracks?|tunes?|speech|audio|voice\s?-?over|"
+    r"recording)"
 )
 # Multi-character media nouns are safe to strip at the end without 的 ("猫咪视频"; "山水画" stays).
 _LONG_MEDIA_NOUN = (
@@ -35,7 +36,10 @@ _LEADING = [
         r"^(?:it|this)\b(?=\s*(?:and\b|[,:]|$))|^for\b|^(?:with|using)\s*(?=[:,])",
         r"^(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|will\s+you|i\s+want\s+(?:you\s+)?to|"
         r"i'?d\s+like\s+(?:you\s+)?to|i\s+would\s+like\s+(?:you\s+)?to|i\s+need\s+(?:you\s+to)?|i\s+want|"
-        r"i'?d\s+like|i\s+would\s+like|i'?d\s+love|let'?s|help\s+me|go\s+ahead\s+and|just)\b",
+        r"i'?d\s+like|i\s+would\s+like|i'?d\s+love|let'?s|help\s+me|go\s+ahead\s+and|just|"
+        r"what\s+about|how\s+about|one\s+more|another\s+one)\b",
+        r"^(?:this|the|these)\s+(?:images?|photos?|pictures?|pics?)\b\s*[:,]?",
+        r"^(?:using|with|from)\s+(?:these|this|the|my)\s+(?:images?|photos?|pictures?|pics?)\b",
         r"^(?:把|将|用|根据|基于|让|给|以)(?:这张|这幅|这个|该|此|这些|这两张|这几张)?(?:图片?|"
         r"照片|图像|相片)"
         r"(?:作为|当作|当成|做|为)(?:首帧|第一帧|开头|起始帧|参考图?|参考)",
@@ -81,11 +85,13 @@ _TRAILING = [
     for p in (
         r"(?:\s@\S+)+$",
         r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
+        r"(?:(?<![a-z])(?:instead|this\s+time|again|now)|这次|这一次|再试一次|再来一次)\s*[?？.!！。]*$",
+        r"(?<![a-z])(?:using|with|from)\s+(?:these|this|the|my)(?:\s+(?:images?|photos?|pictures?|pics?))?$",
         r"(?:的|之)" + _MEDIA_NOUN + r"$",
         _LONG_MEDIA_NOUN + r"$",
         r"(?:^|(?<=[\s,，。:：]))(?:生成|制作|做|画)(?:一下|出来)?$",
         r"(?<![a-z])(?:with|using|via|by|in|on|for|and|to)$",
-        r"[\s,，:：;；、\-—~～]+$",
+        r"[\s,，:：;；、\-—~～?？]+$",
     )
 ]
 _ORPHAN_PUNCT = rx(r"\s*([,，、;；])(?:\s*[,，、;；:：])+")
