@@ -61,6 +61,7 @@ async def test_public_url_is_fetched_through_the_checked_address(tmp_path: Path)
     "http://172.16.0.1/a.png", "http://192.168.1.10/a.png", "http://100.64.0.1/a.png", "http://0.0.0.0/a",
     "http://224.0.0.1/a", "http://240.0.0.1/a", "http://255.255.255.255/a", "http://[::1]/a.png",
     "http://[fe80::1]/a.png", "http://[fc00::1]/a.png", "http://[::ffff:127.0.0.1]/a.png",
+    "http://[64:ff9b::a9fe:a9fe]/latest/", "http://[2002:7f00:1::1]/a.png", "http://[2001:db8::1]/a.png",
     "http://rebind.example.com/a.png", "http://mixed.example.com/a.png",
 ])
 async def test_non_public_addresses_are_refused_before_any_request(url: str, tmp_path: Path) -> None:
@@ -201,3 +202,13 @@ async def test_trusted_origins_skip_only_the_address_check(tmp_path: Path) -> No
     for url in ("http://127.0.0.1:8766/x.jpg", "http://127.0.0.1/x.jpg", "http://u:p@127.0.0.1:8765/x.jpg"):
         with pytest.raises(UnsafeUrlError):
             await fetcher.fetch(url, tmp_path, 1000)
+
+
+def test_public_addresses_pass_the_check() -> None:
+    import ipaddress
+
+    from adapters.media.remote import is_public_address
+
+    for text in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34",
+                 "64:ff9b::5db8:d822"):
+        assert is_public_address(ipaddress.ip_address(text)), text

@@ -37,9 +37,19 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address are judged by that address too.
+        embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if address in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if any(v4 is not None and not is_public_address(v4) for v4 in embedded):
+            return False
+        if address.ipv4_mapped is not None:
+            return True
     # is_global is False for private, loopback, link-local, reserved, unspecified, CGNAT (100.64/10)
     # and documentation ranges; multicast can still be "global", so it is excluded separately.
     return address.is_global and not address.is_multicast
