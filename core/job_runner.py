@@ -126,7 +126,7 @@ class JobRunner:
             notes.append(d.messages.text("ux.pregen.cheaper", job.language, model=cheaper.model_name,
                                          points=cheaper.points))
         job = job.update(d.clock.now(), model_id=selection.model_id,
-                         model_name=d.catalog.display_name(selection.model_id, job.language),
+                         model_name=self._model_name(selection.model_id, selection.leaf, job),
                          credits=quote.credit, eta_s=eta, notes=tuple(notes),
                          hints=(selection.mismatch_hint,) if selection.mismatch_hint else (),
                          from_preference=source == "preference")
@@ -171,6 +171,12 @@ class JobRunner:
         prepared = await self._d.preparer.prepare(request.task_type, spec.model_id, request.attachments,
                                                   fetcher, on_stage)
         return replace(spec, input_urls=prepared.input_urls, references=prepared.references)
+
+    def _model_name(self, model_id: str, leaf: ProductLeaf, job: Job) -> str:
+        """The catalog's friendly name in the user's language, else the live list's name (never a raw id)."""
+        if self._d.catalog.info(model_id) is not None:
+            return self._d.catalog.display_name(model_id, job.language)
+        return leaf.name or model_id
 
     def _estimate(self, model_id: str, leaf: ProductLeaf) -> tuple[int, int]:
         """Operator override, else the live list's EET tag (what IMA reports today), else the catalog
