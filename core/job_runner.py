@@ -88,14 +88,16 @@ class JobRunner:
         except asyncio.CancelledError:
             raise
         except ImabotError as exc:
-            log.info("job %s failed: %r", job.job_id, exc)
+            log.info("job %s failed: %s (code %s)", job.job_id, exc.kind.value, exc.code)
             latest = await self._d.jobs.get(job.job_id) or job
             detail = None
             if isinstance(exc, MediaRejectedError) and exc.violations:
                 detail = render_violations(exc.violations, latest.language, self._d.messages)
             return await self.finish_failed(latest, exc.kind, detail=detail)
-        except Exception:
-            log.exception("job %s crashed", job.job_id)
+        except Exception as exc:
+            # Type only at error level (exception text may carry request data); the trace for debugging.
+            log.error("job %s crashed: %s", job.job_id, type(exc).__name__)
+            log.debug("job %s crash trace", job.job_id, exc_info=True)
             latest = await self._d.jobs.get(job.job_id) or job
             return await self.finish_failed(latest, ErrorKind.INTERNAL)
 

@@ -187,7 +187,7 @@ class GenerationService:
             if known is task:
                 del self._tasks[job_id]
         if not task.cancelled() and task.exception() is not None:
-            log.error("job task %s died", task.get_name(), exc_info=task.exception())
+            log.error("job task %s died: %s", task.get_name(), type(task.exception()).__name__)
 
     async def _run(self, job: Job) -> None:
         async with self._slots:
