@@ -14,11 +14,12 @@ from functools import cache
 from importlib import resources
 from random import Random
 
-from core.types import MediaType
-
 
 @dataclass(frozen=True, slots=True)
 class PollTiming:
+    """One job's schedule: the model's poll interval and progress cadence, the media type's hard cap
+    and the estimated time range (all seconds)."""
+
     interval_s: float
     max_wait_s: float
     progress_every_s: float
@@ -34,43 +35,16 @@ class BackoffPolicy:
     sparse_max_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class MediaPollDefaults:
-    interval_s: float
-    max_wait_s: float
-    progress_every_s: float
-
-
 @cache
 def _table() -> dict[str, dict[str, float]]:
     raw = resources.files("core.data").joinpath("polling.toml").read_text(encoding="utf-8")
     return tomllib.loads(raw)
 
 
-def media_defaults(media: MediaType) -> MediaPollDefaults:
-    row = _table()[media.value]
-    return MediaPollDefaults(float(row["interval_s"]), float(row["max_wait_s"]),
-                             float(row["progress_every_s"]))
-
-
 def backoff_policy() -> BackoffPolicy:
     row = _table()["backoff"]
     return BackoffPolicy(float(row["max_delay_s"]), int(row["max_consecutive_failures"]),
                          float(row["near_fraction"]), float(row["sparse_max_s"]))
-
-
-def timing_for(media: MediaType, eta_s: tuple[int, int] | None, interval_s: float | None = None,
-               progress_every_s: float | None = None) -> PollTiming:
-    """Combine the media type's defaults with a model's estimate and cadence (when known)."""
-    base = media_defaults(media)
-    eta_min, eta_max = eta_s if eta_s else (0, int(base.max_wait_s // 2))
-    return PollTiming(
-        interval_s=float(interval_s or base.interval_s),
-        max_wait_s=base.max_wait_s,
-        progress_every_s=float(progress_every_s or base.progress_every_s),
-        eta_min_s=float(eta_min),
-        eta_max_s=float(max(eta_max, eta_min, 1)),
-    )
 
 
 def next_poll_delay(elapsed_s: float, timing: PollTiming, policy: BackoffPolicy | None = None) -> float:
