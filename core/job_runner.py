@@ -338,8 +338,8 @@ class JobRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a platform hiccup must not lose the job
-                log.warning("job %s: showing %s failed (attempt %d): %r", job.job_id, event.step.name,
-                            attempt, exc)
+                log.warning("job %s: showing %s failed (attempt %d): %s", job.job_id, event.step.name,
+                            attempt, type(exc).__name__)
                 if attempt == attempts:
                     return job
                 await self._d.clock.sleep(2.0 * attempt)
