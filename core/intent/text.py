@@ -104,7 +104,8 @@ def remove_spans(text: str, spans: Iterable[Span]) -> str:
         out.append(text[pos:start])
         left = text[start - 1] if start > 0 else ""
         right = text[end] if end < len(text) else ""
-        if (left.isascii() and left.isalnum()) or (right.isascii() and right.isalnum()) or left.isspace():
+        word_edge = (left.isascii() and left.isalnum()) or (right.isascii() and right.isalnum())
+        if word_edge and left and right and not left.isspace() and not right.isspace():
             out.append(" ")
         pos = end
     out.append(text[pos:])
