@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,9 @@ from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.jobs import JobState
-from core.types import Platform
+from core.types import Attachment, AttachmentKind, Platform
 from core.ux_events import ActionKind, Step
+from tests import media_factory as mf
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.service import running_service
@@ -146,3 +148,19 @@ async def test_transient_errors_before_the_create_are_retried_and_polls_back_off
     assert len(await sim.tasks()) == 1
     assert sink.of_step(Step.FAILURE) == []
     assert (await sim.calls())["product/list"] >= 3
+
+
+async def test_unusable_attachment_is_explained_before_any_upload(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink, tmp_path: Path) -> None:
+    fake_png = mf.text_as(tmp_path / "notes.png")
+    attachment = Attachment(AttachmentKind.IMAGE, "notes.png", str(fake_png), size=fake_png.stat().st_size)
+    sinks = {Platform.CONSOLE: sink}
+    async with running_service(sim, db, clock, sinks, media_dir=tmp_path / "w") as service:
+        job_id = await service.handle_message(conversation(), "让这张图动起来", (attachment,))
+        assert job_id is not None
+        job = await service.wait_for(job_id)
+    assert job is not None and job.error_kind is ErrorKind.INVALID_INPUT
+    text = sink.of_step(Step.FAILURE, job_id)[0].text
+    assert text.splitlines()[1] == "• 原因：输入图片处理失败，请检查图片格式或换张图"
+    assert "附件有问题，已在上传前停止（未扣积分）" in text and "notes.png" in text
+    assert (await sim.calls()).get("upload", 0) == 0 and await sim.tasks() == []
