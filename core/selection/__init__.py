@@ -95,8 +95,7 @@ def select_model(
     msgs = messages or Messages.from_package()
     lang = request.language
     task = request.task_type
-    live = list(leaves)
-    offered = [leaf for leaf in live if profile.allows(leaf.model_id)]
+    offered = [leaf for leaf in leaves if profile.allows(leaf.model_id)]
     if not offered:
         raise InputError(
             f"no model offered for {task.value}",
@@ -114,10 +113,8 @@ def select_model(
         if chosen is not None:
             source = "user"
         else:
-            chosen = _replacement(request.model_id, task, live, by_id, catalog, profile, recommended)
-            notices.append(
-                _replacement_notice(request.model_id, chosen, task, live, catalog, profile, msgs, lang)
-            )
+            chosen = _replacement(request.model_id, task, by_id, catalog, profile, recommended)
+            notices.append(_replacement_notice(request.model_id, chosen, task, catalog, profile, msgs, lang))
             source = "recommendation"
     elif preference is not None and request.preference is not PreferenceIntent.CLEAR:
         chosen = _resolve(preference.model_id, task, by_id, catalog)
@@ -250,7 +247,6 @@ def _has_tier(model_id: str, tier: Tier | str, catalog: ModelCatalog) -> bool:
 def _replacement(
     requested: str,
     task: TaskType,
-    live: Sequence[ProductLeaf],
     by_id: Mapping[str, list[ProductLeaf]],
     catalog: ModelCatalog,
     profile: ModelProfile,
@@ -262,7 +258,7 @@ def _replacement(
         for tier in ("fast", "pro"):
             if tier in info.tiers:
                 for mid in profile.preferred:
-                    if mid in by_id and _has_tier(mid, Tier(tier), catalog):
+                    if mid in by_id and _has_tier(mid, tier, catalog):
                         return mid
     for alt in catalog.alternatives_for(requested, task):
         if alt in by_id:
@@ -279,27 +275,21 @@ def _replacement_notice(
     requested: str,
     chosen: str,
     task: TaskType,
-    live: Sequence[ProductLeaf],
     catalog: ModelCatalog,
     profile: ModelProfile,
     msgs: Messages,
     lang: Language,
 ) -> str:
-    live_ids = {leaf.model_id for leaf in live}
+    """Why the named model was swapped: not in this bot's profile, not made for this task, or not live."""
     name = _name(requested, catalog, lang)
     chosen_name = _name(chosen, catalog, lang)
-    resolved_live = _resolve(requested, task, {mid: [] for mid in live_ids}, catalog)
-    if (resolved_live is not None and not profile.allows(resolved_live)) or (
-        resolved_live is None
-        and profile.allowlist
-        and requested not in profile.allowlist
-        and catalog.for_task(requested, task) is not None
-    ):
+    for_task = catalog.for_task(requested, task)
+    if profile.allowlist and not profile.allows(for_task or requested):
         allowed = msgs.text("intent.list_separator", lang).join(
             _name(m, catalog, lang) for m in (profile.preferred or sorted(profile.allowlist))
         )
         return msgs.text("selection.profile_mapped", lang, allowed=allowed, model=name, chosen=chosen_name)
-    if catalog.info(requested) is not None and catalog.for_task(requested, task) is None:
+    if catalog.info(requested) is not None and for_task is None:
         task_name = msgs.text(f"selection.task.{task.value}", lang)
         return msgs.text("selection.model_not_for_task", lang, model=name, task=task_name, chosen=chosen_name)
     return msgs.text("selection.model_unavailable", lang, model=name, chosen=chosen_name)
