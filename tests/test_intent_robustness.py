@@ -143,3 +143,23 @@ def test_overrides_from_a_structured_command_win() -> None:
     )
     assert retyped.model_id == "wan2.6-i2v"
     assert apply_overrides(request, None, CATALOG) is request
+
+
+def test_explicit_attachment_roles_decide_the_task() -> None:
+    first = Attachment(AttachmentKind.IMAGE, "a.png", "https://x/a.png", role="first_frame")
+    last = Attachment(AttachmentKind.IMAGE, "b.png", "https://x/b.png", role="last_frame")
+    ref = Attachment(AttachmentKind.IMAGE, "c.png", "https://x/c.png", role="reference")
+    assert parse("一只猫", [first, last], catalog=CATALOG).task_type is TaskType.FIRST_LAST_FRAME_TO_VIDEO
+    assert parse("一只猫", [ref], catalog=CATALOG).task_type is TaskType.REFERENCE_IMAGE_TO_VIDEO
+    assert parse("一只猫", [first], catalog=CATALOG).task_type is TaskType.IMAGE_TO_VIDEO
+
+
+def test_bot_names_and_platform_mentions_are_not_part_of_the_prompt() -> None:
+    for text in (
+        "@imabot 一只猫在弹钢琴",
+        "imabot，一只猫在弹钢琴",
+        "<@!1234> 一只猫在弹钢琴",
+        "@_user_1 一只猫在弹钢琴",
+    ):
+        request = parse(text, catalog=CATALOG, bot_names=("imabot",))
+        assert request.prompt == "一只猫在弹钢琴", text
