@@ -75,6 +75,10 @@ class JobRunner:
     # ------------------------------------------------------------ entry point
     async def run(self, job: Job) -> Job:
         try:
+            if job.state is JobState.RECEIVED:  # written but never acknowledged (crash right after intake)
+                job = await self.emit(job, self._ux.ack(job), STATUS_PART)
+                job = job.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
+                await self._d.jobs.save(job)
             if job.state in PRE_CREATE_STATES:
                 job = await self._submit(job)
             elif job.state is JobState.SUBMITTING:

@@ -45,6 +45,7 @@ def at(state: JobState) -> Callable[[Job], bool]:
 
 
 CRASH_POINTS: dict[str, Callable[[Job], bool]] = {
+    "received": lambda job: job.state is JobState.RECEIVED,  # the save of the ack's status ref
     "acknowledged": at(JobState.ACKNOWLEDGED),
     "selected": lambda job: job.state is JobState.ACKNOWLEDGED and job.model_id is not None,
     "submitting": at(JobState.SUBMITTING),
