@@ -13,6 +13,7 @@ import pytest
 from adapters.ima.client import ImaClient
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
+from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.inputs import AttachmentPreparer
 from core.ports import TaskSpec
@@ -89,3 +90,19 @@ async def test_failed_compliance_stops_before_create(sim: SimHarness, ima: ImaCl
     assert caught.value.kind is ErrorKind.VERIFY_FAILED
     assert {v.file for v in caught.value.violations} == {"product.png", "clip.mp4", "voice.wav"}
     assert await sim.tasks() == []
+
+
+async def test_slow_verification_runs_in_parallel(sim: SimHarness, ima: ImaClient, clock: FakeClock,
+                                                  tmp_path: Path) -> None:
+    await sim.set_faults(["verify:delay=30"])
+    stages: list[tuple[str, float]] = []
+
+    async def on_stage(stage: str) -> None:
+        stages.append((stage, clock.now()))
+
+    started = clock.now()
+    await preparer(ima, tmp_path).prepare(REF, "ima-pro", bundle(tmp_path), ConsoleFetcher(), on_stage)
+    elapsed = clock.now() - started
+    assert 30 <= elapsed < 60  # three 30 s checks side by side (bound 3), not 90 s one after another
+    assert [s for s, _ in stages] == ["uploading", "verifying"]
+    assert stages[1][1] - started < 30  # the user sees "verifying" before the wait, not after
