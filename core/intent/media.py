@@ -54,7 +54,10 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (
         rx(
             r"(?<!这段)(?<!那段)(?<!这首)(?<!这个)(?<!配上)(?<!用这段)(?:背景音乐|纯音乐|音乐)|"
-            r"歌曲|儿歌|童谣|一首.{0,16}(?:歌|曲)|(?<!这)(?<!那)首歌|写.{0,12}歌|作曲|编曲|配乐|"
+            r"歌曲|儿歌|童谣|钢琴曲|吉他曲|小提琴曲|乐曲|舞曲|进行曲|摇篮曲|交响曲|协奏曲|奏鸣曲|"
+            r"圆舞曲|小夜曲|轻音乐|"
+            r"民谣|爵士乐|摇滚乐|电子乐|交响乐|伴奏|一首.{0,16}(?:歌|曲)|(?<!这)(?<!那)首歌|"
+            r"写.{0,12}歌|作曲|编曲|配乐|"
             r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|白噪音|环境音|氛围音|铃声|\bmusic\b|\bsongs?\b|\blo-?fi\b|"
             r"\bringtone\b|\bwhite\s+noise\b|\bambient\s+sound|"
             r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"

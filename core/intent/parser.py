@@ -108,7 +108,7 @@ def parse(
         preference = PreferenceIntent.CLEAR  # "不要用海螺了": the saved choice is no longer wanted
     if preference is PreferenceIntent.SAVE:
         taken += find_save_phrases(norm)
-    prompt = _prompt(raw, taken + mention_spans, speech_text, attachments)
+    prompt = _prompt(raw, taken + mention_spans, speech_text, attachments, media)
     return GenerationRequest(
         media_type=media,
         task_type=task_type,
@@ -243,11 +243,13 @@ def _unknown_notice(unknown: UnknownModel, catalog: ModelCatalog, msgs: Messages
     return msgs.text("intent.unknown_model", language, name=unknown.name, suggestions=names)
 
 
-def _prompt(raw: str, spans: list[Span], speech_text: str | None, attachments: Sequence[Attachment]) -> str:
+def _prompt(
+    raw: str, spans: list[Span], speech_text: str | None, attachments: Sequence[Attachment], media: MediaType
+) -> str:
     if speech_text is not None:
         return speech_text
     remaining = remove_spans(raw, spans)
-    prompt = clean_prompt(remaining)
+    prompt = clean_prompt(remaining, keep_trailing_noun=media is MediaType.MUSIC)
     if not prompt and attachments:
         # "把这张图动起来": the instruction itself is the best prompt the image task gets.
         prompt = re.sub(r"\s+", " ", remaining).strip(" ,，。.:：;；!！")

@@ -9,7 +9,7 @@ import re
 from core.intent.text import NormText, rx
 
 _MEDIA_NOUN = (
-    r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|海报|壁纸|头像|图|"
+    r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|图|"
     r"画|背景音乐|纯音乐|音乐|歌曲|儿歌|歌|"
     r"曲子|bgm|配乐|语音|音频|旁白|videos?|clips?|animations?|images?|pictures?|photos?|pics?|"
     r"illustrations?|songs?|music\s+(?:track|piece|clip)|music|tracks?|tunes?|speech|audio|voice\s?-?over|"
@@ -53,7 +53,7 @@ _LEADING = [
         r"^(?:from|using|with|based\s+on)\s+(?:this|the|my)\s+(?:image|photo|picture|pic)\b"
         r"(?:\s*,)?(?:\s+(?:where|in\s+which|and))?",
         r"^(?:重新生成|生成出|生成|制作|创作|创建|绘制|画出|画|写|作|做成|做|出|弄|整|搞|渲染|拍摄|"
-        r"拍|合成|转换成|转换为|转成|"
+        r"拍|合成|转换成|转换为|转成|听|"
         r"转为|变成|朗读|念出来|念|读出来|读|说|唱|来)(?:一下)?",
         r"^(?:generate|create|make|draw|paint|render|produce|compose|write|design|animate|turn|convert|"
         r"read\s+(?:out|aloud)|read|say|speak|sing|give\s+me|show\s+me|get\s+me|do|craft|build)\b",
@@ -64,7 +64,7 @@ _LEADING = [
         r"合成)?(?:首尾帧|一个视频|视频)?",
         r"^(?:(?:一|1|几|两)?(?:个|段|张|幅|首|支|部|条))?\s*的?\s*" + _MEDIA_NOUN + _SEPARATOR_AHEAD,
         r"^(?:一|1|几|两)(?:段|张|幅|首|部|份)|^(?:首(?!帧|尾|先|都|次|页)|段(?!子|落))",
-        r"^(?:一|1)?个\s*(?=logo|图|画|头像|海报|壁纸|插画|视频|动画|mv)",
+        r"^(?:一|1)?个\s*(?=logo|图|画|头像|海报|壁纸|插画|视频|动画|mv|关于)",
         r"^(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|语音|音频|bgm)",
         r"^(?:的|之)|^(?:and|to|then)\b|^(?:用|使用)(?=\s|生成|做|画|来|制作)|^要(?=[\s,，])|"
         r"^(?:要求|需求)[:：]?",
@@ -80,27 +80,28 @@ _LEADING = [
         r"^[\s,，:：。.;；、!！?？\-—~～]+",
     )
 ]
-_TRAILING = [
-    rx(p)
-    for p in (
-        r"(?:\s@\S+)+$",
-        r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
-        r"(?:(?<![a-z])(?:instead|this\s+time|again|now)|这次|这一次|再试一次|再来一次)\s*[?？.!！。]*$",
-        r"(?<![a-z])(?:using|with|from)\s+(?:these|this|the|my)(?:\s+(?:images?|photos?|pictures?|pics?))?$",
-        r"(?:的|之)" + _MEDIA_NOUN + r"$",
-        _LONG_MEDIA_NOUN + r"$",
-        r"(?:^|(?<=[\s,，。:：]))(?:生成|制作|做|画)(?:一下|出来)?$",
-        r"(?<![a-z])(?:with|using|via|by|in|on|for|and|to)$",
-        r"[\s,，:：;；、\-—~～?？]+$",
-    )
-]
+_TRAILING_MEDIA_NOUNS = (r"(?:的|之)" + _MEDIA_NOUN + r"$", _LONG_MEDIA_NOUN + r"$")
+_TRAILING_SOURCES = (
+    r"(?:\s@\S+)+$",
+    r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
+    r"(?:(?<![a-z])(?:instead|this\s+time|again|now)|这次|这一次|再试一次|再来一次)\s*[?？.!！。]*$",
+    r"(?<![a-z])(?:using|with|from)\s+(?:these|this|the|my)(?:\s+(?:images?|photos?|pictures?|pics?))?$",
+    *_TRAILING_MEDIA_NOUNS,
+    r"(?:^|(?<=[\s,，。:：]))(?:生成|制作|做|画)(?:一下|出来)?$",
+    r"(?<![a-z])(?:with|using|via|by|in|on|for|and|to)$",
+    r"[\s,，:：;；、\-—~～?？]+$",
+)
+_TRAILING = [rx(p) for p in _TRAILING_SOURCES]
+_TRAILING_KEEP_NOUN = [rx(p) for p in _TRAILING_SOURCES if p not in _TRAILING_MEDIA_NOUNS]
 _ORPHAN_PUNCT = rx(r"\s*([,，、;；])(?:\s*[,，、;；:：])+")
 _SPACES = rx(r"[ \t\u3000]{2,}")
 _QUOTED = rx(r"[“\"「『‘'](.+?)[”\"」』’']")
 
 
-def clean_prompt(remaining: str) -> str:
+def clean_prompt(remaining: str, *, keep_trailing_noun: bool = False) -> str:
+    """``keep_trailing_noun``: music prompts keep "…的背景音乐" / "轻音乐" (the genre is the request)."""
     text = _SPACES.sub(" ", _ORPHAN_PUNCT.sub(r"\1", remaining)).strip()
+    trailing = _TRAILING_KEEP_NOUN if keep_trailing_noun else _TRAILING
     for _ in range(12):
         before = text
         text = _strip_once(text, _LEADING, leading=True)
@@ -108,7 +109,7 @@ def clean_prompt(remaining: str) -> str:
             break
     for _ in range(6):
         before = text
-        text = _strip_once(text, _TRAILING, leading=False)
+        text = _strip_once(text, trailing, leading=False)
         if text == before:
             break
     return text.strip()
