@@ -24,7 +24,7 @@ from core.service import GenerationService
 from core.types import Attachment, Platform
 from core.ux_events import EventSink
 from tests import media_factory
-from tests.feishu_fake.events import message_event
+from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake
 from tests.feishu_fake.server import FakeFeishu
 from tests.support.ima import SimHarness
@@ -136,3 +136,53 @@ async def test_redeliveries_and_a_restart_create_exactly_one_task(
                                                  message_id="om_in_once"))  # new event id, same message
             await s.service.wait_idle()
     assert len(await sim.tasks()) == 1
+
+
+async def test_retry_button_on_the_result_starts_a_new_task_only_for_the_requester(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    async with running_fake() as fake:
+        async with stack(fake, sim, db, clock, tmp_path) as s:
+            await deliver(fake, s, message_event(text="画一只可爱的橘猫", user="ou_alice"))
+            await s.service.wait_idle()
+            buttons = [m for m in fake.messages if m.msg_type == "interactive"
+                       and '"callback"' in m.card_text and '"cancel"' not in m.card_text]
+            assert buttons, [m.card_text for m in fake.messages]
+            card = buttons[-1]
+            job_id = next(e["behaviors"][0]["value"]["job"] for e in card.content["body"]["elements"]
+                          if e.get("tag") == "button")
+            action = next(e["behaviors"][0]["value"]["a"] for e in card.content["body"]["elements"]
+                          if e.get("tag") == "button")
+
+            click = card_action_event(action=action, job_id=job_id, user="ou_mallory",
+                                      message_id=card.message_id)
+            stranger = await fake.push_event(click)
+            assert stranger.elapsed_s < 3.0 and stranger.data is not None
+            assert stranger.data["toast"]["type"] == "warning"
+            await s.service.wait_idle()
+            assert len(await sim.tasks()) == 1
+
+            owner = await fake.push_event(card_action_event(action=action, job_id=job_id, user="ou_alice",
+                                                            message_id=card.message_id))
+            assert owner.elapsed_s < 3.0 and owner.data is not None
+            assert owner.data["toast"]["type"] == "success", owner.data
+            await s.service.wait_idle()
+            await s.adapter.router.drain()
+            await s.service.wait_idle()
+        assert len(await sim.tasks()) == 2
+        follow_ups = [m for m in fake.messages if m.reply_to == card.message_id]
+        assert follow_ups, "the new job answers under the card that was clicked"
+
+
+async def test_an_oversized_attachment_is_explained_and_nothing_is_uploaded(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    async with running_fake() as fake:
+        fake.add_resource("om_in_big", "img_big", bytes(31 * 1024 * 1024), "huge.png")
+        async with stack(fake, sim, db, clock, tmp_path) as s:
+            await deliver(fake, s, message_event(message_type="image", content={"image_key": "img_big"},
+                                                 chat_type="p2p", mention_bot=False, message_id="om_in_big"))
+            await s.service.wait_idle()
+        assert await sim.tasks() == []
+        calls = await sim.calls()
+        assert not any("upload" in name for name, count in calls.items() if count), calls
+        failure = [m for m in fake.messages if m.msg_type == "interactive" and '"red"' in m.card_text]
+        assert failure and "MB" in failure[-1].card_text, [m.card_text for m in fake.messages]
