@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ async def test_app_level_429_is_retried_too() -> None:
         assert len(fake.messages) == 1
 
 
-async def test_other_errors_fail_at_once_without_leaking_the_token() -> None:
+async def test_other_errors_fail_at_once_without_leaking_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     async with running_fake() as fake:
         fake.fail_next("send", 230002)  # bot not in the chat
         api = api_for(fake, FakeClock())
@@ -62,6 +64,7 @@ async def test_other_errors_fail_at_once_without_leaking_the_token() -> None:
         assert info.value.kind is ErrorKind.BAD_PARAMS
         assert "t-fake" not in repr(info.value)
         assert [op for op, _ in fake.requests].count("send") == 1
+    assert "t-fake" not in caplog.text and "secret" not in caplog.text
 
 
 async def test_rate_limit_that_never_clears_gives_up() -> None:

@@ -112,3 +112,8 @@ def test_language_guess() -> None:
 def test_attachment_refs_from_elsewhere_are_not_ours() -> None:
     assert parse_attachment_ref("https://example.com/a.png") is None
     assert parse_attachment_ref("feishu:om/key/sticker") is None
+
+
+def test_at_everyone_placeholder_is_dropped() -> None:
+    msg = parse_message_event(message_event(text="@_all 生成一只猫的视频"), BOT_OPEN_ID)
+    assert msg is not None and msg.text == "生成一只猫的视频"

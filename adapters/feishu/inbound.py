@@ -14,7 +14,7 @@ from typing import Any
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
 
 SUPPORTED_TYPES = frozenset({"text", "post", "image", "file", "audio", "media"})
-_PLACEHOLDER = re.compile(r"@_user_\d+")
+_PLACEHOLDER = re.compile(r"@_user_\d+|@_all\b")  # @_all is "@everyone"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"[ \t]+")
 
