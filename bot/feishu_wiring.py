@@ -10,6 +10,7 @@ from adapters.media.probe import PyAvProbe
 from adapters.sqlite.dedupe import SqliteDedupeStore
 from bot.app_context import AppContext
 from bot.settings import SettingsError
+from core.errors import ErrorKind, PlatformError
 from core.types import Language, Platform
 
 
@@ -51,5 +52,15 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
 
 @asynccontextmanager
 async def _running(adapter: FeishuAdapter) -> AsyncIterator[None]:
-    async with adapter:
+    try:
+        await adapter.start()
+    except PlatformError as exc:
+        await adapter.aclose()
+        if exc.kind is ErrorKind.AUTH:
+            raise SettingsError("Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET (no access token); check "
+                                "the app credentials and feishu.domain (Feishu or Lark)") from exc
+        raise
+    try:
         yield
+    finally:
+        await adapter.aclose()

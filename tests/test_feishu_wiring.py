@@ -60,3 +60,16 @@ async def test_configured_adapter_receives_through_the_long_connection(tmp_path:
             assert ack.code == 200
             await asyncio.wait_for(service.received.wait(), 10)
         assert [m.text for m in service.messages] == ["一只猫"]
+
+
+async def test_wrong_app_secret_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    async with running_fake() as fake, Database(tmp_path / "db.sqlite3") as db:
+        settings = settings_for(tmp_path, fake.base_url, fake.app_id)
+        settings.secrets = Secrets(feishu_app_id=SecretStr("cli_wrong_app"), feishu_app_secret=SecretStr("x"))
+        running = start_feishu(AppContext(settings=settings, service=RecordingService(), db=db,
+                                          clock=FakeClock()))
+        assert running is not None
+        with pytest.raises(SettingsError, match="FEISHU_APP_SECRET"):
+            async with running:
+                pass
+        assert fake.token_requests == 1  # not retried: a wrong secret stays wrong

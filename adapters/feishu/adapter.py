@@ -24,7 +24,7 @@ from adapters.feishu.router import FeishuRouter, RouterConfig
 from adapters.feishu.sink import FeishuSink
 from adapters.feishu.webhook import WebhookServer
 from core.clock import Clock
-from core.errors import PlatformError
+from core.errors import ErrorKind, PlatformError
 from core.media_ports import MediaProbe
 from core.messages import Messages
 from core.ports import DedupeStore
@@ -81,6 +81,8 @@ class FeishuAdapter:
         try:
             self.router.bot_open_id = await self.api.bot_open_id()
         except PlatformError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                raise  # the app id / secret are wrong: running deaf would only hide it
             # Still usable: Feishu only delivers group messages that @mention the bot by default.
             log.warning("feishu: bot identity unavailable (%r); any @mention counts as addressed to the bot",
                         exc)

@@ -32,6 +32,7 @@ from lark_oapi.api.im.v1 import (
     ReplyMessageRequest,
     ReplyMessageRequestBody,
 )
+from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.token.manager import TokenManager
 
 from core.clock import Clock
@@ -154,6 +155,9 @@ class FeishuApi:
         for attempt in range(attempts):
             try:
                 response = await asyncio.to_thread(call)
+            except ObtainAccessTokenException as exc:  # wrong app id / secret: retrying cannot help
+                raise PlatformError(f"{operation}: no tenant token (code={getattr(exc, 'code', None)})",
+                                    kind=ErrorKind.AUTH) from exc
             except Exception as exc:  # transport failure inside the SDK (requests / socket errors)
                 last = PlatformError(f"{operation}: {type(exc).__name__}", kind=ErrorKind.NETWORK)
             else:
