@@ -60,7 +60,7 @@ class UxRenderer:
             lines.append(self._t(key, lang, model=job.model_name))
         if job.eta_s:
             lo, hi = job.eta_s
-            if lo >= 60:
+            if media is MediaType.VIDEO or lo >= 60:  # seed 003 gives videos in seconds and minutes
                 lines.append(self._t("ux.pregen.eta_minutes", lang, lo=lo, hi=hi, lo_min=_minutes(lo),
                                      hi_min=_minutes(hi)))
             else:
