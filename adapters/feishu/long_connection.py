@@ -72,7 +72,11 @@ class LongConnection:
         except (RuntimeError, asyncio.CancelledError):
             pass  # our aclose(): the SDK's forever-task was cancelled
         except Exception as exc:
-            log.error("feishu long connection ended: %s", type(exc).__name__)
+            # The SDK's own exceptions carry Feishu's code and message (e.g. long connection not enabled
+            # in the console); others are named only, as their text may hold the signed socket URL.
+            code = getattr(exc, "code", None)
+            detail = f"{exc}" if code is not None else type(exc).__name__
+            log.error("feishu long connection ended: %s (check the app's event subscription mode)", detail)
         finally:
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
             if pending:
