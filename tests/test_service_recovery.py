@@ -128,3 +128,31 @@ async def test_crash_while_uploading_starts_over_and_still_creates_once(
     assert job is not None and job.state is JobState.DONE
     assert len(await sim.tasks()) == 1
     assert media_deliveries([first, second]) == 1
+
+
+class DiesBeforeSaving(SqliteJobStore):
+    """The process dies after IMA accepted the create but before the task id reached the database."""
+
+    async def save(self, job: Job) -> None:
+        if job.state is JobState.SUBMITTED:
+            raise Crash("before saving the task id")
+        await super().save(job)
+
+
+async def test_crash_after_create_before_recording_it_is_never_created_again(
+        sim: SimHarness, db_path: Path, clock: FakeClock) -> None:
+    first, second = {Platform.CONSOLE: RecordingSink("a")}, RecordingSink("b")
+    async with Database(db_path) as db, running_service(sim, db, clock, first,
+                                                        jobs=DiesBeforeSaving(db)) as service:
+        await service.handle_message(conversation(message_id="lost-1"), "一只柴犬在海边奔跑")
+        await service.wait_idle()
+    async with Database(db_path) as db, running_service(sim, db, clock, {Platform.CONSOLE: second}) as svc:
+        await svc.wait_idle()
+        job = await SqliteJobStore(db).by_key("console:lost-1")
+    assert len(await sim.tasks()) == 1  # created once at IMA, never again
+    assert job is not None and job.state is JobState.FAILED and job.error_kind is ErrorKind.LOST
+    (failure,) = second.of_step(Step.FAILURE)
+    assert failure.text.splitlines()[1] == (
+        "• 原因：提交任务时服务重启了，无法确认任务是否已创建；为避免重复扣积分，没有自动重试")
+    assert "https://www.imastudio.com/ai-creation/text-to-video" in failure.text
+    assert failure.actions == ()
