@@ -6,7 +6,7 @@ import asyncio
 import mimetypes
 import secrets
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -45,7 +45,7 @@ def attachment_for(kind: AttachmentKind, ref: str) -> Attachment | None:
 
 class ConsoleChat:
     def __init__(self, service: BotService, messages: Messages, out: TextIO, *, language: Language,
-                 user_id: str = "you") -> None:
+                 user_id: str = "you", banner_languages: Sequence[Language] | None = None) -> None:
         self._service = service
         self._m = messages
         self._out = out
@@ -54,6 +54,7 @@ class ConsoleChat:
         self._session = secrets.token_hex(4)  # message ids must not repeat across demo runs
         self._count = 0
         self._pending: list[Attachment] = []
+        self._banner_languages = tuple(banner_languages or (language,))
 
     def _say(self, text: str) -> None:
         self._out.write(text + "\n")
@@ -64,7 +65,7 @@ class ConsoleChat:
 
     async def run(self, lines: AsyncIterator[str]) -> bool:
         """Chat until /quit (returns False) or end of input (returns True)."""
-        self._say(self._t("console.banner"))
+        self._say("\n\n".join(self._m.text("console.banner", lang) for lang in self._banner_languages))
         async for raw in lines:
             line = raw.strip()
             if not line:

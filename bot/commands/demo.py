@@ -43,13 +43,14 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, FaultSpecError) as exc:
         print(f"imabot demo: {exc}", file=sys.stderr)
         return 2
+    banner = [Language(args.language)] if args.language else [Language.ZH, Language.EN]
     if args.language:
         settings.bot.default_language = args.language
     data_dir = args.data_dir or settings.storage.data_dir / "demo"
     settings = with_data_dir(settings, data_dir)
     settings.storage.db_file = DEMO_DB
     try:
-        return asyncio.run(_demo(settings, faults, args.speed))
+        return asyncio.run(_demo(settings, faults, args.speed, banner))
     except KeyboardInterrupt:
         print()
         return 130
@@ -61,7 +62,8 @@ def _fresh_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float) -> int:
+async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float,
+                banner: list[Language]) -> int:
     await asyncio.to_thread(_fresh_database, settings.storage.db_path)
     messages = Messages.from_package()
     language = Language(settings.bot.default_language)
@@ -70,7 +72,7 @@ async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float)
     async with local_simulator(settings, clock, faults) as sim, build_app(sim, clock=clock) as app:
         app.context.sinks[Platform.CONSOLE] = ConsoleSink(sys.stdout, messages)
         await app.start()
-        chat = ConsoleChat(app.service, messages, sys.stdout, language=language)
+        chat = ConsoleChat(app.service, messages, sys.stdout, language=language, banner_languages=banner)
         ended_by_eof = await chat.run(stdin_lines())
         if ended_by_eof and app.service.active_jobs and not interactive:
             print(messages.text("console.waiting", language), flush=True)
