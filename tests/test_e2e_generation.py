@@ -155,6 +155,8 @@ async def test_preference_only_message_saves_and_confirms(
     assert task["model_id"] == "MiniMax-Hailuo-2.3"
     pregen = sink.of_step(Step.PREGEN, job_id)[0]
     assert "你的常用模型" in pregen.text
+    success = sink.of_step(Step.SUCCESS, job_id)[0]
+    assert "💡 提示：这个任务也许用 万相 Wan 2.6 也会不错" in success.text  # preference mismatch hint
     assert "海螺" in described or "Hailuo" in described
 
 
