@@ -39,6 +39,10 @@ _REFERRING = "".join(
     )
 )
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
+    (rx(r"^\s*/(?:tts|speech|speak|say|voice|read)\b"), MediaType.SPEECH),
+    (rx(r"^\s*/(?:music|song|bgm)\b"), MediaType.MUSIC),
+    (rx(r"^\s*/(?:video|vid|animate)\b"), MediaType.VIDEO),
+    (rx(r"^\s*/(?:image|img|draw|imagine|picture)\b"), MediaType.IMAGE),
     (
         rx(
             r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|生成语音|"
@@ -100,6 +104,8 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
 )
 # Editing words: an image request only when nothing else names a medium ("把图里的猫变成狗").
 _EDIT_PATTERN = rx(
+    r"\bchange\s+(?:the\s+)?(?:style|background|colou?rs?)\b|\bupscale\b|\benhance\b|\bretouch\b|"
+    r"\b(?:turn|convert)\s+(?:it|this|them)\s+into\s+(?:a|an)\s+(?!video|clip|animation|movie)|"
     r"(?:把|将).{0,12}(?:变成|改成|换成|替换成|修成)|换个?背景|加个|加上|去掉|移除|抠掉|p一下|"
     r"修一下|美颜|磨皮|"
     r"\b(?:replace|remove|add)\s+(?:the|a|an)\b|\bchange\s+the\s+(?:background|color|colour)\b"

@@ -123,14 +123,16 @@ def _orientation(words: str) -> re.Pattern[str]:
 _ASPECT_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         rx(
-            r"(?:手机)?(?:竖屏|竖版|竖幅|竖构图|竖画幅|竖图|竖着的?|竖向(?!移|运|平|滚|排|拉|"
+            r"(?:(?:换成|改成|调成|改为|设为|要)\s*)?(?:手机)?(?:竖屏|竖版|竖幅|竖构图|竖画幅|竖图|"
+            r"竖着的?|竖向(?!移|运|平|滚|排|拉|"
             r"摇|滑))"
         ),
         "9:16",
     ),
     (
         rx(
-            r"(?:横屏|横版|横幅|横构图|横画幅|宽屏|宽银幕|横着的?|横向(?!移|运|平|滚|排|拉|摇|"
+            r"(?:(?:换成|改成|调成|改为|设为|要)\s*)?(?:横屏|横版|横幅|横构图|横画幅|宽屏|宽银幕|"
+            r"横着的?|横向(?!移|运|平|滚|排|拉|摇|"
             r"滑))"
         ),
         "16:9",
@@ -181,10 +183,13 @@ def find_aspects(text: NormText) -> list[Finding]:
     return sorted(found, key=lambda f: f.span)
 
 
-_RES_PREFIX = r"(?:(?:分辨率|清晰度|画质|resolution)\s*(?:为|是|:|=|用)?\s*)?"
+_RES_VERB = r"(?:调到|调成|改成|改为|设为|设置为|调整为|换成|为|是|:|=|用)"
+_RES_PREFIX = r"(?:(?:把)?(?:分辨率|清晰度|画质|resolution)\s*" + _RES_VERB + r"?\s*)?"
 _RES_SUFFIX = r"(?:\s*(?:的)?(?:分辨率|画质|清晰度|resolution))?(?:\s*的)?"
 _RESOLUTION_RE = rx(
-    r"(?:分辨率|清晰度|resolution)\s*(?:为|是|:|=)?\s*(?P<bare>480|540|720|768|1080|1440|2160)(?![\dpi])"
+    r"(?:把)?(?:分辨率|清晰度|resolution)\s*"
+    + _RES_VERB
+    + r"?\s*(?P<bare>480|540|720|768|1080|1440|2160)(?![\dpi])"
     + _RES_SUFFIX
     + r"|"
     + _RES_PREFIX
