@@ -41,7 +41,7 @@ _REFERRING = "".join(
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (rx(r"^\s*/(?:tts|speech|speak|say|voice|read)\b"), MediaType.SPEECH),
     (rx(r"^\s*/(?:music|song|bgm)\b"), MediaType.MUSIC),
-    (rx(r"^\s*/(?:video|vid|animate)\b"), MediaType.VIDEO),
+    (rx(r"^\s*/(?:video|vid|animate)\b|\bmusic\s+videos?\b"), MediaType.VIDEO),
     (rx(r"^\s*/(?:image|img|draw|imagine|picture)\b"), MediaType.IMAGE),
     (
         rx(
@@ -62,7 +62,8 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"圆舞曲|小夜曲|轻音乐|"
             r"民谣|爵士乐|摇滚乐|电子乐|交响乐|伴奏|一首.{0,16}(?:歌|曲)|(?<!这)(?<!那)首歌|"
             r"写.{0,12}歌|作曲|编曲|配乐|"
-            r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|白噪音|环境音|氛围音|铃声|\bmusic\b|\bsongs?\b|\blo-?fi\b|"
+            r"bgm|曲子|旋律|说唱|唱一|主题曲|插曲|白噪音|环境音|氛围音|铃声|\bmusic\b(?!\s+video)|"
+            r"\bsongs?\b|\blo-?fi\b|"
             r"\bringtone\b|\bwhite\s+noise\b|\bambient\s+sound|"
             r"\bsoundtrack\b|\bjingle\b|\bmelody\b|\binstrumental\b|\blyrics\b|\brap\b|"
             r"\bbeat\b|\btrack\b|\btune\b|\bsing\b"
@@ -169,7 +170,8 @@ _FIRST_LAST_RE = rx(
     r"首尾帧|首帧|尾帧|首尾|起始帧|结束帧|开始帧|第一帧|最后一帧|末帧|开头.{0,10}结尾|起点.{0,10}终点|"
     r"从.{1,30}(?:过渡|变成|变为|变到|切换|转变|转换|变化|渐变|演变)到?|过渡到|过渡|渐变到|"
     r"\bfirst\s+(?:and|&|/)\s+last\s+frames?\b|\bfirst\s+frame\b|\blast\s+frame\b|\bstart(?:ing)?\s+frame\b|"
-    r"\bend(?:ing)?\s+frame\b|\btransition(?:s|ing)?\b|\bmorph(?:s|ing)?\b|\bfrom\s+.{1,40}\s+(?:to|into)\s+"
+    r"\bend(?:ing)?\s+frame\b|\btransition(?:s|ing)?\b|\bmorph(?:s|ing)?\b|\bfrom\s+.{1,40}\s+(?:to|into)\s+|"
+    r"\b(?:start|beginning|opening)\b.{0,60}\b(?:end|ending|finish)\b"
 )
 
 

@@ -249,7 +249,7 @@ def _prompt(
     if speech_text is not None:
         return speech_text
     remaining = remove_spans(raw, spans)
-    prompt = clean_prompt(remaining, keep_trailing_noun=media is MediaType.MUSIC)
+    prompt = clean_prompt(remaining, media)
     if not prompt and attachments:
         # "把这张图动起来": the instruction itself is the best prompt the image task gets.
         prompt = re.sub(r"\s+", " ", remaining).strip(" ,，。.:：;；!！")

@@ -7,25 +7,25 @@ from __future__ import annotations
 import re
 
 from core.intent.text import NormText, rx
+from core.types import MediaType
 
 _MEDIA_NOUN = (
     r"(?:短视频|视频|短片|影片|动画|小动画|图片|图像|照片|插画|插图|图|"
     r"画|背景音乐|纯音乐|音乐|歌曲|儿歌|歌|"
     r"曲子|bgm|配乐|语音|音频|旁白|videos?|clips?|animations?|images?|pictures?|photos?|pics?|"
-    r"illustrations?|songs?|music\s+(?:track|piece|clip)|music|tracks?|tunes?|speech|audio|voice\s?-?over|"
+    r"illustrations?|songs?|music\s+videos?|music\s+(?:track|piece|clip)|music|tracks?|tunes?|"
+    r"speech|audio|voice\s?-?over|"
     r"recording)"
 )
 # Multi-character media nouns are safe to strip at the end without 的 ("猫咪视频"; "山水画" stays).
-_LONG_MEDIA_NOUN = (
-    r"(?:短视频|视频|短片|影片|动画|图片|图像|照片|插画|插图|背景音乐|纯音乐|音乐|歌曲|bgm|配乐|语音|音频|"
-    r"videos?|clips?|animations?|images?|pictures?|photos?|illustrations?|songs?|music)"
-)
 _SEPARATOR_AHEAD = r"(?=\s*(?:[,，:：。.;；、!！—]|$))"
 _LEADING = [
     rx(p)
     for p in (
         r"^(?:@\S+\s*)+",
         r"^/[a-z][a-z_-]*\b",
+        r"^(?:use|using)\s+(?:these|them|this|it)\s+as\s+(?:the\s+|a\s+)?(?:character\s+|style\s+)?"
+        r"references?\b",
         r"^(?:再来一个|再来一次|再生成一个|再做一个|重新生成|重新来一个|重来)",
         r"^(?:hi|hello|hey|yo|ok|okay|嗨|哈喽|你好|您好|在吗|嘿)(?:\s+(?:bot|there|imabot))?\b[\s,，!！。.]*",
         r"^(?:请你|请您|请|麻烦你|麻烦|劳驾|拜托|帮我们|帮我|帮忙|帮|给我们|给我|替我|为我|我想要|"
@@ -83,29 +83,44 @@ _LEADING = [
         r"^[\s,，:：。.;；、!！?？\-—~～|#/]+",
     )
 ]
-_TRAILING_MEDIA_NOUNS = (r"(?:的|之)" + _MEDIA_NOUN + r"$", _LONG_MEDIA_NOUN + r"$")
+# The request's own media nouns may go at the end ("一只猫在弹钢琴的视频"); other media words are content
+# ("a video for a rock song" keeps "song"). Multi-character nouns need no 的; "山水画" keeps its 画.
+_OWN_NOUNS = {
+    MediaType.VIDEO: (
+        r"(?:短视频|视频|短片|影片|动画|videos?|clips?|animations?|movie)",
+        r"(?:视频|短片|动画)",
+    ),
+    MediaType.IMAGE: (
+        r"(?:图片|图像|照片|插画|插图|images?|pictures?|photos?|pics?|illustrations?)",
+        r"(?:图片|图像|照片|插画|插图|图|画)",
+    ),
+    MediaType.SPEECH: (r"(?:语音|音频|speech|audio|voice\s?-?over)", r"(?:语音|音频)"),
+}
 _TRAILING_SOURCES = (
     r"(?:\s@\S+)+$",
     r"(?:谢谢你?|谢啦|多谢|thanks?(?:\s+you)?|thx|please|pls|吧|呢|哦|哈|啊|呀)\s*[.!！。~～]*$",
     r"(?:(?<![a-z])(?:instead|this\s+time|again|now)|这次|这一次|再试一次|再来一次)\s*[?？.!！。]*$",
     r"(?<![a-z])(?:using|with|from)\s+(?:these|this|the|my)(?:\s+(?:images?|photos?|pictures?|pics?))?$",
-    *_TRAILING_MEDIA_NOUNS,
     r"(?:^|(?<=[\s,，。:：]))(?:生成|制作|做|画)(?:一下|出来)?$",
     r"(?<![a-z])(?:with|using|via|by|in|on|for|and|to)$",
     r"[\s,，:：;；、\-—~～?？|#]+$",
     r"(?:要求|需求|参数|设置|重新生成|再生成一次)[:：]?$",
+    r"(?<![a-z])(?:make|keep)\s+(?:it|them)(?:\s+long)?$",
 )
 _TRAILING = [rx(p) for p in _TRAILING_SOURCES]
-_TRAILING_KEEP_NOUN = [rx(p) for p in _TRAILING_SOURCES if p not in _TRAILING_MEDIA_NOUNS]
+_TRAILING_BY_MEDIA = {
+    media: [rx(r"(?:的|之)" + after_de + r"$"), rx(bare + r"$"), *_TRAILING]
+    for media, (bare, after_de) in _OWN_NOUNS.items()
+}
 _ORPHAN_PUNCT = rx(r"\s*([,，、;；|#])(?:\s*[,，、;；:：|#])+")
 _SPACES = rx(r"[ \t\u3000]{2,}")
 _QUOTED = rx(r"[“\"「『‘'](.+?)[”\"」』’']")
 
 
-def clean_prompt(remaining: str, *, keep_trailing_noun: bool = False) -> str:
-    """``keep_trailing_noun``: music prompts keep "…的背景音乐" / "轻音乐" (the genre is the request)."""
+def clean_prompt(remaining: str, media: MediaType = MediaType.VIDEO) -> str:
+    """Music prompts keep their nouns ("…的背景音乐", "轻音乐"): the genre is the request."""
     text = _SPACES.sub(" ", _ORPHAN_PUNCT.sub(r"\1", remaining)).strip()
-    trailing = _TRAILING_KEEP_NOUN if keep_trailing_noun else _TRAILING
+    trailing = _TRAILING_BY_MEDIA.get(media, _TRAILING)
     for _ in range(12):
         before = text
         text = _strip_once(text, _LEADING, leading=True)
