@@ -21,6 +21,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
+from bot.sim_mode import SimulatorMediaFetcher
 from core.clock import Clock, SystemClock
 from core.inputs import AttachmentPreparer
 from core.job_runner import RunnerDeps
@@ -60,7 +61,8 @@ def ima_config(settings: Settings) -> ImaClientConfig:
 
 @asynccontextmanager
 async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: ImaGateway | None = None,
-                    remote: RemoteFetcher | None = None) -> AsyncIterator[App]:
+                    remote: RemoteFetcher | None = None, simulator_url: str | None = None
+                    ) -> AsyncIterator[App]:
     """Everything the bot needs, closed in reverse order on exit (job tasks are parked, not lost)."""
     clock = clock or SystemClock()
     messages = Messages.from_package()
@@ -79,6 +81,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             safe = SafeRemoteFetcher(timeout_s=settings.media.fetch_timeout_s)
             stack.push_async_callback(safe.aclose)
             remote = safe
+            if simulator_url is not None:  # demo / --sim: results live on the loopback simulator
+                sim_media = SimulatorMediaFetcher(simulator_url, safe)
+                stack.push_async_callback(sim_media.aclose)
+                remote = sim_media
         media = settings.media
         preparer = AttachmentPreparer(
             gateway, PyAvProbe(timeout_s=media.probe_timeout_s), remote,

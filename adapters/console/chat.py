@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
 import secrets
 import sys
@@ -13,10 +14,15 @@ from typing import TextIO
 from core.messages import Messages
 from core.service_api import BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
+from core.ux_events import ActionKind
 
 _ATTACH_COMMANDS = {"/image": AttachmentKind.IMAGE, "/video": AttachmentKind.VIDEO,
                     "/audio": AttachmentKind.AUDIO}
+log = logging.getLogger(__name__)
+
 _QUIT = frozenset({"/quit", "/exit", "/q"})
+_ACTIONS = {"/retry": ActionKind.RETRY, "/faster": ActionKind.FASTER, "/better": ActionKind.BETTER,
+            "/frame": ActionKind.FIRST_FRAME, "/cancel": ActionKind.CANCEL}
 
 
 async def stdin_lines() -> AsyncIterator[str]:
@@ -55,6 +61,7 @@ class ConsoleChat:
         self._count = 0
         self._pending: list[Attachment] = []
         self._banner_languages = tuple(banner_languages or (language,))
+        self._last_job: str | None = None
 
     def _say(self, text: str) -> None:
         self._out.write(text + "\n")
@@ -96,12 +103,32 @@ class ConsoleChat:
                 return
             self._pending.append(attachment)
             self._say(self._t("console.attached", name=attachment.name))
+        elif command in _ACTIONS:
+            await self._action(_ACTIONS[command])
         else:
             self._say(self._t("console.unknown_command", command=command))
 
-    async def _request(self, text: str) -> None:
+    async def _action(self, action: ActionKind) -> None:
+        if self._last_job is None:
+            self._say(self._t("console.no_job"))
+            return
+        reply = await self._service.handle_action(self._conversation(), self._last_job, action)
+        self._say(reply.text)
+        if reply.new_job_id:
+            self._last_job = reply.new_job_id
+
+    def _conversation(self) -> Conversation:
         self._count += 1
-        conversation = Conversation(platform=Platform.CONSOLE, chat_id="console", user_id=self._user_id,
-                                    message_id=f"{self._session}-{self._count}", is_direct=True)
+        return Conversation(platform=Platform.CONSOLE, chat_id="console", user_id=self._user_id,
+                            message_id=f"{self._session}-{self._count}", is_direct=True)
+
+    async def _request(self, text: str) -> None:
         attachments, self._pending = tuple(self._pending), []
-        await self._service.handle_message(conversation, text, attachments)
+        try:
+            job_id = await self._service.handle_message(self._conversation(), text, attachments)
+        except Exception as exc:  # a bug must not end the chat; the user can simply try again
+            log.error("console request failed: %s", type(exc).__name__)
+            self._say(self._t("errors.reason.generic"))
+            return
+        if job_id is not None:
+            self._last_job = job_id

@@ -69,7 +69,8 @@ async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float,
     language = Language(settings.bot.default_language)
     clock = TimeLapseClock(speed)
     interactive = sys.stdin.isatty()  # read now: the stdin pipe is closed at end of input
-    async with local_simulator(settings, clock, faults) as sim, build_app(sim, clock=clock) as app:
+    async with local_simulator(settings, clock, faults) as sim, build_app(
+            sim, clock=clock, simulator_url=sim.ima.base_url) as app:
         app.context.sinks[Platform.CONSOLE] = ConsoleSink(sys.stdout, messages)
         await app.start()
         chat = ConsoleChat(app.service, messages, sys.stdout, language=language, banner_languages=banner)

@@ -85,12 +85,13 @@ async def _generate(settings: Settings, text: str, attachments: Sequence[Attachm
     with tempfile.TemporaryDirectory(prefix="imabot-generate-") as tmp:
         local = with_data_dir(settings, Path(tmp))
         async with local_simulator(local, clock, faults) as sim_settings:
-            return await _one_request(sim_settings, clock, text, attachments, sink)
+            return await _one_request(sim_settings, clock, text, attachments, sink,
+                                      simulator_url=sim_settings.ima.base_url)
 
 
 async def _one_request(settings: Settings, clock: Clock, text: str, attachments: Sequence[Attachment],
-                       sink: EventSink) -> int:
-    async with build_app(settings, clock=clock) as app:
+                       sink: EventSink, simulator_url: str | None = None) -> int:
+    async with build_app(settings, clock=clock, simulator_url=simulator_url) as app:
         app.context.sinks[Platform.CLI] = sink
         conversation = Conversation(platform=Platform.CLI, chat_id="cli", user_id=_user(),
                                     message_id=uuid.uuid4().hex, is_direct=True)
