@@ -117,7 +117,7 @@ _SPEECH_VERB = rx(
     r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|朗读|念|读|tts|"
     r"text[- ]to[- ]speech|read\s"
 )
-_IMAGE_VERB = rx(r"画|绘制|draw\b|paint\b|改成|变成|修成|p图|修图|抠图")
+_IMAGE_VERB = rx(r"画|绘制|draw\b|paint\b|p图|修图|抠图")
 _VERBS = {MediaType.SPEECH: _SPEECH_VERB, MediaType.IMAGE: _IMAGE_VERB}
 _PRODUCE_BEFORE = rx(
     r"(?:生成|做成|做|制作|创作|来|画|写|出|弄|整|搞|渲染|合成|要|改成|变成|转成|make|create|"
@@ -171,7 +171,10 @@ _FIRST_LAST_RE = rx(
     r"从.{1,30}(?:过渡|变成|变为|变到|切换|转变|转换|变化|渐变|演变)到?|过渡到|过渡|渐变到|"
     r"\bfirst\s+(?:and|&|/)\s+last\s+frames?\b|\bfirst\s+frame\b|\blast\s+frame\b|\bstart(?:ing)?\s+frame\b|"
     r"\bend(?:ing)?\s+frame\b|\btransition(?:s|ing)?\b|\bmorph(?:s|ing)?\b|\bfrom\s+.{1,40}\s+(?:to|into)\s+|"
-    r"\b(?:start|beginning|opening)\b.{0,60}\b(?:end|ending|finish)\b"
+    r"\b(?:start|beginning|opening)\b.{0,60}\b(?:end|ending|finish)\b|"
+    r"(?:第一张|图\s*[1一]|前一张).{0,30}(?:第二张|图\s*[2二]|后一张).{0,30}(?:变|过渡|转|到|延时)|"
+    r"(?:第一张|图\s*[1一]).{0,6}到.{0,6}(?:第二张|图\s*[2二])|一张是.{1,10}一张是.{0,20}(?:延时|"
+    r"过渡|变化|变成)"
 )
 
 

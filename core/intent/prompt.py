@@ -24,6 +24,7 @@ _LEADING = [
     for p in (
         r"^(?:@\S+\s*)+",
         r"^/[a-z][a-z_-]*\b",
+        r"^(?:这|那)?(?:两|2|三|3|几)张(?:图片?|照片)(?:里|中)的?",
         r"^(?:use|using)\s+(?:these|them|this|it)\s+as\s+(?:the\s+|a\s+)?(?:character\s+|style\s+)?"
         r"references?\b",
         r"^(?:再来一个|再来一次|再生成一个|再做一个|重新生成|重新来一个|重来)",
