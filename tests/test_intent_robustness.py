@@ -163,3 +163,11 @@ def test_bot_names_and_platform_mentions_are_not_part_of_the_prompt() -> None:
     ):
         request = parse(text, catalog=CATALOG, bot_names=("imabot",))
         assert request.prompt == "一只猫在弹钢琴", text
+
+
+def test_text_beyond_the_search_window_is_kept_in_the_prompt() -> None:
+    text = "用可灵生成10秒视频：" + "猫" * 25_000 + "结尾"
+    request = parse(text, catalog=CATALOG)
+    assert request.model_id == "kling-video-o1"
+    assert request.prompt.endswith("猫结尾")
+    assert request.prompt.count("猫") == 25_000

@@ -27,7 +27,7 @@ from core.model_catalog import ModelCatalog
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.types import Attachment, Language, MediaType, TaskType
 
-MAX_TEXT_CHARS = 20_000  # longer messages are cut before matching; the rest is never a command
+MAX_TEXT_CHARS = 20_000  # only this much is searched for commands; the rest goes to the prompt as written
 
 _PLATFORM_MENTION = rx(r"<@[!&]?\d+>|@_user_\d+|@_all\b|<at[^>]*>.*?</at>")
 _BGM_RE = rx(
@@ -50,9 +50,15 @@ def parse(
     bot_names: Sequence[str] = (),
     messages: Messages | None = None,
 ) -> GenerationRequest:
+    """Understand one chat message. Total and deterministic: any ``str`` gives a request; an empty or
+    command-only message gives an empty prompt (``missing_prompt``). ``notices`` are in the reply language.
+
+    Steps: mentions out -> model names (with their use-verbs, negations) -> media and task type ->
+    parameters -> tiers / preference phrases -> unknown model names -> language -> prompt = the rest.
+    """
     msgs = messages or Messages.from_package()
-    raw = text if isinstance(text, str) else ""
-    raw = raw[:MAX_TEXT_CHARS]
+    full = text if isinstance(text, str) else ""
+    raw, overflow = full[:MAX_TEXT_CHARS], full[MAX_TEXT_CHARS:]
     mention_spans = _mention_spans(raw, bot_names)
     norm = NormText.of(raw)
 
@@ -108,7 +114,7 @@ def parse(
         preference = PreferenceIntent.CLEAR  # "不要用海螺了": the saved choice is no longer wanted
     if preference is PreferenceIntent.SAVE:
         taken += find_save_phrases(norm)
-    prompt = _prompt(raw, taken + mention_spans, speech_text, attachments, media)
+    prompt = _prompt(raw, taken + mention_spans, speech_text, attachments, media) + overflow
     return GenerationRequest(
         media_type=media,
         task_type=task_type,
