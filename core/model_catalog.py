@@ -50,6 +50,7 @@ class ModelInfo:
     tiers: tuple[str, ...] = ()
     notes: str = ""
     weak_aliases: tuple[str, ...] = ()
+    fast_variant: str | None = None  # the same family's speed-priority model, if any
 
     def display_name(self, language: Language | str) -> str:
         return self.name_zh if str(language) == Language.ZH.value else self.name_en
@@ -306,4 +307,5 @@ def _model_from(entry: Mapping[str, Any], overrides: Mapping[str, tuple[int, int
         alternatives_by_task=MappingProxyType(by_task),
         tiers=tuple(str(t) for t in entry.get("tiers", ())),
         notes=str(entry.get("notes", "")),
+        fast_variant=str(entry["fast_variant"]) if entry.get("fast_variant") else None,
     )

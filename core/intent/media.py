@@ -41,7 +41,14 @@ _REFERRING = "".join(
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (rx(r"^\s*/(?:tts|speech|speak|say|voice|read)\b"), MediaType.SPEECH),
     (rx(r"^\s*/(?:music|song|bgm)\b"), MediaType.MUSIC),
-    (rx(r"^\s*/(?:video|vid|animate)\b|\bmusic\s+videos?\b"), MediaType.VIDEO),
+    (
+        rx(
+            r"^\s*/(?:video|vid|animate)\b|\bmusic\s+videos?\b|\b(?:text|image|img|reference(?:[\s-]+image)?|"
+            r"first[\s-]*(?:and|/|-)?[\s-]*last[\s-]+frames?)[\s-]+to[\s-]+video\b|\b(?:i2v|t2v|img2vid)\b"
+        ),
+        MediaType.VIDEO,
+    ),
+    (rx(r"\b(?:text|image|img)[\s-]+to[\s-]+image\b|\b(?:t2i|i2i|img2img)\b"), MediaType.IMAGE),
     (rx(r"^\s*/(?:image|img|draw|imagine|picture)\b"), MediaType.IMAGE),
     (
         rx(
@@ -95,7 +102,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"(?<!this )(?<!that )(?<!the )(?<!my )(?<!attached )(?<!these )(?<!first )(?<!second )(?<!last )"
             r"\b(?:images?|pictures?|photos?|pic|illustration|poster|wallpaper|avatar|drawing|"
             r"painting|artwork|"
-            r"logo|icon|sketch|thumbnail|banner|flyer|meme|sticker|infographic)\b(?!\s+to\s+video)|"
+            r"logo|icon|sketch|thumbnail|banner|flyer|meme|sticker|infographic)\b(?![\s-]+to[\s-]+video)|"
             r"\b(?:portrait\s+of|draw|paint|edit\s+this)\b"
             r"|\b(?:make|turn)\s+(?:this|the|my)\s+(?:photo|picture|image|pic)\s+look\b|\bstyle\s+transfer\b"
             r"|\bretouch\b|\bphotoshop\b"
@@ -155,7 +162,8 @@ def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None
 _REFERENCE_RE = rx(
     r"(?:按|按照|照着|依照|沿用|保持|用|参照)(?:这张|这个|这幅|图片?|照片|图中|图里|图片里|图片中)?.{0,4}"
     r"(?:的)?(?:风格|画风|色调|人物形象|角色形象|形象)|(?:图片?|照片)(?:里|中)的(?:风格|画风|角色|人物)|"
-    r"参考(?:这|那|该|图|照片|附|上|下|一下这)|(?:作为|当作|当成|做)参考|参考图|按这张|按照这张|按这个|照着|"
+    r"参考(?:这|那|该|图|照片|附|上|下|一下这)|参考(?:生)?视频|参考模式|(?:作为|当作|当成|做)参考|"
+    r"参考图|按这张|按照这张|按这个|照着|"
     r"像这张|类似这张|和这张.{0,4}一样|同款|仿照|模仿这|"
     r"以这张.{0,8}为(?!首帧|第一帧|开头|起始|起点)|风格参考|参照|"
     r"(?:作为|当作|当成)(?:参考|风格)|保持.{0,6}(?:角色|人物|形象|风格)一致|"

@@ -24,7 +24,7 @@ from core.intent.prompt import after_colon, clean_prompt, quoted_text
 from core.intent.text import NormText, Span, overlaps, remove_spans, rx
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
-from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
+from core.request import GenerationRequest, PreferenceIntent, RequestOverrides, Tier
 from core.types import Attachment, Language, MediaType, TaskType
 
 MAX_TEXT_CHARS = 20_000  # only this much is searched for commands; the rest goes to the prompt as written
@@ -103,6 +103,10 @@ def parse(
                 model=catalog.display_name(models[-1].model_id, language),
             )
         )
+    tier = tiers[-1].tier if tiers else None
+    named_info = catalog.info(model_id) if model_id else None
+    if tier is Tier.FAST and named_info is not None and named_info.fast_variant:
+        model_id = catalog.for_task(named_info.fast_variant, task_type) or model_id
     if model_id is None and media is MediaType.MUSIC:
         model_id = _music_model(norm)
     if unknown is not None:
@@ -121,7 +125,7 @@ def parse(
         prompt=prompt,
         language=language,
         model_id=model_id,
-        tier=tiers[-1].tier if tiers else None,
+        tier=tier,
         params=params,
         preference=preference,
         attachments=tuple(attachments),

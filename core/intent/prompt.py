@@ -24,6 +24,10 @@ _LEADING = [
     for p in (
         r"^(?:@\S+\s*)+",
         r"^/[a-z][a-z_-]*\b",
+        r"^(?:(?:text|image|img|reference(?:[\s-]+image)?|first[\s-]*(?:and|/|-)?[\s-]*last[\s-]+frames?)"
+        r"[\s-]+to[\s-]+(?:video|image)|i2v|t2v|t2i|i2i|img2img|img2vid)\b",
+        r"^(?:这张图片?|这张照片|这张|此图)(?=[,，\s])",
+        r"^个(?!人|性|子|体|别)(?=[\u4e00-\u9fff])",
         r"^(?:这|那)?(?:两|2|三|3|几)张(?:图片?|照片)(?:里|中)的?",
         r"^(?:use|using)\s+(?:these|them|this|it)\s+as\s+(?:the\s+|a\s+)?(?:character\s+|style\s+)?"
         r"references?\b",
