@@ -55,10 +55,10 @@ async def test_jobs_run_through_a_started_platform_and_resume_after_restart(
     clock = TimeLapseClock(400)
     async with local_simulator(settings, clock) as sim_settings:
         monkeypatch.setattr(run_command, "available_starters", lambda: [("fake", starter_for(first, True))])
-        assert await run_command.serve(sim_settings, stop) == 0  # stops while the video is generating
+        assert await run_command.serve(sim_settings, stop, clock) == 0  # stops while the video is generating
         stop.clear()
         monkeypatch.setattr(run_command, "available_starters", lambda: [("fake", starter_for(second, False))])
-        assert await run_command.serve(sim_settings, stop) == 0  # resumes and delivers
+        assert await run_command.serve(sim_settings, stop, clock) == 0  # resumes and delivers
     assert job_ids and job_ids[0] is not None
     assert first.of_step(Step.SUCCESS) == []
     assert [e.job_id for e in second.of_step(Step.SUCCESS)] == [job_ids[0]] * 2

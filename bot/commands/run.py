@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app_context import AppContext
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_app
+from core.clock import Clock
 
 log = logging.getLogger("imabot")
 
@@ -59,9 +60,10 @@ def available_starters() -> list[tuple[str, Starter]]:
     return found
 
 
-async def serve(settings: Any, stop: asyncio.Event | None = None) -> int:
+async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Clock | None = None) -> int:
+    """Run until ``stop`` is set (SIGINT/SIGTERM set it); ``clock`` is for tests."""
     stop = stop or asyncio.Event()
-    async with build_app(settings) as app, AsyncExitStack() as platforms:
+    async with build_app(settings, clock=clock) as app, AsyncExitStack() as platforms:
         started = []
         for name, starter in available_starters():
             manager = starter(app.context)
