@@ -142,7 +142,7 @@ def _weak_ok(original: str, alias_span: Span, haystack: str, end: int, cue: str,
 _TIER_PATTERNS: tuple[tuple[re.Pattern[str], Tier], ...] = (
     (
         rx(
-            r"(?:用|要|选)?(?:最便宜|最省钱|最低价|便宜(?:一?点|些)的?|省钱|低成本|"
+            r"(?:(?:以后|默认)*都?(?:用|要|选))?(?:最便宜|最省钱|最低价|便宜(?:一?点|些)的?|省钱|低成本|"
             r"性价比最?高)(?:的)?(?:模型|版本|方案)?"
             r"|"
             r"(?:\b(?:use|using|with|try)\s+)?\b(?:the\s+)?(?:cheapest|cheaper|budget|lowest[- ]cost|"
@@ -152,7 +152,7 @@ _TIER_PATTERNS: tuple[tuple[re.Pattern[str], Tier], ...] = (
     ),
     (
         rx(
-            r"(?:用|要|选)?(?:最好|最强|最高质量|质量最好|效果最好|最高画质|顶级|"
+            r"(?:(?:以后|默认)*都?(?:用|要|选))?(?:最好|最强|最高质量|质量最好|效果最好|最高画质|顶级|"
             r"旗舰)(?:的)?(?:模型|版本|效果|质量)?(?=$|[^用])"
             r"|"
             r"\b(?:use\s+)?(?:the\s+)?(?:best|highest[- ]quality|top[- ]quality|"
@@ -229,7 +229,8 @@ _UNKNOWN_PATTERNS = (
 )
 # Chinese words that follow 用 but are not model names ("用手机拍", "用这张图生成").
 _NOT_MODEL_CJK = rx(
-    r"^(?:这|那|我|你|他|她|它|图|照片|手机|相机|一|两|几|中文|英文|文字|语音|声音|自己|原图|上面|下面)"
+    r"^(?:最|你|随便|哪个|什么|新的|这|那|我|你|他|她|它|图|照片|手机|相机|一|两|几|中文|英文|文字|"
+    r"语音|声音|自己|原图|上面|下面)"
 )
 _NOT_MODELS = frozenset(
     {

@@ -19,7 +19,7 @@ from core.intent.params import (
     find_resolutions,
     find_voice_params,
 )
-from core.intent.preference import find_clear, find_save_phrases, preference_intent
+from core.intent.preference import find_clear, find_no_save_phrases, find_save_phrases, preference_intent
 from core.intent.prompt import after_colon, clean_prompt, quoted_text
 from core.intent.text import NormText, Span, overlaps, remove_spans, rx
 from core.messages import Messages
@@ -116,8 +116,10 @@ def parse(
     preference = preference_intent(norm, models, clear_spans)
     if preference is None and not models and mentioned:
         preference = PreferenceIntent.CLEAR  # "不要用海螺了": the saved choice is no longer wanted
-    if preference is PreferenceIntent.SAVE:
+    if preference is PreferenceIntent.SAVE or tier is not None or clear_spans:
         taken += find_save_phrases(norm)
+    if models:
+        taken += find_no_save_phrases(norm)
     prompt = _prompt(raw, taken + mention_spans, speech_text, attachments, media) + overflow
     return GenerationRequest(
         media_type=media,

@@ -51,7 +51,15 @@ _SAVE_PHRASES = rx(
     r"make\s+it\s+(?:my\s+)?default|"
     r"\balways\b|\bi\s+(?:prefer|like|love)\b|\bremember\b"
 )
+_NO_SAVE_RE = rx(
+    r"(?:别|不用|不要|无需|不必)(?:帮我)?(?:记住|保存|存)|只用这一次|就这一次|仅此一次|只是这次|"
+    r"这次先?用|这一次用|"
+    r"\bjust\s+this\s+once\b|\bonly\s+this\s+time\b|\bthis\s+time\s+only\b|\bjust\s+for\s+this\s+one\b|"
+    r"\bdon'?t\s+(?:remember|save)\b"
+)
 _CLEAR_RE = rx(
+    r"用最新的?(?:模型)?|(?:用)?你觉得(?:最)?(?:合适|好)的?(?:模型)?|(?:随便|"
+    r"哪个)(?:哪个)?(?:模型)?都(?:行|可以|好)|"
     r"(?:用|选)?最合适的(?:模型)?|用最好的(?:模型)?|你(?:来)?(?:帮我)?选(?:一个|一下|个)?|"
     r"帮我选(?:一个|个)?(?:模型)?|推荐一个(?:模型)?|"
     r"你推荐(?:的)?|自动选择?(?:模型)?|随便(?:选|用)(?:一个|个)?|用默认的?(?:模型)?|默认的就行|"
@@ -71,6 +79,10 @@ _CLEAR_RE = rx(
 )
 
 
+def find_no_save_phrases(text: NormText) -> list[Span]:
+    return [span for _, span in text.finditer(_NO_SAVE_RE)]
+
+
 def find_save_phrases(text: NormText) -> list[Span]:
     """ "from now on" / "以后" / "by default": meta words, not part of the creative prompt."""
     return [span for _, span in text.finditer(_SAVE_PHRASES)]
@@ -85,6 +97,8 @@ def preference_intent(
 ) -> PreferenceIntent | None:
     """SAVE when a model is named with a use/prefer verb; CLEAR when the user hands the choice back."""
     named = mentions[-1] if mentions else None
+    if named is not None and _NO_SAVE_RE.search(text.norm):
+        return None  # "这次用可灵，不用记住": use it, but do not remember it
     if named is not None and (named.cue in _SAVE_CUES or _SAVE_PHRASES.search(text.norm)):
         return PreferenceIntent.SAVE
     if clear_spans:
