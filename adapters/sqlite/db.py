@@ -78,9 +78,12 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             " applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         )
-        current = await self.schema_version()
+        async with conn.execute("SELECT version FROM schema_version") as cur:
+            applied = {int(row[0]) for row in await cur.fetchall()}
+        # Apply every missing version in order, not just those above the maximum: a migration file
+        # merged from a parallel branch may carry a lower number than one already applied.
         for version, name, sql in _migrations():
-            if version <= current:
+            if version in applied:
                 continue
             await conn.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_version(version, name) "
                                      f"VALUES ({version}, '{name}');\nCOMMIT;")
