@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from core.errors import ErrorKind, ImabotError
+from core.ima_error_detail import ima_error_detail
 from core.messages import Messages
+from core.preflight import MediaRejectedError
+from core.preflight_text import render_violations
 from core.types import Language, MediaType
 from core.ux_events import ActionKind, Alternative
 
@@ -34,6 +37,14 @@ _NO_RETRY = frozenset({
     ErrorKind.AUTH, ErrorKind.INSUFFICIENT_POINTS, ErrorKind.SUBSCRIPTION_REQUIRED, ErrorKind.LOST,
     ErrorKind.MISSING_PROMPT, ErrorKind.CANCELLED, ErrorKind.INVALID_INPUT, ErrorKind.VERIFY_FAILED,
 })
+
+
+def error_detail(messages: Messages, exc: ImabotError, language: Language) -> str | None:
+    """The specific line under the generic reason: every refused file with its value and allowed
+    range, the option a model does not offer, the models that exist. None when nothing specific."""
+    if isinstance(exc, MediaRejectedError) and exc.violations:
+        return render_violations(exc.violations, language, messages)
+    return ima_error_detail(messages, exc, language)
 
 
 def error_kind_of(exc: BaseException) -> ErrorKind:

@@ -18,15 +18,13 @@ from random import Random
 from typing import TypeVar
 
 from core.clock import Clock
-from core.error_text import offers_alternatives
+from core.error_text import error_detail, offers_alternatives
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
 from core.messages import Messages
 from core.model_catalog import ModelCatalog
 from core.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
 from core.ports import AttachmentFetcher, ImaGateway, InputPreparer, PreferenceStore, TaskSpec
-from core.preflight import MediaRejectedError
-from core.preflight_text import render_violations
 from core.products import ProductLeaf
 from core.selection import ModelProfile, preference_action, preference_confirmation, select_model
 from core.types import Attachment, MediaType, Platform
@@ -94,9 +92,7 @@ class JobRunner:
         except ImabotError as exc:
             log.info("job %s failed: %s (code %s)", job.job_id, exc.kind.value, exc.code)
             latest = await self._d.jobs.get(job.job_id) or job
-            detail = None
-            if isinstance(exc, MediaRejectedError) and exc.violations:
-                detail = render_violations(exc.violations, latest.language, self._d.messages)
+            detail = error_detail(self._d.messages, exc, latest.language)
             return await self.finish_failed(latest, exc.kind, detail=detail)
         except Exception as exc:
             # Type only at error level (exception text may carry request data); the trace for debugging.
