@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from core.error_text import failure_actions, failure_text, reason_text
-from core.errors import ErrorKind
+from core.error_text import error_detail, failure_actions, failure_text, reason_text
+from core.errors import ErrorKind, ImaApiError, InputError
 from core.messages import Messages
+from core.preflight import PreflightError, Violation
 from core.types import Language, MediaType
 from core.ux_events import ActionKind, Alternative
 
@@ -118,25 +119,16 @@ def test_no_technical_words_reach_users(kind: ErrorKind, language: Language, med
 
 
 def test_refused_files_are_listed_under_the_reason() -> None:
-    from core.error_text import error_detail
-    from core.preflight import PreflightError, Violation
-
     exc = PreflightError([Violation("clip.mp4", "duration", "40 s", "2–15 s", "media.fix.trim")])
     detail = error_detail(M, exc, Language.EN)
     assert detail is not None and "clip.mp4" in detail and "40 s" in detail
 
 
 def test_an_unoffered_option_names_the_valid_choices() -> None:
-    from core.error_text import error_detail
-    from core.errors import InputError
-
     exc = InputError("virtual", code="virtual_value",
                      params={"field": "quality", "value": "4K", "options": "720p, 1080p"})
     assert error_detail(M, exc, Language.ZH) == "这个模型的 quality 不支持 4K，可选：720p, 1080p"
 
 
 def test_errors_without_specifics_add_no_detail_line() -> None:
-    from core.error_text import error_detail
-    from core.errors import ImaApiError
-
     assert error_detail(M, ImaApiError("boom", kind=ErrorKind.SERVER_ERROR, code=500), Language.EN) is None
