@@ -48,11 +48,11 @@ async def running_service(
                                        resolver=_no_dns)
             preparer = AttachmentPreparer(client, PyAvProbe(), remote, MediaLimits.load_default(),
                                           temp_dir=media_dir)
-            fetchers = fetchers or {Platform.CONSOLE: LocalFileFetcher()}
+            fetchers = fetchers if fetchers is not None else {Platform.CONSOLE: LocalFileFetcher()}
         runner_deps = RunnerDeps(
             gateway=client, jobs=jobs or SqliteJobStore(db), preferences=SqlitePreferenceStore(db),
             catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock, sinks=sinks,
-            fetchers=fetchers or {}, preparer=preparer, **deps)
+            fetchers=fetchers if fetchers is not None else {}, preparer=preparer, **deps)
         config = ServiceConfig(default_media=default_media, default_language=default_language,
                                max_concurrent_jobs=max_concurrent_jobs)
         service = GenerationService(runner_deps, config)
