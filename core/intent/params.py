@@ -24,7 +24,10 @@ class Finding:
 
 
 _SUFFIX = r"(?:\s*(?:左右|以内|之内|以下|长|long))?(?:\s*的)?"
-_PREFIX = r"(?:(?:视频|video)?(?:时长|长度|时间|duration|length)\s*(?:为|是|:|=|设为|设置为|控制在)?\s*)?"
+_PREFIX = (
+    r"(?:(?:视频|video)?(?:时长|长度|时间|duration|length)\s*(?:为|是|:|=|设为|设置为|控制在)?\s*"
+    r"(?:大概|大约|约|差不多|about|around|roughly)?\s*)?"
+)
 _SEC = r"(?:秒钟|秒|s(?![a-z])|secs?\b|seconds?\b)"
 _MIN = r"(?:分钟|mins?\b|minutes?\b)"
 
@@ -120,24 +123,26 @@ def _orientation(words: str) -> re.Pattern[str]:
     return rx(_orientation_src(words))
 
 
+_TRAILING_DE = r"(?:的(?=[,，。!！\s]|$))?"  # "最好是竖屏的，…"
 _ASPECT_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         rx(
-            r"(?:(?:换成|改成|调成|改为|设为|要)\s*)?(?:手机)?(?:竖屏|竖版|竖幅|竖构图|竖画幅|竖图|"
+            r"(?:(?:换成|改成|调成|改为|设为|最好是|最好|要)\s*)?(?:手机)?(?:竖屏|竖版|竖幅|竖构图|"
+            r"竖画幅|竖图|"
             r"竖着的?|竖向(?!移|运|平|滚|排|拉|"
-            r"摇|滑))"
+            r"摇|滑))" + _TRAILING_DE
         ),
         "9:16",
     ),
     (
         rx(
-            r"(?:(?:换成|改成|调成|改为|设为|要)\s*)?(?:横屏|横版|横幅|横构图|横画幅|宽屏|宽银幕|"
+            r"(?:(?:换成|改成|调成|改为|设为|最好是|最好|要)\s*)?(?:横屏|横版|横幅|横构图|横画幅|宽屏|宽银幕|"
             r"横着的?|横向(?!移|运|平|滚|排|拉|摇|"
-            r"滑))"
+            r"滑))" + _TRAILING_DE
         ),
         "16:9",
     ),
-    (rx(r"(?:正方形|方形|方图|方屏|方版|方块构图)"), "1:1"),
+    (rx(r"(?:正方形|方形|方图|方屏|方版|方块构图)" + _TRAILING_DE), "1:1"),
     (rx(r"\bwide\s?screen\b|\bcinematic\s+(?:ratio|aspect)\b"), "16:9"),
     (_orientation("landscape|horizontal"), "16:9"),
     (

@@ -35,6 +35,7 @@ _SAVE_CUES = frozenset(
         "选用",
         "使用",
         "用",
+        "最好用",
         "选择",
         "选",
         "always use",
