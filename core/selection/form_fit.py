@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from core.messages import Messages
@@ -15,30 +16,48 @@ from core.types import Language
 _VOICE_FIELDS = ("voice_id", "voice_type", "voice", "speaker")
 
 
+@dataclass(frozen=True)
+class _Fitting:
+    """One fit in progress: where fitted values and notices go, and how notices are worded."""
+
+    form: Mapping[str, list[Any]]
+    out: dict[str, Any]
+    notices: list[str]
+    model: str
+    msgs: Messages
+    lang: Language
+
+    def notice(self, key: str, **values: Any) -> None:
+        self.notices.append(self.msgs.text(key, self.lang, model=self.model, **values))
+
+    def unsupported(self, param: str) -> None:
+        name = self.msgs.text(f"selection.param.{param}", self.lang)
+        self.notice("selection.unsupported_param", param=name)
+
+
 def fit_params(
     params: Mapping[str, Any], leaf: ProductLeaf, model_name: str, msgs: Messages, lang: Language
 ) -> tuple[dict[str, Any], list[str]]:
     """The request's params in the leaf's own terms; values not offered become the closest option."""
     form = _form_options(leaf)
-    out: dict[str, Any] = {}
-    notices: list[str] = []
+    fit = _Fitting(form, {}, [], model_name, msgs, lang)
     for key, value in params.items():
         if key == "duration":
-            _fit_duration(value, form, out, notices, model_name, msgs, lang)
+            _fit_duration(value, fit)
         elif key == "resolution":
             target = "resolution" if "resolution" in form else "quality" if "quality" in form else None
-            _fit_choice(key, target, value, form, out, notices, model_name, msgs, lang, _resolution_rank)
+            _fit_choice(key, target, value, fit, _resolution_rank)
         elif key in ("aspect_ratio", "size"):
             target = key if key in form else None
             rank = _ratio_rank if key == "aspect_ratio" else _size_rank
-            _fit_choice(key, target, value, form, out, notices, model_name, msgs, lang, rank)
+            _fit_choice(key, target, value, fit, rank)
         elif key == "generate_audio":
-            _fit_audio(bool(value), form, out, notices, model_name, msgs, lang)
+            _fit_audio(bool(value), fit)
         elif key == "voice":
-            _fit_voice(str(value), form, out)
+            _fit_voice(str(value), form, fit.out)
         elif key in form:
-            out[key] = value
-    return out, notices
+            fit.out[key] = value
+    return fit.out, fit.notices
 
 
 def _form_options(leaf: ProductLeaf) -> dict[str, list[Any]]:
@@ -54,114 +73,66 @@ def _form_options(leaf: ProductLeaf) -> dict[str, list[Any]]:
     return out
 
 
-def _fit_duration(
-    value: Any,
-    form: Mapping[str, list[Any]],
-    out: dict[str, Any],
-    notices: list[str],
-    model: str,
-    msgs: Messages,
-    lang: Language,
-) -> None:
-    if "duration" not in form:
-        notices.append(
-            msgs.text(
-                "selection.unsupported_param",
-                lang,
-                model=model,
-                param=msgs.text("selection.param.duration", lang),
-            )
-        )
+def _fit_duration(value: Any, fit: _Fitting) -> None:
+    if "duration" not in fit.form:
+        fit.unsupported("duration")
         return
-    options = [(o, n) for o in form["duration"] if (n := _number(o)) is not None]
+    options = [(o, n) for o in fit.form["duration"] if (n := _number(o)) is not None]
     wanted = _number(value)
     if not options or wanted is None:
-        out["duration"] = value
+        fit.out["duration"] = value
         return
     exact = [o for o, n in options if n == wanted]
     if exact:
-        out["duration"] = exact[0]
+        fit.out["duration"] = exact[0]
         return
     best, best_n = min(options, key=lambda item: (abs(item[1] - wanted), -item[1]))
-    out["duration"] = best
+    fit.out["duration"] = best
     longest = max(n for _, n in options)
     key = "selection.clamped_duration" if wanted > longest else "selection.adjusted_duration"
-    notices.append(
-        msgs.text(key, lang, model=model, requested=_fmt(wanted), maximum=_fmt(longest), chosen=_fmt(best_n))
-    )
+    fit.notice(key, requested=_fmt(wanted), maximum=_fmt(longest), chosen=_fmt(best_n))
 
 
 def _fit_choice(
-    key: str,
-    target: str | None,
-    value: Any,
-    form: Mapping[str, list[Any]],
-    out: dict[str, Any],
-    notices: list[str],
-    model: str,
-    msgs: Messages,
-    lang: Language,
-    rank: Callable[[Any], float | None],
+    key: str, target: str | None, value: Any, fit: _Fitting, rank: Callable[[Any], float | None]
 ) -> None:
     if target is None:
-        notices.append(
-            msgs.text(
-                "selection.unsupported_param",
-                lang,
-                model=model,
-                param=msgs.text(f"selection.param.{key}", lang),
-            )
-        )
+        fit.unsupported(key)
         return
-    options = form[target]
+    options = fit.form[target]
     if not options:
-        out[target] = value
+        fit.out[target] = value
         return
     folded = {str(o).casefold(): o for o in options}
     if str(value).casefold() in folded:
-        out[target] = folded[str(value).casefold()]
+        fit.out[target] = folded[str(value).casefold()]
         return
     wanted = rank(value)
     ranked = [(o, r) for o in options if (r := rank(o)) is not None]
     if wanted is None or not ranked:
         return
     best = min(ranked, key=lambda item: (abs(item[1] - wanted), -item[1]))[0]
-    out[target] = best
+    fit.out[target] = best
     message = {
         "resolution": "selection.adjusted_resolution",
         "aspect_ratio": "selection.adjusted_aspect",
         "size": "selection.adjusted_size",
     }[key]
-    notices.append(msgs.text(message, lang, model=model, requested=value, chosen=best))
+    fit.notice(message, requested=value, chosen=best)
 
 
-def _fit_audio(
-    wanted: bool,
-    form: Mapping[str, list[Any]],
-    out: dict[str, Any],
-    notices: list[str],
-    model: str,
-    msgs: Messages,
-    lang: Language,
-) -> None:
+def _fit_audio(wanted: bool, fit: _Fitting) -> None:
     for name in ("generate_audio", "audio"):
-        if name in form:
-            out[name] = wanted
+        if name in fit.form:
+            fit.out[name] = wanted
             return
-    if "sound" in form:
-        options = [str(o) for o in form["sound"]]
+    if "sound" in fit.form:
+        options = [str(o) for o in fit.form["sound"]]
         value = "on" if wanted else "off"
         if not options or value in options:
-            out["sound"] = value
+            fit.out["sound"] = value
             return
-    notices.append(
-        msgs.text(
-            "selection.unsupported_param",
-            lang,
-            model=model,
-            param=msgs.text("selection.param.generate_audio", lang),
-        )
-    )
+    fit.unsupported("generate_audio")
 
 
 def _fit_voice(gender: str, form: Mapping[str, list[Any]], out: dict[str, Any]) -> None:
