@@ -11,6 +11,7 @@ from core.types import TaskType
 from sim.app import create_app
 from sim.catalog import Catalog
 from sim.config import SimConfig
+from tests.support.sim_http import asgi_client
 
 EXPECTED_LEAVES = {
     TaskType.TEXT_TO_VIDEO: 16, TaskType.IMAGE_TO_VIDEO: 16, TaskType.FIRST_LAST_FRAME_TO_VIDEO: 13,
@@ -23,7 +24,7 @@ AUTH = {"Authorization": "Bearer ima_test_key", "x-app-source": "ima_skills"}
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(SimConfig())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
+    async with asgi_client(app) as c:
         yield c
 
 

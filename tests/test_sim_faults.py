@@ -17,6 +17,7 @@ from sim.catalog import Catalog
 from sim.config import SimConfig
 from sim.faults import FaultSpec, FaultSpecError
 from sim.payloads import build_create_body, find_leaf
+from tests.support.sim_http import asgi_client
 
 AUTH = {"Authorization": "Bearer ima_faults"}
 CATALOG = Catalog.load()
@@ -34,7 +35,7 @@ def app(clock: FakeClock) -> Starlette:
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
+    async with asgi_client(app) as c:
         yield c
 
 

@@ -21,6 +21,7 @@ from sim.app import create_app
 from sim.catalog import Catalog
 from sim.config import SimConfig
 from sim.payloads import build_create_body, find_leaf
+from tests.support.sim_http import asgi_client
 
 KEY = "ima_upload_key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -40,7 +41,7 @@ def app(clock: FakeClock) -> Starlette:
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ima.sim") as c:
+    async with asgi_client(app) as c:
         yield c
 
 
