@@ -6,7 +6,9 @@ import io
 import math
 import struct
 import wave
+from collections.abc import Iterable
 from fractions import Fraction
+from typing import Any
 
 import av
 from PIL import Image, ImageDraw
@@ -32,14 +34,25 @@ def make_mp4(width: int, height: int, seconds: int) -> bytes:
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "tune": "zerolatency"}
         stream.time_base = Fraction(1, FPS)
-        for index in range(total):
-            frame = av.VideoFrame.from_image(_frame_image(width, height, index, total))  # type: ignore[no-untyped-call]
-            frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        _encode_all(container, stream, (_video_frame(width, height, index, total) for index in range(total)))
     return buffer.getvalue()
+
+
+def _video_frame(width: int, height: int, index: int, total: int) -> av.VideoFrame:
+    frame: av.VideoFrame = av.VideoFrame.from_image(  # type: ignore[no-untyped-call]
+        _frame_image(width, height, index, total)
+    )
+    frame.pts = index
+    return frame
+
+
+def _encode_all(container: Any, stream: Any, frames: Iterable[av.VideoFrame | av.AudioFrame]) -> None:
+    """Encode every frame, then flush the encoder, muxing each packet into ``container``."""
+    for frame in frames:
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
 
 
 def mp4_free_box(size: int) -> bytes:
@@ -85,14 +98,15 @@ def make_mp3(seconds: int) -> bytes:
         stream = container.add_stream("libmp3lame", rate=SAMPLE_RATE)
         stream.layout = "mono"
         step = 1152
-        for start in range(0, len(pcm) // 2, step):
-            chunk = pcm[start * 2:(start + step) * 2]
-            frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // 2)
-            frame.planes[0].update(chunk)
-            frame.sample_rate = SAMPLE_RATE
-            frame.pts = start
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        frames = (_audio_frame(pcm, start, step) for start in range(0, len(pcm) // 2, step))
+        _encode_all(container, stream, frames)
     return buffer.getvalue()
+
+
+def _audio_frame(pcm: bytes, start: int, samples: int) -> av.AudioFrame:
+    chunk = pcm[start * 2:(start + samples) * 2]
+    frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // 2)
+    frame.planes[0].update(chunk)
+    frame.sample_rate = SAMPLE_RATE
+    frame.pts = start
+    return frame
