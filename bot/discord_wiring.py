@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import discord
 
@@ -12,6 +11,7 @@ from adapters.discord.client import ClientOptions
 from adapters.discord.sink import SinkConfig
 from adapters.discord.throttle import EditPolicy
 from bot.app_context import AppContext
+from bot.platform_start import register_and_run
 from bot.settings import Settings, SettingsError
 from core.clock import Clock
 from core.service_api import BotService
@@ -50,21 +50,10 @@ def start_discord(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     adapter = build_adapter(ctx.settings, ctx.service, ctx.clock)
     if adapter is None:
         return None
-    ctx.sinks[Platform.DISCORD] = adapter.sink
-    ctx.fetchers[Platform.DISCORD] = adapter.fetcher
-    return _running(adapter)
+    return register_and_run(ctx, Platform.DISCORD, adapter, _refusal)
 
 
-@asynccontextmanager
-async def _running(adapter: DiscordAdapter) -> AsyncIterator[None]:
-    try:
-        await adapter.start()
-    except discord.LoginFailure as exc:
-        await adapter.aclose()
-        raise SettingsError(
-            "Discord rejected DISCORD_BOT_TOKEN; copy the bot token again (docs/discord.md)"
-        ) from exc
-    try:
-        yield
-    finally:
-        await adapter.aclose()
+def _refusal(exc: BaseException) -> SettingsError | None:
+    if isinstance(exc, discord.LoginFailure):
+        return SettingsError("Discord rejected DISCORD_BOT_TOKEN; copy the bot token again (docs/discord.md)")
+    return None

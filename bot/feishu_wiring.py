@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.media.probe import PyAvProbe
 from adapters.sqlite.dedupe import SqliteDedupeStore
 from bot.app_context import AppContext
+from bot.platform_start import register_and_run
 from bot.settings import SettingsError
 from core.errors import ErrorKind, PlatformError
 from core.types import Language, Platform
@@ -45,22 +45,11 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     )
     adapter = FeishuAdapter(config, ctx.service, SqliteDedupeStore(ctx.db, ctx.clock), ctx.clock,
                             probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s))
-    ctx.sinks[Platform.FEISHU] = adapter.sink
-    ctx.fetchers[Platform.FEISHU] = adapter.fetcher
-    return _running(adapter)
+    return register_and_run(ctx, Platform.FEISHU, adapter, _refusal)
 
 
-@asynccontextmanager
-async def _running(adapter: FeishuAdapter) -> AsyncIterator[None]:
-    try:
-        await adapter.start()
-    except PlatformError as exc:
-        await adapter.aclose()
-        if exc.kind is ErrorKind.AUTH:
-            raise SettingsError("Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET (no access token); check "
-                                "the app credentials and feishu.domain (Feishu or Lark)") from exc
-        raise
-    try:
-        yield
-    finally:
-        await adapter.aclose()
+def _refusal(exc: BaseException) -> SettingsError | None:
+    if isinstance(exc, PlatformError) and exc.kind is ErrorKind.AUTH:
+        return SettingsError("Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET (no access token); check "
+                             "the app credentials and feishu.domain (Feishu or Lark)")
+    return None

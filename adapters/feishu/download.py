@@ -6,10 +6,10 @@ import asyncio
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO
 
 import httpx
 
+from adapters.streaming import save_capped
 from core.errors import ErrorKind, PlatformError
 from core.media_ports import MediaTooLargeError
 
@@ -28,11 +28,7 @@ async def download_to(http: httpx.AsyncClient, url: str, dest: Path, max_bytes: 
                 raise PlatformError(f"download failed: http {response.status_code}",
                                     kind=ErrorKind.BAD_PARAMS, code=response.status_code,
                                     params={"code": _platform_code(body)})
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise MediaTooLargeError(f"{dest.name}: declared {declared} bytes", limit_bytes=max_bytes,
-                                         size_bytes=int(declared))
-            await _write_stream(response, dest, max_bytes)
+            await save_capped(response, dest, max_bytes, CHUNK_BYTES)
     except httpx.HTTPError as exc:
         await asyncio.to_thread(dest.unlink, missing_ok=True)
         raise PlatformError(f"download failed: {type(exc).__name__}", kind=ErrorKind.NETWORK) from exc
@@ -40,19 +36,6 @@ async def download_to(http: httpx.AsyncClient, url: str, dest: Path, max_bytes: 
         await asyncio.to_thread(dest.unlink, missing_ok=True)
         raise
     return dest
-
-
-async def _write_stream(response: httpx.Response, dest: Path, max_bytes: int) -> None:
-    written = 0
-    handle: BinaryIO = await asyncio.to_thread(dest.open, "wb")
-    try:
-        async for chunk in response.aiter_bytes(CHUNK_BYTES):
-            written += len(chunk)
-            if written > max_bytes:
-                raise MediaTooLargeError(f"{dest.name}: over {max_bytes} bytes", limit_bytes=max_bytes)
-            await asyncio.to_thread(handle.write, chunk)
-    finally:
-        await asyncio.to_thread(handle.close)
 
 
 def _platform_code(body: bytes) -> str:

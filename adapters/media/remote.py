@@ -15,12 +15,12 @@ import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from core.media_ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
+from adapters.streaming import save_capped
+from core.media_ports import RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> the IP addresses (as text) the host resolves to."""
@@ -29,7 +29,6 @@ _BLOCKED_NAMES = ("localhost",)
 _BLOCKED_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain")
 _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -105,7 +104,7 @@ class SafeRemoteFetcher:
                     continue
                 if not response.is_success:
                     raise RemoteFetchError(f"{_host(current)}: HTTP {response.status_code}")
-                await _save(response, dest, max_bytes)
+                await save_capped(response, dest, max_bytes)
                 return
             finally:
                 await response.aclose()
@@ -151,23 +150,6 @@ class SafeRemoteFetcher:
             return [ipaddress.ip_address(a.split("%")[0]) for a in raw]
         except (OSError, ValueError) as exc:
             raise UnsafeUrlError(f"{host}: cannot resolve", reason=UnsafeUrlReason.UNRESOLVABLE) from exc
-
-
-async def _save(response: httpx.Response, dest: Path, max_bytes: int) -> None:
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise MediaTooLargeError(f"content-length {declared}", limit_bytes=max_bytes,
-                                 size_bytes=int(declared))
-    received = 0
-    handle: BinaryIO = await asyncio.to_thread(dest.open, "wb")
-    try:
-        async for chunk in response.aiter_bytes(_CHUNK):
-            received += len(chunk)
-            if received > max_bytes:
-                raise MediaTooLargeError(f"stream passed {max_bytes} bytes", limit_bytes=max_bytes)
-            await asyncio.to_thread(handle.write, chunk)
-    finally:
-        await asyncio.to_thread(handle.close)
 
 
 def _suffix_of(url: str) -> str:

@@ -1,0 +1,54 @@
+"""What every platform starter shares: register the adapter's sink and attachment fetcher with the app,
+then run the adapter for as long as the returned context is entered."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from bot.app_context import AppContext
+from bot.settings import SettingsError
+from core.ports import AttachmentFetcher
+from core.types import Platform
+from core.ux_events import EventSink
+
+
+class PlatformAdapter(Protocol):
+    @property
+    def sink(self) -> EventSink: ...
+
+    @property
+    def fetcher(self) -> AttachmentFetcher: ...
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+RefusalCheck = Callable[[BaseException], SettingsError | None]
+"""Maps a start-up failure to a configuration error for the operator (None: not a refusal)."""
+
+
+def register_and_run(ctx: AppContext, platform: Platform, adapter: PlatformAdapter,
+                     refused: RefusalCheck) -> AbstractAsyncContextManager[None]:
+    """The sink and fetcher are registered at once, before anything is received."""
+    ctx.sinks[platform] = adapter.sink
+    ctx.fetchers[platform] = adapter.fetcher
+    return _running(adapter, refused)
+
+
+@asynccontextmanager
+async def _running(adapter: PlatformAdapter, refused: RefusalCheck) -> AsyncIterator[None]:
+    try:
+        await adapter.start()
+    except BaseException as exc:
+        await adapter.aclose()
+        problem = refused(exc)
+        if problem is not None:
+            raise problem from exc
+        raise
+    try:
+        yield
+    finally:
+        await adapter.aclose()
