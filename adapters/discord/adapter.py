@@ -9,10 +9,17 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import discord
+import discord.http
 
 from adapters.discord.client import ClientOptions, ImabotDiscordClient
 from adapters.discord.download import DiscordAttachmentFetcher, HttpDownloader, MediaDownloader
-from adapters.discord.endpoints import apply_endpoint_overrides
+from adapters.discord.endpoints import (
+    apply_endpoint_overrides,
+    normalized_api_base,
+    normalized_gateway,
+    override_hosts,
+    set_gateway,
+)
 from adapters.discord.origins import Origins
 from adapters.discord.sink import DiscordSink, SinkConfig
 from core.clock import Clock
@@ -48,13 +55,36 @@ class DiscordAdapter:
         self.origins = Origins(clock)
         self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
         self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink)
-        api_host = urlsplit(config.api_base_url).hostname if config.api_base_url else None
-        self.fetcher = DiscordAttachmentFetcher(self.downloader, frozenset({api_host} if api_host else ()))
+        self.fetcher = DiscordAttachmentFetcher(
+            self.downloader, override_hosts(config.api_base_url, config.gateway_url)
+        )
         self._task: asyncio.Task[None] | None = None
 
     async def login(self) -> None:
         apply_endpoint_overrides(self._config.api_base_url, self._config.gateway_url)
         await self.client.login(self._config.token)
+        if self._config.api_base_url and not self._config.gateway_url:
+            await self._discover_gateway()
+
+    async def _discover_gateway(self) -> None:
+        """A REST override without a gateway override: ask that server where its gateway is, as
+        Discord documents (``GET /gateway/bot``, then ``GET /gateway``), rather than dialling the real
+        Discord gateway with a token meant for a proxy or a fake."""
+        for path in ("/gateway/bot", "/gateway"):
+            try:
+                data = await self.client.http.request(discord.http.Route("GET", path))
+            except discord.HTTPException:
+                continue
+            url = data.get("url") if isinstance(data, dict) else None
+            if isinstance(url, str) and url:
+                gateway = normalized_gateway(url)
+                set_gateway(gateway)
+                self.fetcher.trust(override_hosts(url))
+                return
+        api = urlsplit(normalized_api_base(self._config.api_base_url))
+        fallback = f"{'wss' if api.scheme == 'https' else 'ws'}://{api.netloc}/"
+        _log.warning("discord: the API override does not say where its gateway is; trying %s", fallback)
+        set_gateway(normalized_gateway(fallback))
 
     async def start(self) -> None:
         """Log in and keep the gateway connection running in the background."""

@@ -94,7 +94,7 @@ def attachment_ref(url: str) -> str:
 class DiscordAttachmentFetcher:
     """``core.ports.AttachmentFetcher`` for ``discord:<cdn url>`` refs.
 
-    Only Discord's CDN hosts (plus the host of a configured API override: a proxy or a fake) are
+    Only Discord's CDN hosts (plus the hosts of configured API / gateway overrides: a proxy or a fake) are
     fetched, so a ref can never make the bot reach into another network.
     """
 
@@ -102,13 +102,17 @@ class DiscordAttachmentFetcher:
         self._downloader = downloader
         self._hosts = DISCORD_CDN_HOSTS | extra_hosts
 
+    def trust(self, hosts: frozenset[str]) -> None:
+        """Also fetch from ``hosts`` (the gateway a proxy or fake announced at login)."""
+        self._hosts = self._hosts | hosts
+
     async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
         url = attachment.ref.removeprefix(ATTACHMENT_PREFIX)
         parts = urlsplit(url)
         if (
             not attachment.ref.startswith(ATTACHMENT_PREFIX)
             or parts.scheme not in ("http", "https")
-            or parts.hostname not in self._hosts
+            or (parts.hostname or "").lower() not in self._hosts
         ):
             raise InputError("not a Discord attachment", params={"name": attachment.name})
         path = await self._downloader.download(

@@ -2,9 +2,18 @@
 
 discord.py keeps both as class attributes (``Route.BASE``, ``DiscordWebSocket.DEFAULT_GATEWAY``), so the
 override is process-wide by necessity; it is applied once, before login, by whoever starts the client.
+
+An override is accepted in the forms people write: with or without a trailing slash, and for the REST
+base with or without Discord's ``/api/v10`` suffix (``http://127.0.0.1:8081``, ``…/api``, ``…/api/v10/``
+all mean ``…/api/v10``). discord.py sets the gateway query (``v``, ``encoding``, ``compress``) itself,
+so a gateway URL may carry its own query or none.
 """
 
 from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit, urlunsplit
 
 import discord.gateway
 import discord.http
@@ -12,8 +21,50 @@ import yarl
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg/"
+API_VERSION_PATH = "/api/v10"
+_VERSIONED = re.compile(r"/api/v\d+$")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def normalized_api_base(api_base_url: str | None) -> str:
+    if not api_base_url or not api_base_url.strip():
+        return DISCORD_API_BASE
+    parts = urlsplit(api_base_url.strip())
+    path = parts.path.rstrip("/")
+    if not _VERSIONED.search(path):
+        path = path + "/v10" if path.endswith("/api") else path + API_VERSION_PATH
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def normalized_gateway(gateway_url: str | None) -> yarl.URL:
+    if not gateway_url or not gateway_url.strip():
+        return yarl.URL(DISCORD_GATEWAY)
+    url = yarl.URL(gateway_url.strip())
+    return url.with_path("/") if url.path in ("", "/") else url
 
 
 def apply_endpoint_overrides(api_base_url: str | None, gateway_url: str | None) -> None:
-    discord.http.Route.BASE = (api_base_url or DISCORD_API_BASE).rstrip("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url or DISCORD_GATEWAY)
+    discord.http.Route.BASE = normalized_api_base(api_base_url)
+    set_gateway(normalized_gateway(gateway_url))
+
+
+def set_gateway(url: yarl.URL) -> None:
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url
+
+
+def override_hosts(*urls: str | None) -> frozenset[str]:
+    """Host names of configured overrides: where a proxy or a fake also serves attachment files. A
+    loopback override trusts every loopback spelling (a fake may say ``localhost`` for ``127.0.0.1``)."""
+    hosts = {h.lower() for h in (urlsplit(u.strip()).hostname for u in urls if u) if h}
+    if any(_is_loopback(h) for h in hosts):
+        hosts |= LOOPBACK_NAMES
+    return frozenset(hosts)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -175,10 +175,21 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
         user = fake.bob if body["recipient_id"] == fake.bob.id else fake.alice
         return json_response(fake.dm_channel_for(user).payload())
 
+    async def gateway_bot(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
+        return json_response(
+            {
+                "url": fake.gateway_url,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                        "max_concurrency": 1},
+            }
+        )
+
     async def not_found(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
         return error(404, 0, "not in the fake")
 
     route("GET", "/users/@me", me)
+    route("GET", "/gateway/bot", gateway_bot)
     route("GET", "/oauth2/applications/@me", app_info)
     route("PUT", "/applications/{app}/commands", sync)
     route("PUT", "/applications/{app}/guilds/{gid}/commands", sync)
