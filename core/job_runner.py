@@ -4,14 +4,15 @@ Every transition is saved before its side effect, so a restart can pick the job 
 pre-create states start over (nothing was created), ``SUBMITTING`` becomes ``LOST`` (we cannot know
 whether IMA created the task and must not charge twice), ``SUBMITTED``/``RUNNING`` resume polling, and
 ``DELIVERING`` shows only the result parts that have no recorded message yet.
-Cancellation of the asyncio task (shutdown or a user's cancel) leaves the row as it was ("parked").
+Cancellation of the asyncio task (shutdown or a user's cancel) leaves the row as it was ("parked"),
+except that a create call already sent is waited for and its task id recorded first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from random import Random
@@ -140,6 +141,10 @@ class JobRunner:
             spec = await self._prepare_inputs(job, spec)
         job = job.advance(JobState.SUBMITTING, d.clock.now())
         await d.jobs.save(job)
+        return await _complete_despite_cancel(self._create_and_record(job, spec))
+
+    async def _create_and_record(self, job: Job, spec: TaskSpec) -> Job:
+        d = self._d
         created = await d.gateway.create_task(spec)
         now = d.clock.now()
         job = job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
@@ -350,6 +355,19 @@ class JobRunner:
         job = job.with_ref(part, ref, self._d.clock.now())
         await self._d.jobs.save(job)
         return job
+
+
+async def _complete_despite_cancel(work: Coroutine[object, object, T]) -> T:
+    """Once the create request is out, IMA may already be charging for it: a cancel (shutdown or the
+    user's) waits until the answer is recorded, then goes on, so the task id is never lost."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # a failed create stays SUBMITTING (unknown outcome); the cancel wins
+        raise
 
 
 def first_frame_url(job: Job) -> str | None:

@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from core.errors import ErrorKind, ImabotError
 from core.intent import apply_overrides, parse
@@ -36,6 +37,8 @@ class ServiceConfig:
     default_language: Language = Language.ZH
     bot_names: tuple[str, ...] = ("imabot",)
     max_concurrent_jobs: int = 200
+    # Parsing costs ~5 ms per 1,000 characters: longer texts are parsed in a worker thread.
+    parse_inline_chars: int = 1_000
 
 
 class GenerationService:
@@ -45,6 +48,7 @@ class GenerationService:
         self._runner = JobRunner(deps)
         self._slots = asyncio.Semaphore(max(1, self._config.max_concurrent_jobs))
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._intake: dict[str, asyncio.Task[str | None]] = {}
         self._seq = itertools.count(1)
         self._closed = False
 
@@ -92,13 +96,21 @@ class GenerationService:
                              attachments: Sequence[Attachment] = (),
                              overrides: RequestOverrides | None = None) -> str | None:
         key = f"{conversation.platform.value}:{conversation.message_id}"
+        # A platform may deliver the same message twice at once: the second joins the first's intake
+        # (the store's UNIQUE key alone would still let both show preference notices).
+        intake = self._intake.get(key)
+        if intake is None:
+            intake = asyncio.ensure_future(self._take_in(key, conversation, text, attachments, overrides))
+            self._intake[key] = intake
+            intake.add_done_callback(lambda _done: self._intake.pop(key, None))
+        return await asyncio.shield(intake)
+
+    async def _take_in(self, key: str, conversation: Conversation, text: str,
+                       attachments: Sequence[Attachment], overrides: RequestOverrides | None) -> str | None:
         existing = await self._d.jobs.by_key(key)
         if existing is not None:
             return None if existing.notice_only else existing.job_id
-        c = self._config
-        request = parse(text, tuple(attachments), catalog=self._d.catalog, default_media=c.default_media,
-                        default_language=c.default_language, bot_names=c.bot_names,
-                        messages=self._d.messages)
+        request = await self._parse(text, tuple(attachments))
         request = apply_overrides(request, overrides, self._d.catalog)
         notice = await self._apply_preference(conversation, request)
         if request.missing_prompt:
@@ -108,6 +120,15 @@ class GenerationService:
         if notice:
             await self._emit_notice(conversation, request.language, notice)
         return await self.submit(key, conversation, request)
+
+    async def _parse(self, text: str, attachments: tuple[Attachment, ...]) -> GenerationRequest:
+        c = self._config
+        parse_text = partial(parse, text, attachments, catalog=self._d.catalog, default_media=c.default_media,
+                             default_language=c.default_language, bot_names=c.bot_names,
+                             messages=self._d.messages)
+        if len(text) <= c.parse_inline_chars:
+            return parse_text()
+        return await asyncio.to_thread(parse_text)  # pure and deterministic: same result, loop stays free
 
     async def submit(self, key: str, conversation: Conversation, request: GenerationRequest,
                      parent_job_id: str | None = None) -> str | None:
