@@ -12,9 +12,10 @@ import asyncio
 import itertools
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any, TypeVar
 
 from core.errors import ErrorKind, ImabotError
 from core.intent import apply_overrides, parse
@@ -29,6 +30,8 @@ from core.ux import STATUS_PART
 from core.ux_events import ActionKind, UxEvent
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ class GenerationService:
         self._runner = JobRunner(deps)
         self._slots = asyncio.Semaphore(max(1, self._config.max_concurrent_jobs))
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._intake: dict[str, asyncio.Task[str | None]] = {}
+        self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
         self._seq = itertools.count(1)
         self._closed = False
 
@@ -98,12 +101,18 @@ class GenerationService:
         key = f"{conversation.platform.value}:{conversation.message_id}"
         # A platform may deliver the same message twice at once: the second joins the first's intake
         # (the store's UNIQUE key alone would still let both show preference notices).
-        intake = self._intake.get(key)
-        if intake is None:
-            intake = asyncio.ensure_future(self._take_in(key, conversation, text, attachments, overrides))
-            self._intake[key] = intake
-            intake.add_done_callback(lambda _done: self._intake.pop(key, None))
-        return await asyncio.shield(intake)
+        return await self._once(f"intake:{key}",
+                                lambda: self._take_in(key, conversation, text, attachments, overrides))
+
+    async def _once(self, key: str, work: Callable[[], Coroutine[object, object, R]]) -> R:
+        """Callers asking for ``key`` while it runs share that one run and its result."""
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(work())
+            self._running[key] = running
+            running.add_done_callback(lambda _done: self._running.pop(key, None))
+        result: R = await asyncio.shield(running)
+        return result
 
     async def _take_in(self, key: str, conversation: Conversation, text: str,
                        attachments: Sequence[Attachment], overrides: RequestOverrides | None) -> str | None:
@@ -224,8 +233,8 @@ class GenerationService:
         owner = job.conversation
         if (conversation.platform, conversation.user_id) != (owner.platform, owner.user_id):
             return ActionReply(ActionOutcome.NOT_OWNER, m.text("service.action.not_owner", lang))
-        if action is ActionKind.CANCEL:
-            return await self._cancel(job)
+        if action is ActionKind.CANCEL:  # a double click joins the cancel already under way
+            return await self._once(f"cancel:{job.job_id}", lambda: self._cancel(job))
         request = self._variant(job, action)
         if isinstance(request, str):
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text(request, lang))

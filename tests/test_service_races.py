@@ -134,3 +134,23 @@ async def test_a_long_text_parsed_off_the_loop_gives_the_same_request(
             requests.append(job.request)
     assert requests[0] == requests[1]
     assert requests[0].params.get("aspect_ratio") == "16:9"
+
+
+async def test_two_cancels_at_once_cancel_once(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
+    gateways: list[SlowAnswerGateway] = []
+
+    def slow(inner: ImaGateway) -> ImaGateway:
+        gateways.append(SlowAnswerGateway(inner, clock))
+        return gateways[-1]
+
+    user = conversation(message_id="cx-2")
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}, wrap_gateway=slow) as service:
+        job_id = await service.handle_message(user, "一只柴犬在海边奔跑的视频")
+        assert job_id is not None
+        await gateways[0].accepted.wait()
+        replies = await asyncio.gather(*(service.handle_action(user, job_id, ActionKind.CANCEL) for _ in "ab"))
+        job = await service.job(job_id)
+    assert [r.outcome for r in replies] == [ActionOutcome.CANCELLED] * 2
+    assert len(sink.of_step(Step.FAILURE)) == 1  # one "cancelled" message
+    assert job is not None and job.state is JobState.CANCELLED and job.task_id
