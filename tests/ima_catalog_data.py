@@ -7,6 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.catalog_tree import parse_leaf
+from core.products import ProductLeaf
+from core.types import TaskType
+
+
+def leaf_of(node: dict[str, Any], category: TaskType = TaskType.TEXT_TO_VIDEO) -> ProductLeaf:
+    """The ``ProductLeaf`` a literal node parses to (the node must be a valid leaf)."""
+    leaf = parse_leaf(node, category)
+    assert leaf is not None
+    return leaf
+
 
 def rule(attribute_id: int, points: int, **attributes: Any) -> dict[str, Any]:
     return {"origin_point": points, "points": points, "attribute_id": attribute_id, "attributes": attributes}

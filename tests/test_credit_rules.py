@@ -8,18 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.catalog_tree import parse_leaf
 from core.credit_rules import form_defaults, norm_value, resolve, select_rule
 from core.errors import ErrorKind, ImaApiError, InputError
-from core.products import CreditRule, ProductLeaf
+from core.products import CreditRule
 from core.types import TaskType
 from tests import ima_catalog_data as data
-
-
-def make(node: dict[str, Any], category: TaskType = TaskType.TEXT_TO_VIDEO) -> ProductLeaf:
-    leaf = parse_leaf(node, category)
-    assert leaf is not None
-    return leaf
 
 
 @pytest.mark.parametrize(
@@ -72,7 +65,7 @@ def test_normalized_value_comparison(a: Any, b: Any, equal: bool) -> None:
 def test_form_defaults_resolve_virtual_fields_and_skip_nulls(
     node: dict[str, Any], expected: dict[str, Any]
 ) -> None:
-    assert form_defaults(make(node)) == expected
+    assert form_defaults(data.leaf_of(node)) == expected
 
 
 def test_select_rule_exact_partial_and_default() -> None:
@@ -156,7 +149,7 @@ def test_select_rule_never_exact_matches_the_default_marker_rule() -> None:
 def test_resolve_picks_rule_and_merges_inner_params(
     node: dict[str, Any], params: dict[str, Any], attr: int, credit: int, exact: bool, sent: dict[str, Any]
 ) -> None:
-    res = resolve(make(node), params)
+    res = resolve(data.leaf_of(node), params)
     assert (res.rule.attribute_id, res.rule.points, res.exact) == (attr, credit, exact)
     for key, value in sent.items():
         assert res.inner_params[key] == value
@@ -165,34 +158,34 @@ def test_resolve_picks_rule_and_merges_inner_params(
 
 
 def test_seedream_aspect_ratio_maps_to_backend_size_and_ui_key_is_dropped() -> None:
-    res = resolve(make(data.seedream(), TaskType.TEXT_TO_IMAGE), {"aspect_ratio": "16:9"})
+    res = resolve(data.leaf_of(data.seedream(), TaskType.TEXT_TO_IMAGE), {"aspect_ratio": "16:9"})
     assert res.rule.attribute_id == 2341
     assert res.inner_params == {"size": "2560x1440"}
 
 
 def test_speech_controls_become_seed_tts_audio_params() -> None:
     user = {"audio_params": {"emotion": "calm"}, "speed": 1.2, "volume": 3, "voice": "female", "pitch": 0.8}
-    res = resolve(make(data.seed_tts(), TaskType.TEXT_TO_SPEECH), user)
+    res = resolve(data.leaf_of(data.seed_tts(), TaskType.TEXT_TO_SPEECH), user)
     assert res.inner_params["audio_params"] == {"emotion": "calm", "speech_rate": 20, "loudness_rate": 100}
     assert set(res.ignored_keys) == {"voice", "pitch"}
     assert "speed" not in res.inner_params and "voice" not in res.inner_params
     assert user["audio_params"] == {"emotion": "calm"}  # the caller's mapping is not touched
-    slow = resolve(make(data.seed_tts(), TaskType.TEXT_TO_SPEECH), {"speed": 0.8, "emotion": "happy"})
+    slow = resolve(data.leaf_of(data.seed_tts(), TaskType.TEXT_TO_SPEECH), {"speed": 0.8, "emotion": "happy"})
     assert slow.inner_params["audio_params"] == {"speech_rate": -20, "emotion": "happy"}
 
 
 def test_translations_apply_only_to_their_model() -> None:
-    res = resolve(make(data.gen_bgm(), TaskType.TEXT_TO_MUSIC), {"speed": 1.2})
+    res = resolve(data.leaf_of(data.gen_bgm(), TaskType.TEXT_TO_MUSIC), {"speed": 1.2})
     assert res.ignored_keys == ("speed",)
 
 
 def test_none_values_mean_not_set() -> None:
-    res = resolve(make(data.wan_t2v()), {"aspect_ratio": None, "duration": None})
+    res = resolve(data.leaf_of(data.wan_t2v()), {"aspect_ratio": None, "duration": None})
     assert (res.inner_params["aspect_ratio"], res.inner_params["duration"]) == ("16:9", 5)
 
 
 def test_unsupported_keys_are_dropped_and_reported() -> None:
-    res = resolve(make(data.hailuo_23()), {"cfg_scale": 7, "seed": 1, "duration": 10})
+    res = resolve(data.leaf_of(data.hailuo_23()), {"cfg_scale": 7, "seed": 1, "duration": 10})
     assert set(res.ignored_keys) == {"cfg_scale", "seed"}
     assert "cfg_scale" not in res.inner_params
     assert res.inner_params["duration"] == 10
@@ -214,7 +207,7 @@ def test_unmappable_ui_value_is_refused_with_ui_options(
     node: dict[str, Any], params: dict[str, Any], field: str, options: str
 ) -> None:
     with pytest.raises(InputError) as info:
-        resolve(make(node), params)
+        resolve(data.leaf_of(node), params)
     assert info.value.params["field"] == field
     assert info.value.params["options"] == options
     assert "std" not in info.value.params["options"]
@@ -223,19 +216,19 @@ def test_unmappable_ui_value_is_refused_with_ui_options(
 def test_attribute_id_zero_is_refused_before_any_request() -> None:
     node = data.leaf("broken", "Broken", form=[], rules=[data.default_rule(0, 5)])
     with pytest.raises(ImaApiError) as info:
-        resolve(make(node), {})
+        resolve(data.leaf_of(node), {})
     assert info.value.kind is ErrorKind.BAD_PARAMS
 
 
 def test_missing_attribute_id_is_refused() -> None:
     node = data.leaf("broken", "Broken", form=[], rules=[{"points": 5, "attributes": {"default": "enabled"}}])
     with pytest.raises(ImaApiError):
-        resolve(make(node), {})
+        resolve(data.leaf_of(node), {})
 
 
 def test_model_without_rules_is_refused() -> None:
     with pytest.raises(ImaApiError):
-        resolve(make(data.leaf("empty", "Empty", form=[], rules=[])), {})
+        resolve(data.leaf_of(data.leaf("empty", "Empty", form=[], rules=[])), {})
 
 
 LEAVES = [
@@ -290,7 +283,7 @@ KEYS = st.sampled_from(
 def test_resolution_always_sends_a_rule_of_the_leaf_in_canonical_form(
     index: int, params: dict[str, Any]
 ) -> None:
-    leaf = make(LEAVES[index])
+    leaf = data.leaf_of(LEAVES[index])
     try:
         res = resolve(leaf, params)
     except InputError:

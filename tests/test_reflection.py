@@ -6,19 +6,11 @@ from typing import Any
 
 import pytest
 
-from core.catalog_tree import parse_leaf
 from core.credit_rules import resolve
 from core.errors import ErrorKind
-from core.products import ProductLeaf
 from core.reflection import ladder_below, plan_retry, value_score
 from core.types import TaskType
 from tests import ima_catalog_data as data
-
-
-def make(node: dict[str, Any], category: TaskType = TaskType.TEXT_TO_VIDEO) -> ProductLeaf:
-    leaf = parse_leaf(node, category)
-    assert leaf is not None
-    return leaf
 
 
 @pytest.mark.parametrize(
@@ -40,7 +32,7 @@ def make(node: dict[str, Any], category: TaskType = TaskType.TEXT_TO_VIDEO) -> P
 def test_ladders_come_from_the_rules(
     node: dict[str, Any], key: str, current: Any, expected: list[Any]
 ) -> None:
-    assert ladder_below(make(node), key, current) == expected
+    assert ladder_below(data.leaf_of(node), key, current) == expected
 
 
 def test_value_score_orders_words_numbers_and_sizes() -> None:
@@ -51,7 +43,7 @@ def test_value_score_orders_words_numbers_and_sizes() -> None:
 
 
 def test_500_degrades_one_parameter_resolution_before_duration() -> None:
-    leaf = make(data.wan_t2v())
+    leaf = data.leaf_of(data.wan_t2v())
     sent = resolve(leaf, {"duration": 10}).inner_params
     plan = plan_retry(ErrorKind.SERVER_ERROR, leaf, {"duration": 10}, sent)
     assert plan is not None
@@ -60,7 +52,7 @@ def test_500_degrades_one_parameter_resolution_before_duration() -> None:
 
 
 def test_500_degrades_numeric_duration_when_resolution_is_already_lowest() -> None:
-    leaf = make(data.wan_t2v())
+    leaf = data.leaf_of(data.wan_t2v())
     params = {"duration": 10, "resolution": "720p"}
     plan = plan_retry(ErrorKind.SERVER_ERROR, leaf, params, resolve(leaf, params).inner_params)
     assert plan is not None
@@ -70,13 +62,13 @@ def test_500_degrades_numeric_duration_when_resolution_is_already_lowest() -> No
 
 
 def test_500_with_nothing_left_to_degrade_gives_up() -> None:
-    leaf = make(data.wan_t2v())
+    leaf = data.leaf_of(data.wan_t2v())
     params = {"duration": 5, "resolution": "720P"}
     assert plan_retry(ErrorKind.SERVER_ERROR, leaf, params, resolve(leaf, params).inner_params) is None
 
 
 def test_6009_adds_the_cheapest_rules_missing_attributes() -> None:
-    leaf = make(data.seedance_15())
+    leaf = data.leaf_of(data.seedance_15())
     plan = plan_retry(ErrorKind.NO_RULE, leaf, {"duration": 8}, {})
     assert plan is not None
     # cheapest rule is 2085: 8 pts @ 4 s / no audio / 480p; duration is already given
@@ -85,13 +77,13 @@ def test_6009_adds_the_cheapest_rules_missing_attributes() -> None:
 
 
 def test_6009_with_nothing_to_add_gives_up() -> None:
-    leaf = make(data.hailuo_23())
+    leaf = data.leaf_of(data.hailuo_23())
     assert plan_retry(ErrorKind.NO_RULE, leaf, {"duration": 6, "resolution": "768P"}, {}) is None
-    assert plan_retry(ErrorKind.NO_RULE, make(data.gen_bgm(), TaskType.TEXT_TO_MUSIC), {}, {}) is None
+    assert plan_retry(ErrorKind.NO_RULE, data.leaf_of(data.gen_bgm(), TaskType.TEXT_TO_MUSIC), {}, {}) is None
 
 
 def test_6010_reselects_from_the_full_params_and_refreshes_the_catalog() -> None:
-    leaf = make(data.kling_o1())
+    leaf = data.leaf_of(data.kling_o1())
     sent = resolve(leaf, {"quality": "1080p"}).inner_params
     plan = plan_retry(ErrorKind.ATTRIBUTE_MISMATCH, leaf, {"quality": "1080p"}, sent)
     assert plan is not None
@@ -101,7 +93,7 @@ def test_6010_reselects_from_the_full_params_and_refreshes_the_catalog() -> None
 
 
 def test_6006_rereads_the_catalog_with_the_same_params() -> None:
-    plan = plan_retry(ErrorKind.CREDIT_MISMATCH, make(data.wan_t2v()), {"duration": 10}, {})
+    plan = plan_retry(ErrorKind.CREDIT_MISMATCH, data.leaf_of(data.wan_t2v()), {"duration": 10}, {})
     assert plan is not None
     assert plan.refresh_catalog and plan.params == {"duration": 10} and plan.adjustments == ()
 
@@ -118,5 +110,5 @@ def test_6006_rereads_the_catalog_with_the_same_params() -> None:
     ],
 )
 def test_other_errors_are_not_reflected(kind: ErrorKind) -> None:
-    leaf = make(data.wan_t2v())
+    leaf = data.leaf_of(data.wan_t2v())
     assert plan_retry(kind, leaf, {"duration": 15}, resolve(leaf, {"duration": 15}).inner_params) is None
