@@ -11,12 +11,7 @@ from starlette.routing import Route
 
 from sim.faults import FaultSpec, FaultSpecError
 from sim.lifecycle import phase
-from sim.state import SimState
-
-
-def _state(request: Request) -> SimState:
-    state: SimState = request.app.state.sim
-    return state
+from sim.state import sim_state
 
 
 def _mask(key: str) -> str:
@@ -24,7 +19,7 @@ def _mask(key: str) -> str:
 
 
 async def list_tasks(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     now = state.clock.now()
     tasks = [{
         "id": t.id, "biz_id": t.biz_id, "key": _mask(t.key), "task_type": t.task_type.value,
@@ -46,7 +41,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 async def set_faults(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     body = await _body(request)
     raw = body.get("faults", [])
     if isinstance(raw, str):
@@ -60,13 +55,13 @@ async def set_faults(request: Request) -> Response:
 
 
 async def get_faults(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     return JSONResponse({"faults": [{"spec": a.spec.render(), "remaining": a.remaining, "fired": a.fired}
                                     for a in state.faults]})
 
 
 async def key_account(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     key = request.path_params["key"]
     account = state.account(key)
     if request.method == "POST":
@@ -79,7 +74,7 @@ async def key_account(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    _state(request).reset()
+    sim_state(request).reset()
     return JSONResponse({"ok": True})
 
 

@@ -12,8 +12,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from sim import media_gen
-from sim.responses import apply_response_fault
-from sim.state import SimState
+from sim.responses import injected_response
+from sim.state import sim_state
 
 CACHE_ENTRIES = 32
 MAX_BIG_MB = 512
@@ -87,10 +87,9 @@ async def _big(store: MediaStore, megabytes: float) -> Response:
 
 
 async def serve_media(request: Request) -> Response:
-    state: SimState = request.app.state.sim
+    state = sim_state(request)
     state.calls["media"] += 1
-    spec = state.take_fault("media", outcome=False)
-    if spec is not None and (faulted := await apply_response_fault(spec, state.clock)) is not None:
+    if (faulted := await injected_response(state, "media")) is not None:
         return faulted
     store: MediaStore = request.app.state.media
     name = request.path_params["name"]

@@ -14,19 +14,14 @@ from core.types import TaskType
 from sim.create_validation import RejectedError, validate_create
 from sim.lifecycle import Timings, render_detail
 from sim.policy import POLICY
-from sim.responses import apply_response_fault, bearer_key, error, success
-from sim.state import SimState, SimTask
+from sim.responses import bearer_key, error, injected_response, success
+from sim.state import SimTask, sim_state
 
 ASSET_TYPES = {
     "image": ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"),
     "video": ("mp4", "mov", "avi", "webm", "mkv", "flv"),
     "audio": ("mp3", "wav", "m4a", "aac", "ogg", "flac"),
 }
-
-
-def _state(request: Request) -> SimState:
-    state: SimState = request.app.state.sim
-    return state
 
 
 async def _json_body(request: Request) -> Any:
@@ -36,15 +31,10 @@ async def _json_body(request: Request) -> Any:
         return None
 
 
-async def _fault(state: SimState, route: str, **kwargs: Any) -> Response | None:
-    spec = state.take_fault(route, outcome=False, **kwargs)
-    return await apply_response_fault(spec, state.clock) if spec else None
-
-
 async def product_list(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["product/list"] += 1
-    if (faulted := await _fault(state, "list")) is not None:
+    if (faulted := await injected_response(state, "list")) is not None:
         return faulted
     if bearer_key(request) is None:
         return error(401, "Unauthorized")
@@ -70,11 +60,11 @@ def _model_hint(body: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 async def create_task(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["tasks/create"] += 1
     body = await _json_body(request)
     inner, models = _model_hint(body)
-    if (faulted := await _fault(state, "create", params=inner, models=models)) is not None:
+    if (faulted := await injected_response(state, "create", params=inner, models=models)) is not None:
         return faulted
     key = bearer_key(request)
     if key is None:
@@ -106,13 +96,13 @@ async def create_task(request: Request) -> Response:
 
 
 async def task_detail(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["tasks/detail"] += 1
     body = await _json_body(request)
     task_id = body.get("task_id") if isinstance(body, dict) else None
     task = state.task(str(task_id)) if task_id else None
     models = (task.leaf.model_id, task.leaf.version_id) if task else ()
-    if (faulted := await _fault(state, "detail", models=models)) is not None:
+    if (faulted := await injected_response(state, "detail", models=models)) is not None:
         return faulted
     key = bearer_key(request)
     if key is None:
@@ -133,11 +123,11 @@ def _asset_type(url: str) -> str:
 
 
 async def verify_asset(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["assets/verify"] += 1
     body = await _json_body(request)
     url = str(body.get("url", "")) if isinstance(body, dict) else ""
-    if (faulted := await _fault(state, "verify", url=url)) is not None:
+    if (faulted := await injected_response(state, "verify", url=url)) is not None:
         return faulted
     if bearer_key(request) is None:
         return error(401, "Unauthorized")

@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from core.clock import Clock
 from sim.faults import FaultSpec
 from sim.policy import POLICY
+from sim.state import SimState
 
 
 class SimulatedResetError(httpx.ReadError):
@@ -74,3 +75,9 @@ def bearer_key(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.startswith("ima_"):
         return None
     return token
+
+
+async def injected_response(state: SimState, route: str, **match: Any) -> Response | None:
+    """What an armed fault on ``route`` answers instead (``None``: no fault, or one that only delays)."""
+    spec = state.take_fault(route, outcome=False, **match)
+    return await apply_response_fault(spec, state.clock) if spec else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock
 from core.types import TaskType
@@ -13,6 +13,9 @@ from sim.catalog import Catalog, SimLeaf
 from sim.config import SimConfig
 from sim.faults import ArmedFault, FaultSpec
 from sim.pricing import param_equals
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 
 @dataclass
@@ -107,3 +110,9 @@ class SimState:
             armed.consume()
             return spec
         return None
+
+
+def sim_state(request: Request) -> SimState:
+    """The simulator state of the app serving ``request``."""
+    state: SimState = request.app.state.sim
+    return state

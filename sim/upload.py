@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sim.responses import apply_response_fault, error, success
-from sim.state import SimState, StoredUpload
+from sim.responses import error, injected_response, success
+from sim.state import StoredUpload, sim_state
 
 APP_ID = "webAgent"
 APP_KEY = "32jdskjdk320eew"
@@ -35,20 +35,10 @@ def _presign(key: str, expires: int) -> str:
     return hmac.new(_SIGNING_SECRET, f"{key}|{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def _state(request: Request) -> SimState:
-    state: SimState = request.app.state.sim
-    return state
-
-
-async def _fault(state: SimState, route: str) -> Response | None:
-    spec = state.take_fault(route, outcome=False)
-    return await apply_response_fault(spec, state.clock) if spec else None
-
-
 async def upload_token(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["getuploadtoken"] += 1
-    if (faulted := await _fault(state, "token")) is not None:
+    if (faulted := await injected_response(state, "token")) is not None:
         return faulted
     q = request.query_params
     missing = [name for name in REQUIRED if not q.get(name)]
@@ -81,9 +71,9 @@ async def upload_token(request: Request) -> Response:
 
 
 async def put_upload(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["upload"] += 1
-    if (faulted := await _fault(state, "upload")) is not None:
+    if (faulted := await injected_response(state, "upload")) is not None:
         return faulted
     key = request.path_params["key"]
     q = request.query_params
@@ -108,9 +98,9 @@ async def put_upload(request: Request) -> Response:
 
 
 async def get_file(request: Request) -> Response:
-    state = _state(request)
+    state = sim_state(request)
     state.calls["files"] += 1
-    if (faulted := await _fault(state, "files")) is not None:
+    if (faulted := await injected_response(state, "files")) is not None:
         return faulted
     stored = state.uploads.get(request.path_params["key"])
     if stored is None:
