@@ -129,18 +129,19 @@ _QUOTED = rx(r"[“\"「『‘'](.+?)[”\"」』’']")
 def clean_prompt(remaining: str, media: MediaType = MediaType.VIDEO) -> str:
     """Music prompts keep their nouns ("…的背景音乐", "轻音乐"): the genre is the request."""
     text = _SPACES.sub(" ", _ORPHAN_PUNCT.sub(r"\1", remaining)).strip()
-    trailing = _TRAILING_BY_MEDIA.get(media, _TRAILING)
-    for _ in range(12):
-        before = text
-        text = _strip_once(text, _LEADING, leading=True)
-        if text == before:
-            break
-    for _ in range(6):
-        before = text
-        text = _strip_once(text, trailing, leading=False)
-        if text == before:
-            break
+    text = _strip_repeatedly(text, _LEADING, leading=True, rounds=12)
+    text = _strip_repeatedly(text, _TRAILING_BY_MEDIA.get(media, _TRAILING), leading=False, rounds=6)
     return text.strip()
+
+
+def _strip_repeatedly(text: str, patterns: list[re.Pattern[str]], *, leading: bool, rounds: int) -> str:
+    """Strip scaffolding at one edge until nothing more comes off (at most ``rounds`` times)."""
+    for _ in range(rounds):
+        stripped = _strip_once(text, patterns, leading=leading)
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 _EDGE = 240  # leading/trailing phrases are short: only this much of each end is examined
