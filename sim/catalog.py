@@ -12,6 +12,8 @@ from typing import Any
 from core.types import TaskType
 
 CATALOG_DIR = Path(__file__).resolve().parent / "data" / "catalog"
+# Keys every control keeps as they are in the compact catalog (sim/tools/derive_catalog.py writes them).
+CONTROL_KEYS = ("type", "field", "label", "value", "level")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +112,7 @@ class Catalog:
 
 
 def _render_control(item: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": item["type"], "field": item["field"], "label": item["label"],
-                           "description": "", "value": item["value"], "level": item["level"]}
+    out: dict[str, Any] = {key: item[key] for key in CONTROL_KEYS} | {"description": ""}
     if "options" in item:
         options = []
         for option in item["options"]:

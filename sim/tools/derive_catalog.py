@@ -11,16 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CATEGORIES = (
-    "text_to_video",
-    "image_to_video",
-    "first_last_frame_to_video",
-    "reference_image_to_video",
-    "text_to_image",
-    "image_to_image",
-    "text_to_music",
-    "text_to_speech",
-)
+from core.types import TaskType
+from sim.catalog import CONTROL_KEYS
+
+CATEGORIES = tuple(task_type.value for task_type in TaskType)
 OUT_DIR = Path(__file__).resolve().parent.parent / "data" / "catalog"
 
 
@@ -34,8 +28,7 @@ def _option(raw: dict[str, Any]) -> Any:
 
 
 def _control(raw: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"field": raw["field"], "type": raw["type"], "label": raw["label"],
-                           "value": raw["value"], "level": raw["level"]}
+    out: dict[str, Any] = {key: raw[key] for key in CONTROL_KEYS}
     if raw.get("options"):
         out["options"] = [_option(o) for o in raw["options"]]
     if raw.get("config"):
