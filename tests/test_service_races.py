@@ -50,6 +50,22 @@ class SlowAnswerGateway:
         return await self._inner.verify_asset(url, name)
 
 
+class SlowAnswers:
+    """``wrap_gateway`` for ``running_service``: every IMA client it wraps answers creates slowly."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.gateways: list[SlowAnswerGateway] = []
+
+    def __call__(self, inner: ImaGateway) -> ImaGateway:
+        self.gateways.append(SlowAnswerGateway(inner, self._clock))
+        return self.gateways[-1]
+
+    async def accepted(self) -> None:
+        """Until IMA has accepted the create and its answer is on the way."""
+        await self.gateways[-1].accepted.wait()
+
+
 async def test_the_same_message_arriving_twice_at_once_is_handled_once(
         sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
     message = conversation(message_id="dup-1")
@@ -79,16 +95,11 @@ async def test_a_long_message_arriving_twice_at_once_is_handled_once(
 async def test_shutdown_while_the_create_answer_is_in_flight_keeps_the_task(
         sim: SimHarness, db_path: Path, clock: FakeClock) -> None:
     first, second = RecordingSink("a"), RecordingSink("b")
-    gateways: list[SlowAnswerGateway] = []
-
-    def slow(inner: ImaGateway) -> ImaGateway:
-        gateways.append(SlowAnswerGateway(inner, clock))
-        return gateways[-1]
-
+    slow = SlowAnswers(clock)
     async with Database(db_path) as db, running_service(sim, db, clock, {Platform.CONSOLE: first},
                                                         wrap_gateway=slow) as service:
         await service.handle_message(conversation(message_id="sd-1"), "一只柴犬在海边奔跑的视频")
-        await gateways[0].accepted.wait()
+        await slow.accepted()
     # ---- restart: the task IMA accepted is followed to the end, never re-created nor reported lost
     async with Database(db_path) as db, running_service(sim, db, clock, {Platform.CONSOLE: second}) as svc:
         await svc.wait_idle()
@@ -101,17 +112,11 @@ async def test_shutdown_while_the_create_answer_is_in_flight_keeps_the_task(
 
 async def test_cancel_while_the_create_answer_is_in_flight_records_the_task_id(
         sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
-    gateways: list[SlowAnswerGateway] = []
-
-    def slow(inner: ImaGateway) -> ImaGateway:
-        gateways.append(SlowAnswerGateway(inner, clock))
-        return gateways[-1]
-
-    user = conversation(message_id="cx-1")
+    slow, user = SlowAnswers(clock), conversation(message_id="cx-1")
     async with running_service(sim, db, clock, {Platform.CONSOLE: sink}, wrap_gateway=slow) as service:
         job_id = await service.handle_message(user, "一只柴犬在海边奔跑的视频")
         assert job_id is not None
-        await gateways[0].accepted.wait()
+        await slow.accepted()
         reply = await service.handle_action(user, job_id, ActionKind.CANCEL)
         job = await service.job(job_id)
     (created,) = await sim.tasks()
@@ -138,18 +143,13 @@ async def test_a_long_text_parsed_off_the_loop_gives_the_same_request(
 
 async def test_two_cancels_at_once_cancel_once(
         sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
-    gateways: list[SlowAnswerGateway] = []
-
-    def slow(inner: ImaGateway) -> ImaGateway:
-        gateways.append(SlowAnswerGateway(inner, clock))
-        return gateways[-1]
-
-    user = conversation(message_id="cx-2")
+    slow, user = SlowAnswers(clock), conversation(message_id="cx-2")
     async with running_service(sim, db, clock, {Platform.CONSOLE: sink}, wrap_gateway=slow) as service:
         job_id = await service.handle_message(user, "一只柴犬在海边奔跑的视频")
         assert job_id is not None
-        await gateways[0].accepted.wait()
-        replies = await asyncio.gather(*(service.handle_action(user, job_id, ActionKind.CANCEL) for _ in "ab"))
+        await slow.accepted()
+        cancel = service.handle_action(user, job_id, ActionKind.CANCEL)
+        replies = await asyncio.gather(cancel, service.handle_action(user, job_id, ActionKind.CANCEL))
         job = await service.job(job_id)
     assert [r.outcome for r in replies] == [ActionOutcome.CANCELLED] * 2
     assert len(sink.of_step(Step.FAILURE)) == 1  # one "cancelled" message
