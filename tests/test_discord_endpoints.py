@@ -20,7 +20,7 @@ from core.errors import InputError
 from core.types import Attachment, AttachmentKind
 from tests.discord_fake.fake_service import RecordingService
 from tests.discord_fake.fixtures import fake  # noqa: F401
-from tests.discord_fake.harness import TOKEN
+from tests.discord_fake.harness import TOKEN, running_adapter
 from tests.discord_fake.server import FakeDiscord
 
 
@@ -95,3 +95,14 @@ async def test_login_without_a_gateway_override_asks_the_rest_override_for_it(
     assert fake.identifies == 1
     assert [r.path for r in fake.requests][:3] == ["/api/v10/users/@me", "/api/v10/oauth2/applications/@me",
                                                    "/api/v10/gateway/bot"]
+
+
+async def test_a_fake_answering_json_with_a_charset_still_serves_a_slash_command(fake: FakeDiscord) -> None:
+    fake.json_charset = True
+    service = RecordingService()
+    async with running_adapter(fake, service, FakeClock()) as adapter:
+        await fake.slash("image", {"prompt": "a red fox"})
+        await fake.wait_for(lambda _: bool(fake.find("PATCH", "/messages/@original")))
+        assert str(adapter.client.application_id) == fake.bot.id
+    assert fake.find("POST", "/callback")[0].body["type"] == 5
+    assert [c.text for c in service.calls] == ["a red fox"]

@@ -7,16 +7,24 @@ An override is accepted in the forms people write: with or without a trailing sl
 base with or without Discord's ``/api/v10`` suffix (``http://127.0.0.1:8081``, ``…/api``, ``…/api/v10/``
 all mean ``…/api/v10``). discord.py sets the gateway query (``v``, ``encoding``, ``compress``) itself,
 so a gateway URL may carry its own query or none.
+
+discord.py reads a REST body as JSON only when the Content-Type is exactly ``application/json``; many
+servers (Express, aiohttp's ``json_response``) add ``; charset=utf-8``, which would make login fail
+against such a proxy or fake. ``apply_endpoint_overrides`` installs a reader that accepts parameters.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import discord.gateway
 import discord.http
+import discord.webhook.async_
 import yarl
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
@@ -46,6 +54,18 @@ def normalized_gateway(gateway_url: str | None) -> yarl.URL:
 def apply_endpoint_overrides(api_base_url: str | None, gateway_url: str | None) -> None:
     discord.http.Route.BASE = normalized_api_base(api_base_url)
     set_gateway(normalized_gateway(gateway_url))
+    # The REST client and the interaction/webhook client each hold their own reference.
+    discord.http.json_or_text = json_or_text
+    setattr(discord.webhook.async_, "json_or_text", json_or_text)  # noqa: B010 (not re-exported)
+
+
+async def json_or_text(response: aiohttp.ClientResponse) -> dict[str, Any] | str:
+    """discord.py's body reader, with ``application/json`` recognised whatever its parameters."""
+    text = await response.text(encoding="utf-8")
+    if response.content_type == "application/json" and text:
+        parsed: dict[str, Any] = json.loads(text)
+        return parsed
+    return text
 
 
 def set_gateway(url: yarl.URL) -> None:

@@ -66,6 +66,8 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
                 else await handler(request, body, files)
             )
             rec.status = response.status
+            if fake.json_charset and response.content_type == "application/json":
+                response.headers["Content-Type"] = "application/json; charset=utf-8"
             await fake.record(rec)
             return response
 

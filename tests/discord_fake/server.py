@@ -88,6 +88,7 @@ class FakeDiscord(Injector):
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.expired_tokens: set[str] = set()
+        self.json_charset = False  # answer "application/json; charset=utf-8" like Express / aiohttp servers
         self.callback_without_body = False  # answer callbacks 204 like some proxies / other fakes
         self.blobs: dict[str, Blob] = {}
         self.downloads: list[str] = []
