@@ -80,9 +80,12 @@ def failure_text(
     detail: str | None = None,
 ) -> str:
     """The Step 4 message: head, reason, optional detail/links, 1-2 alternatives, retry offer."""
-    reason = reason_text(messages, kind, media, language)
-    lines = [messages.text(f"errors.head.{media.value}", language),
-             messages.text("errors.reason_line", language, reason=reason)]
+    if kind is ErrorKind.CANCELLED:  # the user's own choice, not a failure: no "failed" headline
+        lines = [messages.text("errors.head.cancelled", language)]
+    else:
+        reason = reason_text(messages, kind, media, language)
+        lines = [messages.text(f"errors.head.{media.value}", language),
+                 messages.text("errors.reason_line", language, reason=reason)]
     if detail:
         lines.append(detail)
     if kind in _LINKS:

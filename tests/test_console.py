@@ -42,7 +42,7 @@ async def test_tty_progress_rewrites_one_line_in_place() -> None:
     await sink.emit(event(Step.SUCCESS, Slot.RESULT, "✅ ready",
                           media=(MediaResult("http://x/v.mp4", MediaType.VIDEO, cover_url="http://x/c.jpg"),)))
     assert out.getvalue() == ("OK!\n\r\x1b[K⏳ 10% · 5s elapsed\r\x1b[K⏳ 20% · 9s elapsed\n✅ ready\n"
-                              "🎞️ Media: http://x/v.mp4\n🖼️ Cover: http://x/c.jpg\n")
+                              "🖼️ Cover: http://x/c.jpg\n")
 
 
 async def test_plain_output_prints_each_status_change_once() -> None:
@@ -119,7 +119,7 @@ async def test_chat_attaches_files_and_sends_them_with_the_next_request(
     assert "再见 👋" in text
     (task,) = await sim.tasks()
     assert task["task_type"] == "image_to_video" and len(task["payload"]["src_img_url"]) == 1
-    assert "✅ 视频生成成功！" in text and "🎞️ 媒体：" in text
+    assert "✅ 视频生成成功！" in text and "🔗 视频链接（方便复制分享）：\nhttp://" in text
 
 
 async def test_chat_actions_work_on_the_last_job_including_first_frame(
@@ -147,7 +147,7 @@ async def test_chat_actions_work_on_the_last_job_including_first_frame(
     text = out.getvalue()
     assert "还没有可以操作的任务" in text
     assert "这个任务已经结束了" in text
-    assert "好的，已开始新的生成 👌" in text
+    assert text.count("好的！来帮你生成一段视频") == 1  # /frame: the new job's own acknowledgment, once
     image_task, video_task = await sim.tasks()
     assert (image_task["task_type"], video_task["task_type"]) == ("text_to_image", "image_to_video")
     assert "✅ 视频生成成功！" in text

@@ -60,7 +60,7 @@ def test_newcomer_types_a_request_sees_progress_in_place_and_quits(tmp_path: Pat
     try:
         term.read_until("/quit to leave")
         term.type("a corgi running on the beach, video")
-        term.read_until("Done in")
+        term.read_until("🔗 Video link (copy & share):")
         term.type("/quit")
         term.read_until("Bye")
     finally:
@@ -71,7 +71,7 @@ def test_newcomer_types_a_request_sees_progress_in_place_and_quits(tmp_path: Pat
     assert "Starting video generation" in out and "Credits:" in out
     assert "\r\x1b[K⏳ Generating video…" in out  # the status line is rewritten in place on a TTY
     assert "✅ Your video is ready!" in out
-    assert "🎞️ Media: http://127.0.0.1:" in out and "🔗 Video link (copy & share):" in out
+    assert "🔗 Video link (copy & share):\r\nhttp://127.0.0.1:" in out
     assert (tmp_path / "data" / "demo" / "demo.sqlite3").exists()
     assert "Traceback" not in out
 

@@ -132,3 +132,10 @@ def test_an_unoffered_option_names_the_valid_choices() -> None:
 
 def test_errors_without_specifics_add_no_detail_line() -> None:
     assert error_detail(M, ImaApiError("boom", kind=ErrorKind.SERVER_ERROR, code=500), Language.EN) is None
+
+
+def test_a_cancellation_is_not_announced_as_a_failure() -> None:
+    text = failure_text(M, ErrorKind.CANCELLED, MediaType.VIDEO, Language.ZH)
+    assert text.splitlines()[0] == "🛑 已按你的要求取消"
+    assert "失败" not in text and "原因" not in text
+    assert "积分可能仍会被扣除" in text

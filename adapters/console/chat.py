@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.messages import Messages
-from core.service_api import BotService
+from core.service_api import ActionOutcome, BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
 from core.ux_events import ActionKind
 
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 _QUIT = frozenset({"/quit", "/exit", "/q"})
 _ACTIONS = {"/retry": ActionKind.RETRY, "/faster": ActionKind.FASTER, "/better": ActionKind.BETTER,
             "/frame": ActionKind.FIRST_FRAME, "/cancel": ActionKind.CANCEL}
+# The job's own messages (a new acknowledgment, the cancellation notice) already say it; a platform's
+# toast would print the same news twice in a terminal.
+_SHOWN_BY_THE_JOB = frozenset({ActionOutcome.STARTED, ActionOutcome.CANCELLED})
 
 
 async def stdin_lines() -> AsyncIterator[str]:
@@ -113,7 +116,8 @@ class ConsoleChat:
             self._say(self._t("console.no_job"))
             return
         reply = await self._service.handle_action(self._conversation(), self._last_job, action)
-        self._say(reply.text)
+        if reply.outcome not in _SHOWN_BY_THE_JOB:
+            self._say(reply.text)
         if reply.new_job_id:
             self._last_job = reply.new_job_id
 

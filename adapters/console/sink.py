@@ -1,7 +1,9 @@
 """Terminal rendering of UX events.
 
 On a TTY the status line is rewritten in place with ``\\r``; otherwise every status change is a plain
-line (stable for logs, pipes and tests). Results print their text, then the media URL (opens nothing).
+line (stable for logs, pipes and tests). Results print their text, then cover and extra media URLs; the
+first media URL is left to the link message that follows, so no URL is printed twice. A terminal has no
+message to edit, so a job's final status line is dropped once its result or failure was printed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class ConsoleSink:
         self._ids = itertools.count(1)
         self._open_line = False  # a \r status line is on screen without its newline
         self._last_plain: dict[str, str] = {}
+        self._answered: set[str] = set()  # jobs whose result or failure message is on screen
 
     def _write(self, text: str) -> None:
         self._out.write(text)
@@ -45,15 +48,21 @@ class ConsoleSink:
             self._status(event)
             return event.message_ref or f"console-status-{next(self._ids)}"
         self._close_line()
+        if event.slot is Slot.RESULT:
+            self._answered.add(event.job_id)
         lines = [event.text]
-        for media in event.media:
-            lines.append(self._m.text("console.media", event.language, url=media.url))
+        for index, media in enumerate(event.media):
+            if index:  # the link message that follows carries the first URL
+                lines.append(self._m.text("console.media", event.language, url=media.url))
             if media.cover_url:
                 lines.append(self._m.text("console.cover", event.language, url=media.cover_url))
         self._write("\n".join(lines) + "\n")
         return f"console-{next(self._ids)}"
 
     def _status(self, event: UxEvent) -> None:
+        if event.step is Step.DONE and event.job_id in self._answered:
+            self._answered.discard(event.job_id)
+            return
         if event.step in (Step.ACK, Step.PREGEN):
             self._close_line()
             self._write(event.text + "\n")
