@@ -106,3 +106,17 @@ async def test_a_fake_answering_json_with_a_charset_still_serves_a_slash_command
         assert str(adapter.client.application_id) == fake.bot.id
     assert fake.find("POST", "/callback")[0].body["type"] == 5
     assert [c.text for c in service.calls] == ["a red fox"]
+
+
+@pytest.mark.parametrize("answer", [(404, {"code": 0, "message": "not in this fake"}), (200, {"id": "7"})])
+async def test_a_fake_without_full_application_info_still_logs_in(
+    fake: FakeDiscord, answer: tuple[int, dict[str, str]]
+) -> None:
+    status, body = answer
+    fake.add_fault("GET", r"/oauth2/applications/@me$", status, body)
+    service = RecordingService()
+    async with running_adapter(fake, service, FakeClock()) as adapter:
+        await fake.slash("image", {"prompt": "a red fox"})
+        await fake.wait_for(lambda _: bool(fake.find("PATCH", "/messages/@original")))
+        assert str(adapter.client.application_id) == body.get("id", fake.bot.id)
+    assert [c.text for c in service.calls] == ["a red fox"]

@@ -86,6 +86,25 @@ class ImabotDiscordClient(discord.Client):
             self.tree.add_command(command)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
+    async def application_info(self) -> discord.AppInfo:
+        """discord.py reads this at login and needs every field of Discord's answer; a proxy or fake that
+        answers with less (or not at all) still identifies the app: its id is the bot user's id unless
+        ``application_id`` is configured."""
+        user = self._connection.user
+        if user is None:
+            return await super().application_info()
+        try:
+            answer: Any = await self.http.application_info()
+        except discord.NotFound:
+            answer = None
+        data: dict[str, Any] = answer if isinstance(answer, dict) else {}
+        app_id = data.get("id") or self.options.application_id or user.id
+        owner = {"id": str(user.id), "username": user.name, "discriminator": "0", "avatar": None}
+        defaults = {"name": user.name, "description": "", "icon": None, "bot_public": False,
+                    "bot_require_code_grant": False, "owner": owner, "verify_key": "", "flags": 0}
+        payload: Any = {**defaults, **data, "id": str(app_id)}
+        return discord.AppInfo(self._connection, payload)
+
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(self.messages))
         self.add_dynamic_items(ActionButton)
