@@ -52,6 +52,7 @@ class GenerationService:
         self._slots = asyncio.Semaphore(max(1, self._config.max_concurrent_jobs))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
+        self._acking: dict[str, bool] = {}  # job id -> cancel requested, while its ack is being posted
         self._seq = itertools.count(1)
         self._closed = False
 
@@ -146,7 +147,14 @@ class GenerationService:
         job, inserted = await self._d.jobs.insert(job)
         if not inserted:
             return None if job.notice_only else job.job_id
-        ack = await self._runner_emit(job, self._runner.ux.ack(job))
+        self._acking[job.job_id] = False
+        try:
+            ack = await self._runner_emit(job, self._runner.ux.ack(job))
+        finally:
+            cancelled = self._acking.pop(job.job_id)
+        if cancelled:  # its cancel button was used before the platform call even returned
+            await self._runner.finish_failed(ack, ErrorKind.CANCELLED)
+            return job.job_id
         job = ack.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
         await self._d.jobs.save(job)
         self._spawn(job)
@@ -269,6 +277,9 @@ class GenerationService:
         m, lang = self._d.messages, job.language
         if job.state.terminal or job.state is JobState.DELIVERING:
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
+        if job.job_id in self._acking:  # the intake is still posting the ack: it stops the job after
+            self._acking[job.job_id] = True
+            return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
         task = self._tasks.pop(job.job_id, None)
         if task is not None:
             task.cancel()

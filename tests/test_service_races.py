@@ -14,7 +14,7 @@ from core.ports import CreatedTask, ImaGateway, Quote, TaskSnapshot, TaskSpec, V
 from core.products import ProductLeaf
 from core.service_api import ActionOutcome
 from core.types import AttachmentKind, Platform, TaskType
-from core.ux_events import ActionKind, Step
+from core.ux_events import ActionKind, Step, UxEvent
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.service import running_service
@@ -154,3 +154,34 @@ async def test_two_cancels_at_once_cancel_once(
     assert [r.outcome for r in replies] == [ActionOutcome.CANCELLED] * 2
     assert len(sink.of_step(Step.FAILURE)) == 1  # one "cancelled" message
     assert job is not None and job.state is JobState.CANCELLED and job.task_id
+
+
+class SlowAckSink(RecordingSink):
+    """The acknowledgment is on screen (its cancel button clickable) before the platform call returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def emit(self, event: UxEvent) -> str | None:
+        ref = await super().emit(event)
+        if event.step is Step.ACK:
+            await self.release.wait()
+        return ref
+
+
+async def test_cancel_clicked_while_the_acknowledgment_is_being_posted_stops_the_job(
+        sim: SimHarness, db: Database, clock: FakeClock) -> None:
+    sink, user = SlowAckSink(), conversation(message_id="ack-1")
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
+        intake = asyncio.ensure_future(service.handle_message(user, "一只柴犬在海边奔跑的视频"))
+        ack = await sink.wait_for_step(Step.ACK)
+        reply = await service.handle_action(user, ack.job_id, ActionKind.CANCEL)  # ack call still out
+        sink.release.set()
+        job_id = await intake
+        await service.wait_idle()
+        job = await service.job(ack.job_id)
+    assert job_id == ack.job_id and reply.outcome is ActionOutcome.CANCELLED
+    assert job is not None and job.state is JobState.CANCELLED
+    assert await sim.tasks() == []  # nothing was created (or charged) after the cancel
+    assert len(sink.of_step(Step.FAILURE)) == 1
