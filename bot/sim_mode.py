@@ -4,7 +4,10 @@ only faster (a 6-minute video shows up in ~15 s at the default speed)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import math
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -13,11 +16,11 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, load_settings
 from core.clock import Clock
 from core.media_ports import MediaTooLargeError, RemoteFetcher, RemoteFetchError
 from sim.config import SimConfig
-from sim.faults import FaultSpec
+from sim.faults import FaultSpec, FaultSpecError
 from sim.server import run_in_background
 
 SIM_API_KEY = "ima_local_simulator_key"
@@ -77,6 +80,31 @@ class SimulatorMediaFetcher:
 
 def parse_faults(specs: Sequence[str]) -> tuple[FaultSpec, ...]:
     return tuple(FaultSpec.parse(spec) for spec in specs)
+
+
+def positive_speed(text: str) -> float:
+    """argparse ``type`` of ``--speed``: a finite time-lapse factor above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def command_settings(command: str, args: argparse.Namespace) -> tuple[Settings, tuple[FaultSpec, ...]] | None:
+    """Settings (with ``--language`` applied) and ``--sim-fault`` specs of ``imabot demo`` / ``generate``;
+    None after telling stderr what is wrong with the set-up."""
+    try:
+        settings = load_settings(Path(args.config) if args.config else None)
+        faults = parse_faults(args.sim_fault)
+    except (SettingsError, FaultSpecError) as exc:
+        print(f"imabot {command}: {exc}", file=sys.stderr)
+        return None
+    if args.language:
+        settings.bot.default_language = args.language
+    return settings, faults
 
 
 def settings_for_simulator(settings: Settings, base_url: str) -> Settings:

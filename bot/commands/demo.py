@@ -14,12 +14,12 @@ from typing import Any
 
 from adapters.console.chat import ConsoleChat, stdin_lines
 from adapters.console.sink import ConsoleSink
-from bot.settings import Settings, SettingsError, load_settings
-from bot.sim_mode import TimeLapseClock, local_simulator, parse_faults, with_data_dir
+from bot.settings import Settings
+from bot.sim_mode import TimeLapseClock, command_settings, local_simulator, positive_speed, with_data_dir
 from bot.wiring import build_app
 from core.messages import Messages
 from core.types import Language, Platform
-from sim.faults import FaultSpec, FaultSpecError
+from sim.faults import FaultSpec
 
 DEFAULT_SPEED = 24.0
 DEMO_DB = "demo.sqlite3"
@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("demo", help="chat with the bot in this terminal (local simulator)")
     parser.add_argument("--sim-fault", action="append", default=[], metavar="SPEC",
                         help="simulator fault to preview failure messages, e.g. task:rs=2:once (repeatable)")
-    parser.add_argument("--speed", type=float, default=DEFAULT_SPEED,
+    parser.add_argument("--speed", type=positive_speed, default=DEFAULT_SPEED,
                         help="how many times faster than real time generation runs (default %(default)s)")
     parser.add_argument("--language", choices=["zh", "en"], help="language of the banner and default replies")
     parser.add_argument("--data-dir", type=Path, help="demo database folder (default: <data_dir>/demo)")
@@ -37,15 +37,11 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(Path(args.config) if args.config else None)
-        faults = parse_faults(args.sim_fault)
-    except (SettingsError, FaultSpecError) as exc:
-        print(f"imabot demo: {exc}", file=sys.stderr)
+    setup = command_settings("demo", args)
+    if setup is None:
         return 2
+    settings, faults = setup
     banner = [Language(args.language)] if args.language else [Language.ZH, Language.EN]
-    if args.language:
-        settings.bot.default_language = args.language
     data_dir = args.data_dir or settings.storage.data_dir / "demo"
     settings = with_data_dir(settings, data_dir)
     settings.storage.db_file = DEMO_DB

@@ -18,15 +18,14 @@ from typing import Any
 
 from adapters.console.chat import attachment_for
 from adapters.console.sink import ConsoleSink, JsonLinesSink
-from bot.settings import Settings, SettingsError, load_settings
-from bot.sim_mode import TimeLapseClock, local_simulator, parse_faults, with_data_dir
+from bot.settings import Settings, SettingsError
+from bot.sim_mode import TimeLapseClock, command_settings, local_simulator, positive_speed, with_data_dir
 from bot.wiring import build_app
 from core.clock import Clock, SystemClock
 from core.jobs import JobState
 from core.messages import Messages
 from core.types import Attachment, AttachmentKind, Conversation, Platform
 from core.ux_events import EventSink
-from sim.faults import FaultSpecError
 
 DEFAULT_SIM_SPEED = 24.0
 
@@ -40,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--sim", action="store_true", help="use a local IMA simulator (no key, no credits)")
     parser.add_argument("--sim-fault", action="append", default=[], metavar="SPEC",
                         help="simulator fault to preview a failure, e.g. task:rs=2 (implies --sim)")
-    parser.add_argument("--speed", type=float, default=DEFAULT_SIM_SPEED,
+    parser.add_argument("--speed", type=positive_speed, default=DEFAULT_SIM_SPEED,
                         help="with --sim: how many times faster than real time (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per event")
     parser.add_argument("--language", choices=["zh", "en"], help="default reply language")
@@ -48,14 +47,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(Path(args.config) if args.config else None)
-        faults = parse_faults(args.sim_fault)
-    except (SettingsError, FaultSpecError) as exc:
-        print(f"imabot generate: {exc}", file=sys.stderr)
+    setup = command_settings("generate", args)
+    if setup is None:
         return 2
-    if args.language:
-        settings.bot.default_language = args.language
+    settings, faults = setup
     attachments: list[Attachment] = []
     for kind in (AttachmentKind.IMAGE, AttachmentKind.VIDEO, AttachmentKind.AUDIO):
         for ref in getattr(args, kind.value):

@@ -34,6 +34,8 @@ async def _serve(config: SimConfig, args: argparse.Namespace) -> None:
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     await wait_started(server, serving)
     print(f"IMA simulator listening on {base_url}", flush=True)
+    print(f"Point imabot at it: IMA_API_KEY=ima_demo IMABOT_IMA__BASE_URL={base_url} "
+          f"IMABOT_IMA__UPLOAD_BASE_URL={base_url} imabot generate \"a red fox in the snow\"", flush=True)
     await serving
 
 
