@@ -262,3 +262,28 @@ patch_interval_s = 0.5
         tasks = await _sim_tasks(sim_url)
     assert [t["task_type"] for t in tasks] == ["text_to_image"]
     assert "Traceback" not in output
+
+
+async def test_sigterm_while_discord_is_still_logging_in_exits_0(tmp_path: Path) -> None:
+    accepted = asyncio.Event()
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await reader.read()  # until the bot hangs up
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    section = f"""
+[discord]
+api_base_url = "http://127.0.0.1:{port}"
+gateway_url = "ws://127.0.0.1:{port}/"
+
+[feishu]
+enabled = false
+"""
+    async with server, _imabot_run(tmp_path, _config("http://127.0.0.1:9", tmp_path, section),
+                                   {"DISCORD_BOT_TOKEN": "fake-bot-token"}) as bot:
+        await bot.until(accepted.wait(), START_S)
+        assert await bot.stop() == 0, bot.output()[-4000:]
+    assert "stopped during start-up" in bot.output()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from core.clock import Clock
 log = logging.getLogger("imabot")
 
 Starter = Callable[[AppContext], AbstractAsyncContextManager[Any] | None]
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STARTERS = (("bot.discord_wiring", "start_discord"), ("bot.feishu_wiring", "start_feishu"))
 
 
@@ -61,29 +63,64 @@ def available_starters() -> list[tuple[str, Starter]]:
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Clock | None = None) -> int:
-    """Run until ``stop`` is set (SIGINT/SIGTERM set it); ``clock`` is for tests."""
+    """Run until ``stop`` is set (SIGINT/SIGTERM set it, from the very start: a signal during start-up,
+    e.g. while a platform is still logging in, ends the start-up and exits cleanly); ``clock`` is for
+    tests."""
     stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        for sig in SIGNALS:  # a second signal while shutting down gets the default action again
+            loop.remove_signal_handler(sig)
+
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        return await _serve(settings, stop, clock)
+    finally:
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -> int:
     async with build_app(settings, clock=clock) as app, AsyncExitStack() as platforms:
-        started = []
-        for name, starter in available_starters():
-            manager = starter(app.context)
-            if manager is not None:
-                await platforms.enter_async_context(manager)
-                started.append(name)
+        started: list[str] = []
+
+        async def start_platforms() -> None:
+            for name, starter in available_starters():
+                manager = starter(app.context)
+                if manager is not None:
+                    await platforms.enter_async_context(manager)
+                    started.append(name)
+
+        if not await _unless_stopped(start_platforms(), stop):
+            log.info("imabot stopped during start-up")
+            return 0
         if not started:
             print("imabot run: no platform is configured; set DISCORD_BOT_TOKEN and/or FEISHU_APP_ID + "
                   "FEISHU_APP_SECRET (see README), or try `imabot demo`", file=sys.stderr)
             return 2
         await app.start()
         log.info("imabot running on %s", ", ".join(started))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         try:
             await stop.wait()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
             log.info("imabot shutting down")
             await app.service.aclose()  # park jobs before the platforms close under them
     return 0
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run ``work`` unless ``stop`` is set first (then cancel it); True when it completed."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
