@@ -129,6 +129,10 @@ class UxRenderer:
     def failure(self, job: Job, alternatives: Sequence[Alternative], *, has_faster: bool,
                 detail: str | None = None) -> UxEvent:
         kind = job.error_kind or ErrorKind.INTERNAL
+        if kind is ErrorKind.INSUFFICIENT_POINTS and job.credits is not None:
+            # a model that costs as much or more cannot help someone who is short of points
+            credits = job.credits
+            alternatives = [a for a in alternatives if a.points is not None and a.points < credits]
         text = failure_text(self._m, kind, job.media_type, job.language, alternatives, detail)
         return self._event(job, Step.FAILURE, Slot.RESULT, text, error_kind=kind,
                            alternatives=tuple(alternatives)[:2],

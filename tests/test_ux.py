@@ -79,3 +79,13 @@ def test_done_rewrites_the_status_message_with_the_outcome() -> None:
     event = UX.done(job)
     assert (event.step, event.slot, event.message_ref) == (Step.DONE, Slot.STATUS, "msg-1")
     assert event.text.endswith("✅ 已完成，用时 95s")
+
+
+def test_short_of_points_only_cheaper_models_are_suggested() -> None:
+    job = replace(video_job(Language.EN), state=JobState.FAILED, error_kind=ErrorKind.INSUFFICIENT_POINTS)
+    alts = [Alternative("MiniMax-Hailuo-02", "Hailuo 2.0", 12), Alternative("sora-2-pro", "Sora 2 Pro", 120),
+            Alternative("unknown-price", "Mystery", None)]
+    event = UX.failure(job, alts, has_faster=False)
+    assert event.alternatives == (alts[0],)
+    assert "Hailuo 2.0 (12 pts)" in event.text and "Sora" not in event.text and "Mystery" not in event.text
+    assert "https://www.imaclaw.ai/imaclaw/subscription" in event.text
