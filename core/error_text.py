@@ -78,12 +78,20 @@ def failure_text(
     language: Language,
     alternatives: Sequence[Alternative] = (),
     detail: str | None = None,
+    *,
+    inputs_beyond_images: bool = False,
 ) -> str:
-    """The Step 4 message: head, reason, optional detail/links, 1-2 alternatives, retry offer."""
+    """The Step 4 message: head, reason, optional detail/links, 1-2 alternatives, retry offer.
+
+    ``inputs_beyond_images``: the request carried video or audio, so a reason that speaks only of
+    images (the seeds' image-to-video wording) would point at the wrong file."""
     if kind is ErrorKind.CANCELLED:  # the user's own choice, not a failure: no "failed" headline
         lines = [messages.text("errors.head.cancelled", language)]
     else:
-        reason = reason_text(messages, kind, media, language)
+        if kind is ErrorKind.INVALID_INPUT and inputs_beyond_images:
+            reason = messages.text("errors.reason.invalid_input", language)
+        else:
+            reason = reason_text(messages, kind, media, language)
         lines = [messages.text(f"errors.head.{media.value}", language),
                  messages.text("errors.reason_line", language, reason=reason)]
     if detail:

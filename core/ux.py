@@ -13,7 +13,7 @@ from core.error_text import failure_actions, failure_text
 from core.errors import ErrorKind
 from core.jobs import Job, JobState
 from core.messages import Messages
-from core.types import Conversation, Language, MediaType
+from core.types import AttachmentKind, Conversation, Language, MediaType
 from core.ux_events import ActionKind, Alternative, Slot, Step, UxEvent
 
 STATUS_PART = "status"
@@ -133,7 +133,9 @@ class UxRenderer:
             # a model that costs as much or more cannot help someone who is short of points
             credits = job.credits
             alternatives = [a for a in alternatives if a.points is not None and a.points < credits]
-        text = failure_text(self._m, kind, job.media_type, job.language, alternatives, detail)
+        beyond_images = any(a.kind is not AttachmentKind.IMAGE for a in job.request.attachments)
+        text = failure_text(self._m, kind, job.media_type, job.language, alternatives, detail,
+                            inputs_beyond_images=beyond_images)
         return self._event(job, Step.FAILURE, Slot.RESULT, text, error_kind=kind,
                            alternatives=tuple(alternatives)[:2],
                            actions=failure_actions(kind, has_faster=has_faster))

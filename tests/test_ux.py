@@ -6,7 +6,7 @@ from core.errors import ErrorKind
 from core.jobs import Job, JobState
 from core.messages import Messages
 from core.request import GenerationRequest
-from core.types import Language, MediaResult, MediaType, TaskType
+from core.types import Attachment, AttachmentKind, Language, MediaResult, MediaType, TaskType
 from core.ux import UxRenderer, progress_percent
 from core.ux_events import ActionKind, Alternative, Slot, Step
 from tests.support.conversations import conversation
@@ -89,3 +89,15 @@ def test_short_of_points_only_cheaper_models_are_suggested() -> None:
     assert event.alternatives == (alts[0],)
     assert "Hailuo 2.0 (12 pts)" in event.text and "Sora" not in event.text and "Mystery" not in event.text
     assert "https://www.imaclaw.ai/imaclaw/subscription" in event.text
+
+
+def test_a_refused_video_or_audio_is_not_called_an_image() -> None:
+    clip = Attachment(AttachmentKind.VIDEO, "clip.mp4", "/tmp/clip.mp4")
+    picture = Attachment(AttachmentKind.IMAGE, "cat.png", "/tmp/cat.png")
+    base = replace(video_job(), state=JobState.FAILED, error_kind=ErrorKind.INVALID_INPUT)
+    with_video = replace(base, request=replace(base.request, attachments=(picture, clip)))
+    only_image = replace(base, request=replace(base.request, attachments=(picture,)))
+    assert UX.failure(with_video, [], has_faster=False).text.splitlines()[1] == (
+        "• 原因：输入素材处理失败，请检查格式或换一个文件")
+    assert UX.failure(only_image, [], has_faster=False).text.splitlines()[1] == (
+        "• 原因：输入图片处理失败，请检查图片格式或换张图")
