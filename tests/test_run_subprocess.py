@@ -1,9 +1,10 @@
 """``imabot --config F run`` as the maintainers drive it: a separate process, configured by a TOML file and
 env secrets, against ``imabot sim`` (another process) and a fake Discord / fake Feishu on loopback.
 
-Each test injects one request, checks the simulator received the task and the platform got the picture,
-then sends SIGTERM and expects exit 0 within a few seconds. Overrides are written the way an operator
-might (no ``/api/v10``, a gateway with its own query, a Feishu domain with a trailing slash).
+One ``imabot sim`` serves the module (reset per test). Each test injects a request, checks the simulator
+received the task and the platform got the picture, then sends SIGTERM and expects exit 0 within a few
+seconds. Overrides are written the way an operator might (no ``/api/v10``, a gateway with its own query,
+a Feishu domain with a trailing slash).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import asyncio
 import contextlib
 import io
 import os
+import select
 import signal
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,20 +48,34 @@ def _clean_env(**secrets: str) -> dict[str, str]:
     return env
 
 
-@contextlib.asynccontextmanager
-async def _simulator(tmp_path: Path) -> AsyncIterator[str]:
-    log = (tmp_path / "sim.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "sim", "--port", "0", "--speed", "1000", cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=log, env=_clean_env())
+@pytest.fixture(scope="module")
+def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``imabot sim`` process for the module (each test resets it); yields its base URL."""
+    log_path = tmp_path_factory.mktemp("sim") / "sim.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "sim", "--port", "0", "--speed", "1000"],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=log, env=_clean_env())
     try:
         assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), START_S)).decode()
-        assert "listening on" in line, (tmp_path / "sim.log").read_text()
+        ready, _, _ = select.select([proc.stdout], [], [], START_S)
+        line = proc.stdout.readline().decode() if ready else ""
+        assert "listening on" in line, log_path.read_text()
         yield line.rsplit(" ", 1)[-1].strip()
     finally:
-        await _terminate(proc)
-        log.close()
+        proc.send_signal(signal.SIGINT)  # `imabot sim` leaves SIGTERM to its default action
+        try:
+            assert proc.wait(EXIT_S) == 0, log_path.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+async def sim_url(simulator: str) -> str:
+    async with httpx.AsyncClient(trust_env=False) as http:
+        (await http.post(f"{simulator}/_sim/reset")).raise_for_status()
+    return simulator
 
 
 async def _terminate(proc: asyncio.subprocess.Process) -> int:
@@ -158,8 +175,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_discord_slash_command_through_imabot_run_subprocess(tmp_path: Path) -> None:
-    async with _simulator(tmp_path) as sim_url, FakeDiscord() as fake:
+async def test_discord_slash_command_through_imabot_run_subprocess(tmp_path: Path, sim_url: str) -> None:
+    async with FakeDiscord() as fake:
         section = f"""
 [discord]
 api_base_url = "http://127.0.0.1:{fake.port}/"
@@ -204,8 +221,8 @@ async def _feishu_run(tmp_path: Path, fake: FakeFeishu, sim_url: str, section: s
         return bot.output()
 
 
-async def test_feishu_long_connection_through_imabot_run_subprocess(tmp_path: Path) -> None:
-    async with _simulator(tmp_path) as sim_url, running_fake() as fake:
+async def test_feishu_long_connection_through_imabot_run_subprocess(tmp_path: Path, sim_url: str) -> None:
+    async with running_fake() as fake:
         section = f"""
 [discord]
 enabled = false
@@ -228,9 +245,9 @@ patch_interval_s = 0.5
     assert "Traceback" not in output
 
 
-async def test_feishu_webhook_through_imabot_run_subprocess(tmp_path: Path) -> None:
+async def test_feishu_webhook_through_imabot_run_subprocess(tmp_path: Path, sim_url: str) -> None:
     port = _free_port()
-    async with _simulator(tmp_path) as sim_url, running_fake() as fake:
+    async with running_fake() as fake:
         section = f"""
 [discord]
 enabled = false
