@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from urllib.parse import urlsplit
 
+import aiohttp
 import discord
 
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from adapters.discord.client import ClientOptions
+from adapters.discord.endpoints import normalized_api_base
 from adapters.discord.sink import SinkConfig
 from adapters.discord.throttle import EditPolicy
 from bot.app_context import AppContext
@@ -50,10 +53,14 @@ def start_discord(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     adapter = build_adapter(ctx.settings, ctx.service, ctx.clock)
     if adapter is None:
         return None
-    return register_and_run(ctx, Platform.DISCORD, adapter, _refusal)
+    api_host = urlsplit(normalized_api_base(ctx.settings.discord.api_base_url)).netloc
+    return register_and_run(ctx, Platform.DISCORD, adapter, lambda exc: _refusal(exc, api_host))
 
 
-def _refusal(exc: BaseException) -> SettingsError | None:
+def _refusal(exc: BaseException, api_host: str) -> SettingsError | None:
     if isinstance(exc, discord.LoginFailure):
         return SettingsError("Discord rejected DISCORD_BOT_TOKEN; copy the bot token again (docs/discord.md)")
+    if isinstance(exc, aiohttp.ClientConnectionError | TimeoutError):
+        return SettingsError(f"cannot reach Discord's API at {api_host} ({type(exc).__name__}); check the "
+                             "network, or discord.api_base_url when using a proxy or a fake")
     return None

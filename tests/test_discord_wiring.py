@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -65,6 +66,20 @@ async def test_a_rejected_token_is_a_settings_error(fake: FakeDiscord, db: Datab
     with pytest.raises(SettingsError, match="DISCORD_BOT_TOKEN"):
         async with manager:
             pass
+
+
+async def test_an_unreachable_api_is_a_settings_error_naming_the_host(db: Database, tmp_path: Path) -> None:
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        settings = settings_for(None, tmp_path)
+        settings.discord.api_base_url = f"http://127.0.0.1:{port}"
+        settings.discord.gateway_url = f"ws://127.0.0.1:{port}/"
+        manager = start_discord(context(settings, db))
+        assert manager is not None
+        with pytest.raises(SettingsError, match=f"cannot reach Discord's API at 127.0.0.1:{port}"):
+            async with manager:
+                pass
 
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.discord_wiring import build_adapter
@@ -77,6 +78,10 @@ def run_sync(args: argparse.Namespace) -> int:
         return 2
     except discord.HTTPException as exc:
         print(f"imabot discord sync: Discord answered HTTP {exc.status} (code {exc.code})", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        print(f"imabot discord sync: cannot reach Discord's API ({type(exc).__name__}); check the network, "
+              "or discord.api_base_url when using a proxy or a fake", file=sys.stderr)
         return 1
     where = f"server {args.guild}" if args.guild else "all servers (global)"
     print(f"Registered {count} slash commands for {where}.")
