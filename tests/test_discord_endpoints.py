@@ -120,3 +120,15 @@ async def test_a_fake_without_full_application_info_still_logs_in(
         await fake.wait_for(lambda _: bool(fake.find("PATCH", "/messages/@original")))
         assert str(adapter.client.application_id) == body.get("id", fake.bot.id)
     assert [c.text for c in service.calls] == ["a red fox"]
+
+
+async def test_a_local_fake_naming_the_real_gateway_is_not_followed_there(fake: FakeDiscord) -> None:
+    fake.add_fault("GET", r"/gateway(/bot)?$", 200, {"url": "wss://gateway.discord.gg"}, times=2)
+    config = DiscordConfig(token=TOKEN, api_base_url=f"http://127.0.0.1:{fake.port}")
+    adapter = DiscordAdapter(config, RecordingService(), FakeClock())
+    try:
+        await adapter.login()
+    finally:
+        await adapter.aclose()
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == f"ws://127.0.0.1:{fake.port}/"
+    assert len(fake.find("GET", "/gateway")) == 2

@@ -14,6 +14,7 @@ import discord.http
 from adapters.discord.client import ClientOptions, ImabotDiscordClient
 from adapters.discord.download import DiscordAttachmentFetcher, HttpDownloader, MediaDownloader
 from adapters.discord.endpoints import (
+    LOOPBACK_NAMES,
     apply_endpoint_overrides,
     normalized_api_base,
     normalized_gateway,
@@ -76,7 +77,7 @@ class DiscordAdapter:
             except discord.HTTPException:
                 continue
             url = data.get("url") if isinstance(data, dict) else None
-            if isinstance(url, str) and url:
+            if isinstance(url, str) and url and self._may_dial(url):
                 gateway = normalized_gateway(url)
                 set_gateway(gateway)
                 self.fetcher.trust(override_hosts(url))
@@ -85,6 +86,14 @@ class DiscordAdapter:
         fallback = f"{'wss' if api.scheme == 'https' else 'ws'}://{api.netloc}/"
         _log.warning("discord: the API override does not say where its gateway is; trying %s", fallback)
         set_gateway(normalized_gateway(fallback))
+
+    def _may_dial(self, gateway_url: str) -> bool:
+        """A loopback REST override (a local fake) never sends the bot to a gateway elsewhere, e.g. a
+        copied real answer naming gateway.discord.gg."""
+        local = override_hosts(self._config.api_base_url)
+        if not (local & LOOPBACK_NAMES):
+            return True
+        return (urlsplit(gateway_url).hostname or "").lower() in local
 
     async def start(self) -> None:
         """Log in and keep the gateway connection running in the background."""
