@@ -62,7 +62,7 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert "listening on" in line, log_path.read_text()
         yield line.rsplit(" ", 1)[-1].strip()
     finally:
-        proc.send_signal(signal.SIGINT)  # `imabot sim` leaves SIGTERM to its default action
+        proc.send_signal(signal.SIGTERM)
         try:
             assert proc.wait(EXIT_S) == 0, log_path.read_text()
         finally:

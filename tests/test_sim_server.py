@@ -77,6 +77,18 @@ async def test_cli_prints_url_serves_and_stops_on_sigint() -> None:
     assert code == 0
 
 
+async def test_cli_stops_cleanly_on_sigterm() -> None:
+    process = await _run_cli("--port", "0")
+    assert process.stdout is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
+        assert "listening" in line
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), timeout=30)
+    assert code == 0
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--host", "0.0.0.0"), "non-loopback"),
     (("--fault", "create:nonsense=1"), "unknown fault key"),

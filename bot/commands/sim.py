@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from typing import Any
 
@@ -30,7 +31,12 @@ def add_parser(subparsers: Any) -> None:
 async def _serve(config: SimConfig, args: argparse.Namespace) -> None:
     sock = bind(args.host, args.port, allow_remote=args.allow_remote)
     base_url = url_of(sock)
-    server = make_server(config, base_url, embedded=False)
+    # Our own signal handlers: uvicorn's re-raise the signal after shutdown, so SIGTERM would end the
+    # process with -15 instead of a clean exit 0.
+    server = make_server(config, base_url, embedded=True)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     await wait_started(server, serving)
     print(f"IMA simulator listening on {base_url}", flush=True)
