@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 from collections.abc import AsyncIterator, Generator
@@ -13,6 +12,7 @@ from dataclasses import replace
 import uvicorn
 
 from core.clock import Clock
+from core.net import is_loopback_host
 from sim.app import create_app
 from sim.config import SimConfig
 from sim.responses import SimulatedResetError
@@ -37,17 +37,8 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def bind(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:
-    if not allow_remote and not is_loopback(host):
+    if not allow_remote and not is_loopback_host(host):
         raise RemoteHostRefusedError(f"refusing to listen on non-loopback host {host!r} (use --allow-remote)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

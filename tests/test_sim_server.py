@@ -10,12 +10,13 @@ import httpx
 import pytest
 
 from core.clock import FakeClock
+from core.net import is_loopback_host as is_loopback
 from core.types import TaskType
 from sim.catalog import Catalog
 from sim.config import SimConfig
 from sim.faults import FaultSpec
 from sim.payloads import build_create_body, find_leaf
-from sim.server import RemoteHostRefusedError, is_loopback, run_in_background
+from sim.server import RemoteHostRefusedError, run_in_background
 
 AUTH = {"Authorization": "Bearer ima_server"}
 

@@ -15,7 +15,6 @@ against such a proxy or fake. ``apply_endpoint_overrides`` installs a reader tha
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from typing import Any
@@ -26,6 +25,8 @@ import discord.gateway
 import discord.http
 import discord.webhook.async_
 import yarl
+
+from core.net import is_loopback_host
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg/"
@@ -76,15 +77,6 @@ def override_hosts(*urls: str | None) -> frozenset[str]:
     """Host names of configured overrides: where a proxy or a fake also serves attachment files. A
     loopback override trusts every loopback spelling (a fake may say ``localhost`` for ``127.0.0.1``)."""
     hosts = {h.lower() for h in (urlsplit(u.strip()).hostname for u in urls if u) if h}
-    if any(_is_loopback(h) for h in hosts):
+    if any(is_loopback_host(h) for h in hosts):
         hosts |= LOOPBACK_NAMES
     return frozenset(hosts)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
