@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.errors import InputError
 from core.messages import Messages
-from core.preflight import NO_VALUE, MediaRejectedError, Violation
+from core.preflight import NO_VALUE, Violation
 from core.types import Language
 
 
@@ -28,11 +27,3 @@ def render_violations(violations: Sequence[Violation], language: Language | str,
             lines.append(catalog.text("media.line.bundle", language, what=what, value=v.value,
                                       allowed=v.allowed, fix=fix))
     return "\n".join(lines)
-
-
-def describe_input_error(error: InputError, language: str) -> str | None:
-    """Fits ``JobRunner``'s ``describe_input_error`` hook: the per-file list for refused
-    attachments (``PreflightError`` / ``VerificationError``), None for any other input error."""
-    if isinstance(error, MediaRejectedError) and error.violations:
-        return render_violations(error.violations, language)
-    return None

@@ -10,7 +10,7 @@ import pytest
 from core.error_text import error_detail, failure_actions, failure_text, reason_text
 from core.errors import ErrorKind, ImaApiError, InputError
 from core.messages import Messages
-from core.preflight import PreflightError, Violation
+from core.preflight import PreflightError, VerificationError, Violation
 from core.types import Language, MediaType
 from core.ux_events import ActionKind, Alternative
 
@@ -128,6 +128,14 @@ def test_an_unoffered_option_names_the_valid_choices() -> None:
     exc = InputError("virtual", code="virtual_value",
                      params={"field": "quality", "value": "4K", "options": "720p, 1080p"})
     assert error_detail(M, exc, Language.ZH) == "这个模型的 quality 不支持 4K，可选：720p, 1080p"
+
+
+def test_refused_media_of_either_kind_gets_its_list_and_other_input_errors_none() -> None:
+    refused = PreflightError([Violation("a.mp4", "fps", "12.00", "24–60", "media.fix.fps")])
+    assert "a.mp4" in (error_detail(M, refused, Language.EN) or "")
+    failed = VerificationError([Violation("b.png", "compliance", "failed", "active", "media.fix.compliance")])
+    assert (error_detail(M, failed, Language.ZH) or "").startswith("素材未通过")
+    assert error_detail(M, InputError("other"), Language.EN) is None
 
 
 def test_errors_without_specifics_add_no_detail_line() -> None:

@@ -59,15 +59,3 @@ def test_compliance_failures_get_their_own_header() -> None:
     text = render_violations([failed], "zh")
     assert text.startswith("素材未通过 IMA 合规审核")
     assert "face.png" in text
-
-
-def test_describe_input_error_only_speaks_for_refused_media() -> None:
-    from core.errors import InputError
-    from core.preflight import PreflightError, VerificationError
-    from core.preflight_text import describe_input_error
-
-    refused = PreflightError([Violation("a.mp4", "fps", "12.00", "24–60", "media.fix.fps")])
-    assert "a.mp4" in (describe_input_error(refused, "en") or "")
-    failed = VerificationError([Violation("b.png", "compliance", "failed", "active", "media.fix.compliance")])
-    assert (describe_input_error(failed, "zh") or "").startswith("素材未通过")
-    assert describe_input_error(InputError("other"), "en") is None
