@@ -123,10 +123,5 @@ def choose_leaf(leaves: Sequence[ProductLeaf], model_id: str, version: str | Non
     return candidates[0]
 
 
-def versions_of(leaves: Iterable[ProductLeaf], model_id: str) -> list[ProductLeaf]:
-    wanted = model_id.casefold()
-    return [leaf for leaf in leaves if leaf.model_id.casefold() == wanted]
-
-
 def _category(leaves: Sequence[ProductLeaf]) -> str:
     return leaves[0].category.value if leaves else "this task type"

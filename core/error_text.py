@@ -47,10 +47,6 @@ def error_detail(messages: Messages, exc: ImabotError, language: Language) -> st
     return ima_error_detail(messages, exc, language)
 
 
-def error_kind_of(exc: BaseException) -> ErrorKind:
-    return exc.kind if isinstance(exc, ImabotError) else ErrorKind.INTERNAL
-
-
 def reason_text(messages: Messages, kind: ErrorKind, media: MediaType, language: Language) -> str:
     for key in (f"errors.reason.{kind.value}.{media.value}", f"errors.reason.{kind.value}",
                 f"errors.reason.generic.{media.value}"):

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 ROUTES = frozenset({"create", "detail", "verify", "list", "token", "upload", "files", "media", "task", "any"})
@@ -120,9 +120,6 @@ class FaultSpec:
     def is_response_fault(self) -> bool:
         return (self.code is not None or self.http is not None or self.reset or self.malformed
                 or self.delay is not None)
-
-    def with_times(self, times: int | None) -> FaultSpec:
-        return replace(self, times=times)
 
 
 class ArmedFault:
