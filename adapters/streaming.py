@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import httpx
 
-from core.media_ports import MediaTooLargeError
+from core.media.ports import MediaTooLargeError
 
 CHUNK_BYTES = 64 * 1024
 

@@ -23,14 +23,14 @@ from adapters.ima.client import ImaClient, ImaClientConfig
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
+from core.catalog.models import ModelCatalog
 from core.clock import FakeClock
-from core.job_runner import RunnerDeps
 from core.jobs import JobState
 from core.messages import Messages
-from core.model_catalog import ModelCatalog
-from core.service import GenerationService, ServiceConfig
+from core.pipeline.runner import RunnerDeps
+from core.pipeline.service import GenerationService, ServiceConfig
+from core.platform import Step, UxEvent
 from core.types import Conversation, Platform
-from core.ux_events import Step, UxEvent
 from sim.app import create_app
 from sim.config import SimConfig
 

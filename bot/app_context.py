@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from adapters.sqlite.db import Database
 from bot.settings import Settings
 from core.clock import Clock
-from core.ports import AttachmentFetcher
-from core.service_api import BotService
+from core.platform import AttachmentFetcher, BotService, EventSink
 from core.types import Platform
-from core.ux_events import EventSink
 
 
 @dataclass

@@ -17,7 +17,7 @@ from bot.app_context import AppContext
 from bot.platform_start import register_and_run
 from bot.settings import Settings, SettingsError
 from core.clock import Clock
-from core.service_api import BotService
+from core.platform import BotService
 from core.types import Language, Platform
 
 

@@ -5,26 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
 
 from bot.app_context import AppContext
 from bot.settings import SettingsError
-from core.ports import AttachmentFetcher
+from core.platform import PlatformAdapter
 from core.types import Platform
-from core.ux_events import EventSink
-
-
-class PlatformAdapter(Protocol):
-    @property
-    def sink(self) -> EventSink: ...
-
-    @property
-    def fetcher(self) -> AttachmentFetcher: ...
-
-    async def start(self) -> None: ...
-
-    async def aclose(self) -> None: ...
-
 
 RefusalCheck = Callable[[BaseException], SettingsError | None]
 """Maps a start-up failure to a configuration error for the operator (None: not a refusal)."""

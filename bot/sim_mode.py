@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings, SettingsError, load_settings
 from core.clock import Clock
-from core.media_ports import MediaTooLargeError, RemoteFetcher, RemoteFetchError
+from core.media.ports import MediaTooLargeError, RemoteFetcher, RemoteFetchError
 from sim.config import SimConfig
 from sim.faults import FaultSpec, FaultSpecError
 from sim.server import run_in_background

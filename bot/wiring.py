@@ -22,18 +22,18 @@ from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
 from bot.sim_mode import SimulatorMediaFetcher
+from core.catalog.models import ModelCatalog
 from core.clock import Clock, SystemClock
-from core.inputs import AttachmentPreparer
-from core.job_runner import RunnerDeps
-from core.media_ports import RemoteFetcher
+from core.media.inputs import AttachmentPreparer
+from core.media.ports import RemoteFetcher
+from core.media.preflight import MediaLimits
 from core.messages import Messages
-from core.model_catalog import ModelCatalog
-from core.ports import AttachmentFetcher, ImaGateway
-from core.preflight import MediaLimits
+from core.pipeline.runner import RunnerDeps
+from core.pipeline.service import GenerationService, ServiceConfig
+from core.platform import AttachmentFetcher, EventSink
+from core.ports import ImaGateway
 from core.selection import ModelProfile
-from core.service import GenerationService, ServiceConfig
 from core.types import Language, MediaType, Platform
-from core.ux_events import EventSink
 
 
 @dataclass

@@ -8,7 +8,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.products import ProductLeaf
+from core.catalog.products import ProductLeaf
+from core.platform import AttachmentFetcher
 from core.types import Attachment, AttachmentKind, MediaResult, TaskType
 
 # ---------------------------------------------------------------- IMA
@@ -120,14 +121,6 @@ class ImaGateway(Protocol):
 
     async def verify_asset(self, url: str, name: str) -> VerifyResult: ...
 
-
-# ---------------------------------------------------------------- platforms
-
-
-class AttachmentFetcher(Protocol):
-    """Brings a platform attachment to a local file (streamed, size-capped)."""
-
-    async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path: ...
 
 
 # ---------------------------------------------------------------- preferences

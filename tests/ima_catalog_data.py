@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog_tree import parse_leaf
-from core.products import ProductLeaf
+from adapters.ima.catalog_tree import parse_leaf
+from core.catalog.products import ProductLeaf
 from core.types import TaskType
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog_tree import available_model_ids, choose_leaf, walk_leaves
+from adapters.ima.catalog_tree import available_model_ids, choose_leaf, walk_leaves
 from core.errors import ErrorKind, ImaApiError
 from core.types import TaskType
 from tests import ima_catalog_data as data

@@ -15,12 +15,12 @@ from adapters.sqlite.db import Database
 from bot.sim_mode import SimulatorMediaFetcher
 from core.clock import FakeClock
 from core.errors import InputError
-from core.inputs import AttachmentPreparer
-from core.media_ports import MediaTooLargeError
+from core.media.inputs import AttachmentPreparer
+from core.media.ports import MediaTooLargeError
+from core.media.preflight import MediaLimits
 from core.messages import Messages
-from core.preflight import MediaLimits
+from core.platform import Slot, Step, UxEvent
 from core.types import Attachment, AttachmentKind, Language, MediaResult, MediaType, Platform
-from core.ux_events import Slot, Step, UxEvent
 from tests.support.conversations import conversation
 from tests.support.ima import SIM_BASE_URL, SimHarness
 from tests.support.service import running_service

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.credit_rules import form_defaults, norm_value, resolve, select_rule
+from adapters.ima.credit_rules import form_defaults, norm_value, resolve, select_rule
+from core.catalog.products import CreditRule
 from core.errors import ErrorKind, ImaApiError, InputError
-from core.products import CreditRule
 from core.types import TaskType
 from tests import ima_catalog_data as data
 

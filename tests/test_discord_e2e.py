@@ -17,12 +17,11 @@ from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
-from core.inputs import AttachmentPreparer
-from core.ports import AttachmentFetcher
-from core.preflight import MediaLimits
-from core.service import GenerationService
+from core.media.inputs import AttachmentPreparer
+from core.media.preflight import MediaLimits
+from core.pipeline.service import GenerationService
+from core.platform import AttachmentFetcher, EventSink
 from core.types import Attachment, Language, Platform, TaskType
-from core.ux_events import EventSink
 from tests import media_factory as mf
 from tests.discord_fake.fixtures import fake  # noqa: F401
 from tests.discord_fake.harness import running_adapter

@@ -7,8 +7,8 @@ import asyncio
 
 from adapters.discord.adapter import DiscordAdapter
 from core.clock import FakeClock
+from core.platform import ActionKind
 from core.types import AttachmentKind
-from core.ux_events import ActionKind
 from tests.discord_fake.fake_service import RecordingService
 from tests.discord_fake.fixtures import adapter, fake, service, vclock  # noqa: F401
 from tests.discord_fake.harness import running_adapter
@@ -116,8 +116,8 @@ async def test_a_job_started_by_a_button_gets_its_own_status_message(
     fake: FakeDiscord, service: RecordingService, adapter: DiscordAdapter
 ) -> None:
     """The click's ephemeral answer must not become the new job's public status message."""
+    from core.platform import Slot, Step, UxEvent
     from core.types import Language
-    from core.ux_events import Slot, Step, UxEvent
     from tests.discord_fake.fixtures import conversation_of_click
 
     click = await fake.click("imabot:retry:job1")

@@ -8,8 +8,8 @@ import asyncio
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.refs import MessageRef
 from core.clock import FakeClock
+from core.platform import ActionKind, Step
 from core.types import Conversation, MediaResult, MediaType
-from core.ux_events import ActionKind, Step
 from tests.discord_fake.fake_service import RecordingService
 from tests.discord_fake.fixtures import adapter, event, fake, service, vclock  # noqa: F401
 from tests.discord_fake.harness import running_adapter

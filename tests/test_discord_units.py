@@ -20,8 +20,8 @@ from adapters.discord.translator import CatalogTranslator, ls
 from core.clock import FakeClock
 from core.errors import InputError
 from core.messages import Messages
+from core.platform import ActionKind
 from core.types import Attachment, AttachmentKind, Language
-from core.ux_events import ActionKind
 
 
 def test_message_ref_round_trips_with_and_without_a_token() -> None:

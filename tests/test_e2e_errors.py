@@ -15,8 +15,8 @@ from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.jobs import JobState
+from core.platform import ActionKind, Step
 from core.types import Attachment, AttachmentKind, Platform
-from core.ux_events import ActionKind, Step
 from tests import media_factory as mf
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness

@@ -12,13 +12,12 @@ from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
-from core.inputs import AttachmentPreparer
 from core.jobs import JobState
-from core.preflight import MediaLimits
-from core.service import GenerationService
-from core.service_api import ActionOutcome
+from core.media.inputs import AttachmentPreparer
+from core.media.preflight import MediaLimits
+from core.pipeline.service import GenerationService
+from core.platform import ActionKind, ActionOutcome, Slot, Step
 from core.types import Attachment, AttachmentKind, MediaType, Platform
-from core.ux_events import ActionKind, Slot, Step
 from tests import media_factory as mf
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness

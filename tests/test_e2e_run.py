@@ -14,8 +14,8 @@ from bot.app_context import AppContext
 from bot.commands import run as run_command
 from bot.settings import Settings
 from bot.sim_mode import TimeLapseClock, local_simulator, with_data_dir
+from core.platform import Step
 from core.types import Platform
-from core.ux_events import Step
 from tests.support.conversations import conversation
 from tests.support.sinks import RecordingSink
 

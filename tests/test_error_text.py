@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from core.error_text import error_detail, failure_actions, failure_text, reason_text
 from core.errors import ErrorKind, ImaApiError, InputError
+from core.media.preflight import PreflightError, VerificationError, Violation
 from core.messages import Messages
-from core.preflight import PreflightError, VerificationError, Violation
+from core.platform import ActionKind, Alternative
 from core.types import Language, MediaType
-from core.ux_events import ActionKind, Alternative
+from core.ux.error_text import error_detail, failure_actions, failure_text, reason_text
 
 M = Messages.from_package()
 

@@ -7,8 +7,8 @@ import json
 from adapters.feishu.cards import actions_card, link_card, progress_bar, status_card
 from core.errors import ErrorKind
 from core.messages import Messages
+from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, Platform
-from core.ux_events import ActionKind, Slot, Step, UxEvent
 
 MESSAGES = Messages.from_package()
 CONV = Conversation(platform=Platform.FEISHU, chat_id="oc", user_id="ou", message_id="om")

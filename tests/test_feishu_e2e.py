@@ -17,12 +17,11 @@ from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
 from adapters.sqlite.dedupe import SqliteDedupeStore
 from core.clock import FakeClock
-from core.inputs import AttachmentPreparer
-from core.ports import AttachmentFetcher
-from core.preflight import MediaLimits
-from core.service import GenerationService
+from core.media.inputs import AttachmentPreparer
+from core.media.preflight import MediaLimits
+from core.pipeline.service import GenerationService
+from core.platform import AttachmentFetcher, EventSink
 from core.types import Attachment, Platform
-from core.ux_events import EventSink
 from tests import media_factory
 from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake

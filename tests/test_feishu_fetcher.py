@@ -11,7 +11,7 @@ from adapters.feishu.fetcher import FeishuAttachmentFetcher
 from adapters.feishu.inbound import attachment_ref
 from core.clock import FakeClock
 from core.errors import InputError
-from core.media_ports import MediaTooLargeError
+from core.media.ports import MediaTooLargeError
 from core.types import Attachment, AttachmentKind
 from tests.feishu_fake.fixtures import api_for, running_fake
 

@@ -17,8 +17,8 @@ from adapters.feishu.sink import FeishuSink
 from adapters.media.probe import PyAvProbe
 from core.clock import FakeClock
 from core.messages import Messages
+from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, MediaResult, MediaType, Platform
-from core.ux_events import ActionKind, Slot, Step, UxEvent
 from tests import media_factory
 from tests.feishu_fake.fixtures import api_for, running_fake
 from tests.feishu_fake.server import FakeFeishu

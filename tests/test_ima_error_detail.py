@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog_tree import choose_leaf, parse_leaf
-from core.credit_rules import resolve
+from adapters.ima.catalog_tree import choose_leaf, parse_leaf
+from adapters.ima.credit_rules import resolve
+from core.catalog.products import ProductLeaf
 from core.errors import ErrorKind, ImaApiError, ImabotError, InputError
-from core.ima_error_detail import ima_error_detail
 from core.messages import Messages
-from core.products import ProductLeaf
 from core.types import Language, TaskType
+from core.ux.detail_text import ima_error_detail
 from tests import ima_catalog_data as data
 
 MESSAGES = Messages.from_package()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.ima.client import ImaClient
-from core.credit_rules import form_defaults, resolve, resolve_virtual_overrides, select_rule
+from adapters.ima.credit_rules import form_defaults, resolve, resolve_virtual_overrides, select_rule
 from core.types import TaskType
 
 T2V = TaskType.TEXT_TO_VIDEO
@@ -63,7 +63,7 @@ DEFAULT_CASES = [
     (T2V, "ima-pro", {"audio": True, "duration": 5, "aspect_ratio": "1:1", "resolution": "720p"}, 4511, 105),
     (T2V, "kling-video-o1", {"duration": "5", "aspect_ratio": "16:9", "mode": "std"}, 2313, 48),
     (T2V, "kling-v2-6", {"duration": "5", "aspect_ratio": "16:9", "mode": "pro", "sound": "off"}, 2330, 40),
-    # the recorded default is sonic-v4; we deliberately send sonic-v5 (facts §4.4, core/data/ima_rules.toml)
+    # the recorded default is sonic-v4; we deliberately send sonic-v5 (facts §4.4, ima_rules.toml)
     (
         TaskType.TEXT_TO_MUSIC,
         "sonic",

@@ -15,12 +15,12 @@ import pytest
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from core.errors import ErrorKind
-from core.inputs import AttachmentPreparer, display_name
-from core.media_ports import MediaTooLargeError, MediaUnreadableError
+from core.media.inputs import AttachmentPreparer, display_name
+from core.media.ports import MediaTooLargeError, MediaUnreadableError
+from core.media.preflight import MediaLimits, PreflightError, VerificationError
 from core.ports import PreparedInputs, VerifyResult
-from core.preflight import MediaLimits, PreflightError, VerificationError
-from core.preflight_text import render_violations
 from core.types import Attachment, AttachmentKind, TaskType
+from core.ux.preflight_text import render_violations
 from tests import media_factory as mf
 
 MB = 1024 * 1024

@@ -15,9 +15,9 @@ from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from core.clock import FakeClock
 from core.errors import ErrorKind
-from core.inputs import AttachmentPreparer
+from core.media.inputs import AttachmentPreparer
+from core.media.preflight import MediaLimits, VerificationError
 from core.ports import TaskSpec
-from core.preflight import MediaLimits, VerificationError
 from core.types import Attachment, AttachmentKind, TaskType
 from tests import media_factory as mf
 from tests.support.ima import SIM_BASE_URL, SimHarness

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from core.catalog.models import ModelCatalog
 from core.intent import parse
-from core.model_catalog import ModelCatalog
 from core.request import GenerationRequest
 from core.types import Attachment, AttachmentKind
 

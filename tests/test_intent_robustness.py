@@ -7,8 +7,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.catalog.models import ModelCatalog
 from core.intent import apply_overrides, parse
-from core.model_catalog import ModelCatalog
 from core.request import RequestOverrides
 from core.types import Attachment, AttachmentKind, Language, MediaType, TaskType
 

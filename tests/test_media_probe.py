@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from adapters.media.probe import PyAvProbe
-from core.media_ports import MediaTooLargeError, MediaUnreadableError
+from core.media.ports import MediaTooLargeError, MediaUnreadableError
 from core.types import AttachmentKind
 from tests import media_factory as mf
 from tests.support.ima import SIM_BASE_URL, SimHarness

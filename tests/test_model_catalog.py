@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from core.model_catalog import ModelCatalog, normalize_name
+from core.catalog.models import ModelCatalog, normalize_name
 from core.types import Language, MediaType, TaskType
 
 CATALOG = ModelCatalog.load_default()

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from core.catalog_tree import parse_leaf
-from core.credit_rules import resolve
-from core.payload import build_create_payload, pixverse_model
+from adapters.ima.catalog_tree import parse_leaf
+from adapters.ima.credit_rules import resolve
+from adapters.ima.payload import build_create_payload, pixverse_model
 from core.ports import Quote, ReferenceAudio, ReferenceBundle, ReferenceImage, ReferenceVideo, TaskSpec
 from core.types import TaskType
 from tests import ima_catalog_data as data

@@ -3,8 +3,8 @@ from __future__ import annotations
 import itertools
 from random import Random
 
-from core.model_catalog import ModelCatalog
-from core.polling import PollTiming, next_poll_delay, transient_delay
+from core.catalog.models import ModelCatalog
+from core.pipeline.polling import PollTiming, next_poll_delay, transient_delay
 from core.types import MediaType
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from adapters.sqlite.db import Database
 from adapters.sqlite.preferences import SqlitePreferenceStore
+from core.catalog.models import ModelCatalog
+from core.catalog.products import CreditRule, ProductLeaf
 from core.intent import parse
-from core.model_catalog import ModelCatalog
 from core.ports import Preference
-from core.products import CreditRule, ProductLeaf
 from core.request import PreferenceIntent
 from core.selection import ModelProfile, preference_action, select_model
 from core.types import Language, TaskType

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.media_ports import MediaInfo
-from core.preflight import FamilyLimits, Item, MediaLimits, Violation, check_media, check_shape, fmt_cap
+from core.media.ports import MediaInfo
+from core.media.preflight import FamilyLimits, Item, MediaLimits, Violation, check_media, check_shape, fmt_cap
 from core.types import AttachmentKind, TaskType
 
 MB = 1024 * 1024

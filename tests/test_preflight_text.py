@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from core.media_ports import UnsafeUrlReason
+from core.media.ports import UnsafeUrlReason
+from core.media.preflight import MediaLimits, Violation
 from core.messages import Messages
-from core.preflight import MediaLimits, Violation
-from core.preflight_text import render_violations
 from core.types import AttachmentKind
+from core.ux.preflight_text import render_violations
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "core" / "preflight.py", ROOT / "core" / "inputs.py"]
+SOURCES = [ROOT / "core" / "media" / "preflight.py", ROOT / "core" / "media" / "inputs.py"]
 
 
 def produced_keys() -> set[str]:

@@ -10,8 +10,8 @@ from adapters.console.sink import ConsoleSink
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.messages import Messages
+from core.platform import Slot, Step, UxEvent
 from core.types import Language, MediaResult, MediaType, Platform
-from core.ux_events import Slot, Step, UxEvent
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.service import running_service

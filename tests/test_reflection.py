@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from core.credit_rules import resolve
+from adapters.ima.credit_rules import resolve
+from adapters.ima.reflection import ladder_below, plan_retry, value_score
 from core.errors import ErrorKind
-from core.reflection import ladder_below, plan_retry, value_score
 from core.types import TaskType
 from tests import ima_catalog_data as data
 

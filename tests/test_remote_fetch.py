@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from adapters.media.remote import SafeRemoteFetcher
-from core.media_ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
+from core.media.ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
 
 PUBLIC_IP = "93.184.216.34"
 DNS = {"cdn.example.com": [PUBLIC_IP], "other.example.org": ["151.101.1.69"],

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from core.catalog.models import ModelCatalog
+from core.catalog.products import CreditRule, ProductLeaf
 from core.errors import ErrorKind, InputError
 from core.intent import parse
-from core.model_catalog import ModelCatalog
 from core.ports import Preference
-from core.products import CreditRule, ProductLeaf
 from core.request import PreferenceIntent
 from core.selection import ModelProfile, preference_action, preference_confirmation, select_model
 from core.types import Attachment, AttachmentKind, Language, TaskType

@@ -5,9 +5,8 @@ import itertools
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.jobs import JobState
-from core.service_api import ActionOutcome
+from core.platform import ActionKind, ActionOutcome, Slot, Step
 from core.types import Language, Platform
-from core.ux_events import ActionKind, Slot, Step
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.service import running_service

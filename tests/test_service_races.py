@@ -8,13 +8,12 @@ from pathlib import Path
 
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
+from core.catalog.products import ProductLeaf
 from core.clock import Clock, FakeClock
 from core.jobs import JobState
+from core.platform import ActionKind, ActionOutcome, Step, UxEvent
 from core.ports import CreatedTask, ImaGateway, Quote, TaskSnapshot, TaskSpec, VerifyResult
-from core.products import ProductLeaf
-from core.service_api import ActionOutcome
 from core.types import AttachmentKind, Platform, TaskType
-from core.ux_events import ActionKind, Step, UxEvent
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.service import running_service

@@ -13,8 +13,8 @@ from adapters.sqlite.jobs import SqliteJobStore
 from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.jobs import Job, JobState
+from core.platform import Step
 from core.types import Platform
-from core.ux_events import Step
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.service import running_service

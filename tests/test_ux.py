@@ -5,10 +5,10 @@ from dataclasses import replace
 from core.errors import ErrorKind
 from core.jobs import Job, JobState
 from core.messages import Messages
+from core.platform import ActionKind, Alternative, Slot, Step
 from core.request import GenerationRequest
 from core.types import Attachment, AttachmentKind, Language, MediaResult, MediaType, TaskType
-from core.ux import UxRenderer, progress_percent
-from core.ux_events import ActionKind, Alternative, Slot, Step
+from core.ux.renderer import UxRenderer, progress_percent
 from tests.support.conversations import conversation
 
 UX = UxRenderer(Messages.from_package())

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from core.messages import Messages
-from core.service_api import ActionOutcome, BotService
+from core.platform import ActionKind, ActionOutcome, BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
-from core.ux_events import ActionKind
 
 _ATTACH_COMMANDS = {"/image": AttachmentKind.IMAGE, "/video": AttachmentKind.VIDEO,
                     "/audio": AttachmentKind.AUDIO}

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from core.errors import InputError
-from core.media_ports import MediaTooLargeError
+from core.media.ports import MediaTooLargeError
 from core.types import Attachment
 
 

@@ -13,7 +13,7 @@ import json
 from typing import Any, TextIO
 
 from core.messages import Messages
-from core.ux_events import Slot, Step, UxEvent
+from core.platform import Slot, Step, UxEvent
 
 _CLEAR_LINE = "\r\x1b[K"
 

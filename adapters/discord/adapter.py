@@ -25,7 +25,7 @@ from adapters.discord.origins import Origins
 from adapters.discord.sink import DiscordSink, SinkConfig
 from core.clock import Clock
 from core.messages import Messages
-from core.service_api import BotService
+from core.platform import BotService
 
 _log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 import discord
 
 from core.messages import Messages
+from core.platform import ActionKind
 from core.types import Language
-from core.ux_events import ActionKind
 
 _log = logging.getLogger(__name__)
 _ACTIONS = "|".join(a.value for a in ActionKind)

@@ -30,12 +30,11 @@ from adapters.discord.inbound import (
 from adapters.discord.language import language_of
 from adapters.discord.origins import Origins
 from adapters.discord.translator import CatalogTranslator
+from core.catalog.products import ProductLeaf
 from core.messages import Messages
-from core.products import ProductLeaf
+from core.platform import ActionKind, BotService
 from core.request import RequestOverrides
-from core.service_api import BotService
 from core.types import Language, MediaType, Platform, TaskType
-from core.ux_events import ActionKind
 
 _log = logging.getLogger(__name__)
 AUTOCOMPLETE_LIMIT = 25

@@ -26,8 +26,8 @@ from adapters.discord.throttle import EditPolicy, ThrottledEditor
 from core.clock import Clock
 from core.errors import ErrorKind, PlatformError
 from core.messages import Messages
+from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, MediaResult, MediaType
-from core.ux_events import ActionKind, Slot, Step, UxEvent
 
 _log = logging.getLogger(__name__)
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024

@@ -25,10 +25,10 @@ from adapters.feishu.sink import FeishuSink
 from adapters.feishu.webhook import WebhookServer
 from core.clock import Clock
 from core.errors import ErrorKind, PlatformError
-from core.media_ports import MediaProbe
+from core.media.ports import MediaProbe
 from core.messages import Messages
+from core.platform import BotService
 from core.ports import DedupeStore
-from core.service_api import BotService
 from core.types import Language
 
 log = logging.getLogger(__name__)

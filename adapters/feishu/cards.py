@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.messages import Messages
+from core.platform import ActionKind, Step, UxEvent
 from core.types import Language
-from core.ux_events import ActionKind, Step, UxEvent
 
 # Cards must stay under 30 KB; UX texts are short, this only guards against pathological prompts.
 MAX_TEXT_CHARS = 6000

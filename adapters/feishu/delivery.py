@@ -24,10 +24,10 @@ from adapters.feishu.api import FILE_MAX_BYTES, IMAGE_MAX_BYTES, FeishuApi
 from adapters.feishu.cards import link_card
 from adapters.feishu.download import download_to
 from core.errors import ImabotError
-from core.media_ports import MediaProbe, MediaTooLargeError
+from core.media.ports import MediaProbe, MediaTooLargeError
 from core.messages import Messages
+from core.platform import UxEvent
 from core.types import MediaResult, MediaType
-from core.ux_events import UxEvent
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import httpx
 
 from adapters.streaming import save_capped
 from core.errors import ErrorKind, PlatformError
-from core.media_ports import MediaTooLargeError
+from core.media.ports import MediaTooLargeError
 
 CHUNK_BYTES = 256 * 1024
 

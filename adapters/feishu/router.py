@@ -20,10 +20,9 @@ from adapters.feishu.inbound import InboundMessage, guess_language, parse_messag
 from adapters.feishu.sink import send_uuid
 from core.errors import ImabotError
 from core.messages import Messages
+from core.platform import ActionKind, ActionOutcome, BotService
 from core.ports import DedupeStore
-from core.service_api import ActionOutcome, BotService
 from core.types import Conversation, Language, Platform
-from core.ux_events import ActionKind
 
 log = logging.getLogger(__name__)
 

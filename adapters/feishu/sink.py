@@ -1,4 +1,4 @@
-"""``core.ux_events.EventSink`` for Feishu: renders the bot's UX events as cards and messages.
+"""``core.platform.EventSink`` for Feishu: renders the bot's UX events as cards and messages.
 
 - Slot.STATUS (steps 0-2 and the final status): ONE interactive card, created as a reply to the user's
   message and then PATCHed in place. Patches are throttled to one per ``patch_interval_s`` per card; a
@@ -25,7 +25,7 @@ from adapters.feishu.pacing import ChatPacer
 from core.clock import Clock
 from core.errors import PlatformError
 from core.messages import Messages
-from core.ux_events import Slot, Step, UxEvent
+from core.platform import Slot, Step, UxEvent
 
 log = logging.getLogger(__name__)
 UUID_MAX = 50

@@ -7,6 +7,6 @@
 - ``detail``: ``tasks/detail`` -> ``TaskSnapshot``.
 - ``upload``: the upload-token protocol and streamed file reading.
 
-Selection, payload and reflection logic is pure and lives in ``core.catalog_tree``,
-``core.credit_rules``, ``core.payload`` and ``core.reflection``.
+Selection, payload and reflection logic is pure and lives in ``adapters.ima.catalog_tree``,
+``adapters.ima.credit_rules``, ``adapters.ima.payload`` and ``adapters.ima.reflection``.
 """

@@ -20,8 +20,12 @@ from typing import Any
 import httpx
 
 from adapters.ima import errors as ima_errors
+from adapters.ima.catalog_tree import choose_leaf, walk_leaves
+from adapters.ima.credit_rules import resolve
 from adapters.ima.detail import snapshot_from_detail
 from adapters.ima.errors import is_success, map_api_error, mask_key, redact_text, strip_query
+from adapters.ima.payload import build_create_payload
+from adapters.ima.reflection import MAX_ATTEMPTS, REFLECTABLE_KINDS, plan_retry
 from adapters.ima.upload import (
     UPLOAD_TOKEN_PATH,
     checked_size,
@@ -30,14 +34,10 @@ from adapters.ima.upload import (
     suffix_and_type,
     token_params,
 )
-from core.catalog_tree import choose_leaf, walk_leaves
+from core.catalog.products import ProductLeaf
 from core.clock import Clock
-from core.credit_rules import resolve
 from core.errors import ErrorKind, ImaApiError
-from core.payload import build_create_payload
 from core.ports import CreatedTask, Quote, TaskSnapshot, TaskSpec, VerifyResult
-from core.products import ProductLeaf
-from core.reflection import MAX_ATTEMPTS, REFLECTABLE_KINDS, plan_retry
 from core.types import AttachmentKind, TaskType
 
 log = logging.getLogger("imabot.ima")

@@ -1,4 +1,4 @@
-"""``core.media_ports.MediaProbe`` with Pillow (images) and PyAV (video/audio), which ship their own
+"""``core.media.ports.MediaProbe`` with Pillow (images) and PyAV (video/audio), which ship their own
 codecs (no ffprobe/ffmpeg install needed).
 
 Both libraries block, so each call runs in a worker thread under a time limit and a concurrency
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import av
 from PIL import Image, UnidentifiedImageError
 
-from core.media_ports import MediaInfo, MediaTooLargeError, MediaUnreadableError
+from core.media.ports import MediaInfo, MediaTooLargeError, MediaUnreadableError
 from core.types import AttachmentKind
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""``core.media_ports.RemoteFetcher`` that only talks to public http(s) hosts (SSRF guard).
+"""``core.media.ports.RemoteFetcher`` that only talks to public http(s) hosts (SSRF guard).
 
 Every hop (the first URL and each redirect) is checked: scheme, no credentials, no internal host
 names, and every address the host resolves to must be public. The request is then sent to the
@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from adapters.streaming import save_capped
-from core.media_ports import RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
+from core.media.ports import RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> the IP addresses (as text) the host resolves to."""

@@ -18,8 +18,8 @@ import discord
 
 from bot.discord_wiring import build_adapter
 from bot.settings import Settings, SettingsError, load_settings
+from core.catalog.products import ProductLeaf
 from core.clock import SystemClock
-from core.products import ProductLeaf
 from core.types import Language, TaskType
 
 

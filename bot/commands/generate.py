@@ -24,8 +24,8 @@ from bot.wiring import build_app
 from core.clock import Clock, SystemClock
 from core.jobs import JobState
 from core.messages import Messages
+from core.platform import EventSink
 from core.types import Attachment, AttachmentKind, Conversation, Platform
-from core.ux_events import EventSink
 
 DEFAULT_SIM_SPEED = 24.0
 

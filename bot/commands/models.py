@@ -17,12 +17,12 @@ import httpx
 from adapters.ima.client import ImaClient, ImaClientConfig
 from bot.settings import SettingsError, load_settings
 from bot.wiring import ima_config
+from core.catalog.products import ProductLeaf
 from core.clock import SystemClock
-from core.error_text import reason_text
 from core.errors import ImabotError
 from core.messages import Messages
-from core.products import ProductLeaf
 from core.types import Language, TaskType
+from core.ux.error_text import reason_text
 
 SIM_KEY = "ima_sim_local_models"
 

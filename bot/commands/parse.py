@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.settings import SettingsError, load_settings
+from core.catalog.models import ModelCatalog
 from core.intent import parse
-from core.model_catalog import ModelCatalog
 from core.request import GenerationRequest
 from core.types import Attachment, AttachmentKind, Language, MediaType
 

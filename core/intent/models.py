@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from itertools import islice
 
+from core.catalog.models import ModelCatalog, normalize_name
 from core.intent.text import MAX_MATCHES, CompactText, NormText, Span, overlaps, rx
-from core.model_catalog import ModelCatalog, normalize_name
 from core.request import Tier
 from core.types import MediaType
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from core.catalog.models import ModelCatalog
 from core.intent.language import detect_language
 from core.intent.media import detect_media, task_type_for
 from core.intent.models import ModelMention, UnknownModel, find_models, find_tiers, find_unknown_model
@@ -23,7 +24,6 @@ from core.intent.preference import find_clear, find_no_save_phrases, find_save_p
 from core.intent.prompt import after_colon, clean_prompt, quoted_text
 from core.intent.text import NormText, Span, overlaps, remove_spans, rx
 from core.messages import Messages
-from core.model_catalog import ModelCatalog
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides, Tier
 from core.types import Attachment, Language, MediaType, TaskType
 

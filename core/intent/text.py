@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.model_catalog import STRIP_CHARS as _STRIP
+from core.catalog.models import STRIP_CHARS as _STRIP
 
 Span = tuple[int, int]  # [start, end) in original-text indices
 

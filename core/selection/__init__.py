@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.catalog.models import ModelCatalog
+from core.catalog.products import ProductLeaf
 from core.errors import ErrorKind, InputError
 from core.messages import Messages
-from core.model_catalog import ModelCatalog
 from core.ports import Preference
-from core.products import ProductLeaf
 from core.request import GenerationRequest, PreferenceIntent, Tier
 from core.selection.form_fit import fit_params
 from core.types import Language, TaskType

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.catalog.products import ProductLeaf
 from core.messages import Messages
-from core.products import ProductLeaf
 from core.types import Language
 
 _VOICE_FIELDS = ("voice_id", "voice_type", "voice", "speaker")

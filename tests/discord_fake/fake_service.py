@@ -10,11 +10,10 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.products import CreditRule, ProductLeaf
+from core.catalog.products import CreditRule, ProductLeaf
+from core.platform import ActionKind, ActionOutcome, ActionReply, EventSink, Slot, Step, UxEvent
 from core.request import RequestOverrides
-from core.service_api import ActionOutcome, ActionReply
 from core.types import Attachment, Conversation, Language, TaskType
-from core.ux_events import ActionKind, EventSink, Slot, Step, UxEvent
 
 
 @dataclass

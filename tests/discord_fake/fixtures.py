@@ -9,8 +9,8 @@ import pytest
 
 from adapters.discord.adapter import DiscordAdapter
 from core.clock import FakeClock
+from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, MediaResult, Platform
-from core.ux_events import ActionKind, Slot, Step, UxEvent
 from tests.discord_fake.fake_service import RecordingService
 from tests.discord_fake.harness import running_adapter
 from tests.discord_fake.server import FakeDiscord

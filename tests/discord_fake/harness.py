@@ -11,7 +11,7 @@ from adapters.discord.client import ClientOptions
 from adapters.discord.download import MediaDownloader
 from adapters.discord.sink import SinkConfig
 from core.clock import Clock
-from core.service_api import BotService
+from core.platform import BotService
 from tests.discord_fake.server import FakeDiscord
 
 TOKEN = "fake-bot-token"

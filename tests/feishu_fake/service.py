@@ -1,4 +1,4 @@
-"""A recording stand-in for ``core.service_api.BotService`` (adapter-level tests only).
+"""A recording stand-in for ``core.platform.BotService`` (adapter-level tests only).
 
 It deliberately does NOT dedupe: tests that deliver an event several times prove the adapter's own
 dedupe. ``sink`` (optional) receives an Ack status event per accepted message, like the real service.
@@ -10,11 +10,10 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.products import ProductLeaf
+from core.catalog.products import ProductLeaf
+from core.platform import ActionKind, ActionOutcome, ActionReply, EventSink, Slot, Step, UxEvent
 from core.request import RequestOverrides
-from core.service_api import ActionOutcome, ActionReply
 from core.types import Attachment, Conversation, Language, TaskType
-from core.ux_events import ActionKind, EventSink, Slot, Step, UxEvent
 
 
 @dataclass

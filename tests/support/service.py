@@ -15,17 +15,17 @@ from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
+from core.catalog.models import ModelCatalog
 from core.clock import Clock
-from core.inputs import AttachmentPreparer
-from core.job_runner import RunnerDeps
 from core.jobs import JobStore
+from core.media.inputs import AttachmentPreparer
+from core.media.preflight import MediaLimits
 from core.messages import Messages
-from core.model_catalog import ModelCatalog
-from core.ports import AttachmentFetcher, ImaGateway, InputPreparer
-from core.preflight import MediaLimits
-from core.service import GenerationService, ServiceConfig
+from core.pipeline.runner import RunnerDeps
+from core.pipeline.service import GenerationService, ServiceConfig
+from core.platform import AttachmentFetcher, EventSink
+from core.ports import ImaGateway, InputPreparer
 from core.types import Language, MediaType, Platform
-from core.ux_events import EventSink
 from tests.support.ima import TEST_API_KEY, SimHarness
 
 

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from collections.abc import Iterable
 
-from core.ux_events import Slot, Step, UxEvent
+from core.platform import Slot, Step, UxEvent
 
 
 class RecordingSink:

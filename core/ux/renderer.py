@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.error_text import failure_actions, failure_text
 from core.errors import ErrorKind
 from core.jobs import Job, JobState
 from core.messages import Messages
+from core.platform import ActionKind, Alternative, Slot, Step, UxEvent
 from core.types import AttachmentKind, Conversation, Language, MediaType
-from core.ux_events import ActionKind, Alternative, Slot, Step, UxEvent
+from core.ux.error_text import failure_actions, failure_text
 
 STATUS_PART = "status"
 SUCCESS_PARTS = ("result:0", "result:1")

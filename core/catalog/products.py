@@ -1,5 +1,5 @@
 """Value objects for IMA's product list (the "V2 tree" leaves). Parsing and selection logic live in
-``core.catalog_tree`` / ``core.credit_rules``; this module only holds the shapes."""
+``adapters.ima.catalog_tree`` / ``adapters.ima.credit_rules``; this module only holds the shapes."""
 
 from __future__ import annotations
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from core.errors import ErrorKind, ImabotError
-from core.ima_error_detail import ima_error_detail
+from core.media.preflight import MediaRejectedError
 from core.messages import Messages
-from core.preflight import MediaRejectedError
-from core.preflight_text import render_violations
+from core.platform import ActionKind, Alternative
 from core.types import Language, MediaType
-from core.ux_events import ActionKind, Alternative
+from core.ux.detail_text import ima_error_detail
+from core.ux.preflight_text import render_violations
 
 _LINKS: Mapping[ErrorKind, str] = {
     ErrorKind.AUTH: "errors.link.apikey",

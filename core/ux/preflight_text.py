@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.media.preflight import NO_VALUE, Violation
 from core.messages import Messages
-from core.preflight import NO_VALUE, Violation
 from core.types import Language
 
 

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from core.errors import ImabotError
-from core.media_ports import (
+from core.media.ports import (
     AssetGateway,
     MediaInfo,
     MediaProbe,
@@ -27,15 +27,7 @@ from core.media_ports import (
     RemoteFetcher,
     UnsafeUrlError,
 )
-from core.ports import (
-    AttachmentFetcher,
-    PreparedInputs,
-    ReferenceAudio,
-    ReferenceBundle,
-    ReferenceImage,
-    ReferenceVideo,
-)
-from core.preflight import (
+from core.media.preflight import (
     NO_VALUE,
     FamilyLimits,
     Item,
@@ -47,6 +39,14 @@ from core.preflight import (
     check_shape,
     fmt_bytes,
     fmt_cap,
+)
+from core.platform import AttachmentFetcher
+from core.ports import (
+    PreparedInputs,
+    ReferenceAudio,
+    ReferenceBundle,
+    ReferenceImage,
+    ReferenceVideo,
 )
 from core.types import Attachment, AttachmentKind, TaskType
 

@@ -16,8 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from core.catalog.products import CreditRule, ProductLeaf
 from core.errors import ErrorKind, ImaApiError, InputError
-from core.products import CreditRule, ProductLeaf
 from core.types import MediaType
 
 DEFAULT_MARKER = "default"
@@ -38,7 +38,7 @@ class RulesData:
 
 @cache
 def rules_data() -> RulesData:
-    raw = tomllib.loads(resources.files("core.data").joinpath("ima_rules.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("adapters.ima").joinpath("ima_rules.toml").read_text("utf-8"))
     degrade = raw["degrade"]
     return RulesData(
         allowed_extra_keys={MediaType(k): frozenset(v) for k, v in raw["allowed_extra_keys"].items()},

@@ -18,19 +18,19 @@ from pathlib import Path
 from random import Random
 from typing import TypeVar
 
+from core.catalog.models import ModelCatalog
+from core.catalog.products import ProductLeaf
 from core.clock import Clock
-from core.error_text import error_detail, offers_alternatives
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
 from core.messages import Messages
-from core.model_catalog import ModelCatalog
-from core.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
-from core.ports import AttachmentFetcher, ImaGateway, InputPreparer, PreferenceStore, TaskSpec
-from core.products import ProductLeaf
+from core.pipeline.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
+from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, UxEvent
+from core.ports import ImaGateway, InputPreparer, PreferenceStore, TaskSpec
 from core.selection import ModelProfile, preference_action, preference_confirmation, select_model
 from core.types import Attachment, MediaType, Platform
-from core.ux import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
-from core.ux_events import ActionKind, Alternative, EventSink, UxEvent
+from core.ux.error_text import error_detail, offers_alternatives
+from core.ux.renderer import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.credit_rules import norm_value, rule_attributes, rule_keys, rules_data, select_rule
+from adapters.ima.credit_rules import norm_value, rule_attributes, rule_keys, rules_data, select_rule
+from core.catalog.products import ProductLeaf
 from core.errors import ErrorKind
-from core.products import ProductLeaf
 
 MAX_ATTEMPTS = 3
 REFLECTABLE_KINDS = frozenset({ErrorKind.SERVER_ERROR, ErrorKind.NO_RULE, ErrorKind.ATTRIBUTE_MISMATCH,

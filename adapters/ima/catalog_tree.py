@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from core.catalog.products import CreditRule, ProductLeaf
 from core.errors import ErrorKind, ImaApiError
-from core.products import CreditRule, ProductLeaf
 from core.types import TaskType
 
 LEAF_TYPE = "3"

@@ -1,4 +1,4 @@
-"""``core.service_api.BotService``: intake, idempotency, background jobs, actions, reconciliation.
+"""``core.platform.BotService``: intake, idempotency, background jobs, actions, reconciliation.
 
 Intake writes the job row (keyed ``"{platform}:{message_id}"``, UNIQUE in the store) and emits the
 Step 0 acknowledgment before anything slow; the rest runs in one tracked asyncio task per job under a
@@ -17,17 +17,16 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
+from core.catalog.products import ProductLeaf
 from core.errors import ErrorKind, ImabotError
 from core.intent import apply_overrides, parse
-from core.job_runner import JobRunner, RunnerDeps, first_frame_url
 from core.jobs import Job, JobState
-from core.products import ProductLeaf
+from core.pipeline.runner import JobRunner, RunnerDeps, first_frame_url
+from core.platform import ActionKind, ActionOutcome, ActionReply, UxEvent
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.selection import preference_action, preference_confirmation, select_model
-from core.service_api import ActionOutcome, ActionReply
 from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, TaskType
-from core.ux import STATUS_PART
-from core.ux_events import ActionKind, UxEvent
+from core.ux.renderer import STATUS_PART
 
 log = logging.getLogger(__name__)
 

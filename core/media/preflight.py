@@ -1,7 +1,7 @@
 """Attachment limits (data in ``core/data/media_limits.toml``) and the checks that apply them.
 
 Every check returns *all* violations it finds so a user can fix everything in one go. Values and
-ranges are formatted here in a language-neutral way (numbers and units); ``core.preflight_text``
+ranges are formatted here in a language-neutral way (numbers and units); ``core.ux.preflight_text``
 wraps them in the user's language.
 """
 
@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from core.errors import ErrorKind, InputError
-from core.media_ports import MediaInfo
+from core.media.ports import MediaInfo
 from core.types import AttachmentKind, TaskType
 
 _MB = 1024 * 1024
