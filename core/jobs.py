@@ -217,10 +217,11 @@ def media_from_json(raw: str | None) -> tuple[MediaResult, ...]:
 def conversation_to_dict(c: Conversation) -> dict[str, Any]:
     return {"platform": c.platform.value, "chat_id": c.chat_id, "user_id": c.user_id,
             "message_id": c.message_id, "is_direct": c.is_direct, "thread_id": c.thread_id,
-            "user_display": c.user_display}
+            "user_display": c.user_display, "reply_to": c.reply_to}
 
 
 def conversation_from_dict(d: Mapping[str, Any]) -> Conversation:
     return Conversation(platform=Platform(d["platform"]), chat_id=d["chat_id"], user_id=d["user_id"],
                         message_id=d["message_id"], is_direct=bool(d.get("is_direct")),
-                        thread_id=d.get("thread_id"), user_display=d.get("user_display"))
+                        thread_id=d.get("thread_id"), user_display=d.get("user_display"),
+                        reply_to=d.get("reply_to"))

@@ -49,6 +49,8 @@ class ActionKind(StrEnum):
     BETTER = "better"
     FIRST_FRAME = "first_frame"  # use this result as the first frame of a new image_to_video
     CANCEL = "cancel"
+    CONFIRM = "confirm"  # "yes" to a question; the target is the question id (core.conversation.questions)
+    DECLINE = "decline"  # "no" to a question; the target is the question id
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,16 @@ class Alternative:
     model_id: str
     model_name: str
     points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One button of a question: ``action`` on ``target_id`` (a job id, or a question id for CONFIRM /
+    DECLINE), shown as ``label`` (localized). The same answer is always also possible in words."""
+
+    action: ActionKind
+    target_id: str
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +87,7 @@ class UxEvent:
     error_kind: ErrorKind | None = None
     alternatives: tuple[Alternative, ...] = ()
     actions: tuple[ActionKind, ...] = ()
+    choices: tuple[Choice, ...] = ()  # buttons of a question (NOTICE events), each with its own target
 
 
 class EventSink(Protocol):

@@ -88,6 +88,8 @@ class Conversation:
     is_direct: bool = False
     thread_id: str | None = None
     user_display: str | None = None
+    # The platform message this one replies to or quotes (a result or a status message), if any.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import discord
 
 from core.messages import Messages
-from core.platform import ActionKind
+from core.platform import ActionKind, Choice
 from core.types import Language
 
 _log = logging.getLogger(__name__)
@@ -24,6 +24,8 @@ _STYLES = {
     ActionKind.BETTER: discord.ButtonStyle.secondary,
     ActionKind.FIRST_FRAME: discord.ButtonStyle.secondary,
     ActionKind.CANCEL: discord.ButtonStyle.danger,
+    ActionKind.CONFIRM: discord.ButtonStyle.success,
+    ActionKind.DECLINE: discord.ButtonStyle.secondary,
 }
 
 
@@ -69,4 +71,14 @@ def action_view(
     view = discord.ui.View(timeout=None)
     for action in actions[:25]:
         view.add_item(ActionButton(action, job_id, messages.text(f"discord.button.{action.value}", language)))
+    return view
+
+
+def choice_view(choices: Sequence[Choice]) -> discord.ui.View | None:
+    """The buttons of a question, each acting on its own target (a job or the question)."""
+    if not choices:
+        return None
+    view = discord.ui.View(timeout=None)
+    for choice in choices[:25]:
+        view.add_item(ActionButton(choice.action, choice.target_id, choice.label[:80]))
     return view

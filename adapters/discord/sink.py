@@ -17,7 +17,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.buttons import action_view
+from adapters.discord.buttons import action_view, choice_view
 from adapters.discord.download import MediaDownloader, file_name_for
 from adapters.discord.origins import Origin, Origins
 from adapters.discord.refs import MessageRef
@@ -302,12 +302,14 @@ class DiscordSink:
     async def _notice_event(self, event: UxEvent) -> str:
         content = truncate(event.text)
         origin = self._origins.get(event.conversation.message_id)
+        view = choice_view(event.choices)
         msg: discord.Message
         if origin is not None and origin.interaction is not None and self._original_free(origin):
             origin.original_used = True
-            msg = await origin.interaction.edit_original_response(content=content)
+            extra: dict[str, Any] = {"view": view} if view is not None else {}
+            msg = await origin.interaction.edit_original_response(content=content, **extra)
         else:
-            msg = await self._send_or_fall_back(event, content, None, origin)
+            msg = await self._send_or_fall_back(event, content, view, origin)
         return MessageRef(msg.channel.id, msg.id, self._clock.now()).encode()
 
     # ------------------------------------------------------------------ sending

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.messages import Messages
-from core.platform import ActionKind, Step, UxEvent
+from core.platform import ActionKind, Choice, Step, UxEvent
 from core.types import Language
 
 # Cards must stay under 30 KB; UX texts are short, this only guards against pathological prompts.
@@ -24,7 +24,7 @@ _TITLE_KEY = {
     Step.FAILURE: "feishu.card.title.failure",
 }
 _TEMPLATE = {Step.SUCCESS: "green", Step.FAILURE: "red"}
-_BUTTON_STYLE = {ActionKind.RETRY: "primary", ActionKind.CANCEL: "danger"}
+_BUTTON_STYLE = {ActionKind.RETRY: "primary", ActionKind.CANCEL: "danger", ActionKind.CONFIRM: "primary"}
 ACTION_KEY = "a"
 JOB_KEY = "job"
 
@@ -50,6 +50,12 @@ def actions_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
         elements.append(_text(event.text))
     elements.extend(_buttons(event.job_id, event.actions, event.language, messages))
     return _card(messages.text(title_key, event.language), _TEMPLATE.get(event.step, "blue"), elements)
+
+
+def question_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
+    """A question with its answer buttons (each acting on its own target); words answer it too."""
+    elements = [_text(event.text), *_choice_buttons(event.choices)]
+    return _card(messages.text("feishu.card.title.question", event.language), "blue", elements)
 
 
 def link_card(title: str, text: str, url: str, language: Language, messages: Messages) -> dict[str, Any]:
@@ -84,6 +90,18 @@ def _buttons(job_id: str, actions: Iterable[ActionKind], language: Language, mes
             "behaviors": [{"type": "callback", "value": action_value(action, job_id)}],
         }
         for action in actions
+    ]
+
+
+def _choice_buttons(choices: Iterable[Choice]) -> list[dict[str, Any]]:
+    return [
+        {
+            "tag": "button",
+            "text": {"tag": "plain_text", "content": choice.label},
+            "type": _BUTTON_STYLE.get(choice.action, "default"),
+            "behaviors": [{"type": "callback", "value": action_value(choice.action, choice.target_id)}],
+        }
+        for choice in choices
     ]
 
 

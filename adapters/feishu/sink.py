@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.feishu.api import REPLY_TARGET_GONE, THREAD_REPLY_UNSUPPORTED, FeishuApi
-from adapters.feishu.cards import actions_card, status_card
+from adapters.feishu.cards import actions_card, question_card, status_card
 from adapters.feishu.delivery import MediaDelivery
 from adapters.feishu.pacing import ChatPacer
 from core.clock import Clock
@@ -68,6 +68,9 @@ class FeishuSink:
             return await self._status(event)
         if event.slot is Slot.RESULT:
             return await self._result(event)
+        if event.choices:
+            return await self._post(event, "interactive", question_card(event, self._messages),
+                                    _notice_part(event))
         return await self._post(event, "text", {"text": event.text}, _notice_part(event))
 
     async def aclose(self) -> None:
