@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from adapters.sqlite.db import Database
 from bot.settings import Settings
 from core.clock import Clock
+from core.ops.telemetry import NoTelemetry, Telemetry
 from core.platform import AttachmentFetcher, BotService, EventSink
 from core.types import Platform
 
@@ -22,3 +23,5 @@ class AppContext:
     sinks: dict[Platform, EventSink] = field(default_factory=dict)
     # Likewise each adapter registers how its attachment refs are fetched (looked up by the job's platform).
     fetchers: dict[Platform, AttachmentFetcher] = field(default_factory=dict)
+    # Operational facts (metrics, status page); platform starters wrap their sink and dedupe store with it.
+    telemetry: Telemetry = field(default_factory=NoTelemetry)

@@ -11,6 +11,7 @@ from bot.app_context import AppContext
 from bot.platform_start import register_and_run
 from bot.settings import SettingsError
 from core.errors import ErrorKind, PlatformError
+from core.ops.observed import ObservedDedupeStore
 from core.types import Language, Platform
 
 
@@ -43,7 +44,8 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
         default_language=Language(settings.bot.default_language),
         temp_dir=settings.storage.data_dir / "tmp",
     )
-    adapter = FeishuAdapter(config, ctx.service, SqliteDedupeStore(ctx.db, ctx.clock), ctx.clock,
+    dedupe = ObservedDedupeStore(Platform.FEISHU, SqliteDedupeStore(ctx.db, ctx.clock), ctx.telemetry)
+    adapter = FeishuAdapter(config, ctx.service, dedupe, ctx.clock,
                             probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s))
     return register_and_run(ctx, Platform.FEISHU, adapter, _refusal)
 

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from bot.app_context import AppContext
 from bot.settings import SettingsError
+from core.ops.observed import ObservedSink
 from core.platform import PlatformAdapter
 from core.types import Platform
 
@@ -17,8 +18,9 @@ RefusalCheck = Callable[[BaseException], SettingsError | None]
 
 def register_and_run(ctx: AppContext, platform: Platform, adapter: PlatformAdapter,
                      refused: RefusalCheck) -> AbstractAsyncContextManager[None]:
-    """The sink and fetcher are registered at once, before anything is received."""
-    ctx.sinks[platform] = adapter.sink
+    """The sink and fetcher are registered at once, before anything is received; every emit is observed
+    (platform calls, progress, deliveries)."""
+    ctx.sinks[platform] = ObservedSink(platform, adapter.sink, ctx.telemetry)
     ctx.fetchers[platform] = adapter.fetcher
     return _running(adapter, refused)
 

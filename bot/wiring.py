@@ -28,6 +28,8 @@ from core.media.inputs import AttachmentPreparer
 from core.media.ports import RemoteFetcher
 from core.media.preflight import MediaLimits
 from core.messages import Messages
+from core.ops.observed import ObservedJobStore
+from core.ops.telemetry import NoTelemetry, Telemetry
 from core.pipeline.runner import RunnerDeps
 from core.pipeline.service import GenerationService, ServiceConfig
 from core.platform import AttachmentFetcher, EventSink
@@ -61,10 +63,12 @@ def ima_config(settings: Settings) -> ImaClientConfig:
 
 @asynccontextmanager
 async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: ImaGateway | None = None,
-                    remote: RemoteFetcher | None = None, simulator_url: str | None = None
-                    ) -> AsyncIterator[App]:
-    """Everything the bot needs, closed in reverse order on exit (job tasks are parked, not lost)."""
+                    remote: RemoteFetcher | None = None, simulator_url: str | None = None,
+                    telemetry: Telemetry | None = None) -> AsyncIterator[App]:
+    """Everything the bot needs, closed in reverse order on exit (job tasks are parked, not lost).
+    ``telemetry`` observes jobs, IMA calls and (through the context) platform calls."""
     clock = clock or SystemClock()
+    telemetry = telemetry or NoTelemetry()
     messages = Messages.from_package()
     client_config = ima_config(settings) if gateway is None else None  # fail before touching any file
     async with AsyncExitStack() as stack:
@@ -73,7 +77,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         stack.push_async_callback(db.aclose)
         if gateway is None:
             assert client_config is not None
-            client = ImaClient(client_config, clock=clock)
+            client = ImaClient(client_config, clock=clock, telemetry=telemetry)
             await client.start()
             stack.push_async_callback(client.aclose)
             gateway = client
@@ -95,15 +99,16 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
                                                        Platform.CLI: LocalFileFetcher()}
         deps = RunnerDeps(
-            gateway=gateway, jobs=SqliteJobStore(db), preferences=SqlitePreferenceStore(db),
+            gateway=gateway, jobs=ObservedJobStore(SqliteJobStore(db), telemetry),
+            preferences=SqlitePreferenceStore(db),
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
             clock=clock, sinks=sinks, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
-            eta_overrides=dict(settings.catalog.estimated_seconds))
+            eta_overrides=dict(settings.catalog.estimated_seconds), telemetry=telemetry)
         service = GenerationService(deps, ServiceConfig(
             default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),
             max_concurrent_jobs=bot.max_concurrent_jobs))
         stack.push_async_callback(service.aclose)
         context = AppContext(settings=settings, service=service, db=db, clock=clock, sinks=sinks,
-                             fetchers=fetchers)
+                             fetchers=fetchers, telemetry=telemetry)
         yield App(context=context, service=service, gateway=gateway)

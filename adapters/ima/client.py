@@ -37,6 +37,7 @@ from adapters.ima.upload import (
 from core.catalog.products import ProductLeaf
 from core.clock import Clock
 from core.errors import ErrorKind, ImaApiError
+from core.ops.telemetry import NoTelemetry, Telemetry
 from core.ports import CreatedTask, Quote, TaskSnapshot, TaskSpec, VerifyResult
 from core.types import AttachmentKind, TaskType
 
@@ -76,8 +77,9 @@ def _user_agent() -> str:
 
 class ImaClient:
     def __init__(self, config: ImaClientConfig, *, transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Clock) -> None:
+                 clock: Clock, telemetry: Telemetry | None = None) -> None:
         self._config = config
+        self._telemetry: Telemetry = telemetry or NoTelemetry()
         self._transport = transport
         self._clock = clock
         self._http: httpx.AsyncClient | None = None
@@ -273,6 +275,22 @@ class ImaClient:
                     json_body: Any = None, language: str | None = None, timeout_s: float | None = None,
                     authenticated: bool = True) -> Any:
         """Send one request and return the envelope's ``data``; every failure is an ``ImaApiError``."""
+        started = time.perf_counter()
+        outcome = "cancelled"  # every other failure arrives as an ImaApiError
+        try:
+            data, outcome = await self._exchange(method, path_or_url, op=op, params=params,
+                                                 json_body=json_body, language=language,
+                                                 timeout_s=timeout_s, authenticated=authenticated)
+            return data
+        except ImaApiError as err:
+            outcome = _outcome_label(err)
+            raise
+        finally:
+            self._telemetry.ima_call(op, outcome, time.perf_counter() - started)
+
+    async def _exchange(self, method: str, path_or_url: str, *, op: str, params: Mapping[str, str] | None,
+                        json_body: Any, language: str | None, timeout_s: float | None,
+                        authenticated: bool) -> tuple[Any, str]:
         url = path_or_url if "://" in path_or_url else self._config.base_url.rstrip("/") + path_or_url
         headers = self._headers(language) if authenticated else {"User-Agent": self._user_agent}
         started = time.perf_counter()
@@ -293,7 +311,7 @@ class ImaClient:
         log.log(level, "%s %s -> http %d code %s (%.0f ms)", method, strip_query(url), resp.status_code, code,
                 elapsed_ms)
         if isinstance(body, Mapping) and "code" in body and is_success(code) and resp.status_code < 400:
-            return body.get("data")
+            return body.get("data"), "ok"
         retry_after = ima_errors.parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())
         if isinstance(body, Mapping) and "code" in body:
             message = str(body.get("message") or "")
@@ -317,6 +335,15 @@ class ImaClient:
         detail = redact_text(f"{op}: {type(exc).__name__}: {exc}", self._secrets)
         log.warning("%s", detail)
         return ImaApiError(detail, kind=kind)
+
+
+def _outcome_label(err: ImaApiError) -> str:
+    """A metric label for a failed call: the business code when the body had one, else the HTTP
+    status, else the error kind (network, protocol, lost)."""
+    if err.code is not None:
+        prefix = "" if err.params.get("code_source") == "body" else "http_"
+        return f"{prefix}{err.code}"
+    return err.kind.value
 
 
 def _reflectable(err: ImaApiError) -> bool:

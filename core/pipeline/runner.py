@@ -24,6 +24,7 @@ from core.clock import Clock
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
 from core.messages import Messages
+from core.ops.telemetry import NoTelemetry, Telemetry
 from core.pipeline.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
 from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, UxEvent
 from core.ports import ImaGateway, InputPreparer, PreferenceStore, TaskSpec
@@ -55,6 +56,7 @@ class RunnerDeps:
     # Operator-configured estimates (settings ``catalog.estimated_seconds``): they win over the live list.
     eta_overrides: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     delivery_attempts: int = 3
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
 
 def classify_failure(reason: str | None) -> ErrorKind:

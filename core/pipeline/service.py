@@ -53,6 +53,7 @@ class GenerationService:
         self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
         self._acking: dict[str, bool] = {}  # job id -> cancel requested, while its ack is being posted
         self._seq = itertools.count(1)
+        self._waiting = 0  # jobs waiting for a free slot (reported as the queue length)
         self._closed = False
 
     @property
@@ -118,6 +119,7 @@ class GenerationService:
                        attachments: Sequence[Attachment], overrides: RequestOverrides | None) -> str | None:
         existing = await self._d.jobs.by_key(key)
         if existing is not None:
+            self._d.telemetry.dedupe_hit(conversation.platform)
             return None if existing.notice_only else existing.job_id
         request = await self._parse(text, tuple(attachments))
         request = apply_overrides(request, overrides, self._d.catalog)
@@ -227,8 +229,17 @@ class GenerationService:
             log.error("job task %s died: %s", task.get_name(), type(task.exception()).__name__)
 
     async def _run(self, job: Job) -> None:
-        async with self._slots:
+        self._waiting += 1
+        self._d.telemetry.queue_length(self._waiting)
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+            self._d.telemetry.queue_length(self._waiting)
+        try:
             await self._runner.run(job)
+        finally:
+            self._slots.release()
 
     # ------------------------------------------------------------ actions
     async def handle_action(self, conversation: Conversation, job_id: str, action: ActionKind) -> ActionReply:
