@@ -47,8 +47,6 @@ class JobState(StrEnum):
 
 
 TERMINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT})
-# States in which a task may exist at IMA and must be followed up after a restart.
-TASK_STATES = frozenset({JobState.SUBMITTED, JobState.RUNNING, JobState.DELIVERING})
 # States before the create call: safe to run again from the start after a restart.
 PRE_CREATE_STATES = frozenset({JobState.RECEIVED, JobState.ACKNOWLEDGED, JobState.UPLOADING})
 

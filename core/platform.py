@@ -5,8 +5,6 @@
 - ``BotService``: what an adapter calls (``core.pipeline.service`` implements it).
 - ``PlatformAdapter``: the lifecycle the composition root drives.
 
-UX events follow the seeds' protocol: 0 Ack, 1 PreGen, 2 Progress, 3 Success, 4 Failure, 5 Done.
-
 Steps follow the seeds' protocol: 0 Ack, 1 PreGen, 2 Progress, 3 Success, 4 Failure, 5 Done.
 ``slot`` names the message an event belongs to so adapters edit one "status" message in place for
 steps 0-2 and post new "result" messages for steps 3-4. ``text`` is already localized, plain text
@@ -24,7 +22,7 @@ from typing import Protocol
 from core.catalog.products import ProductLeaf
 from core.errors import ErrorKind
 from core.request import RequestOverrides
-from core.types import Attachment, Conversation, Language, MediaResult, TaskType
+from core.types import Attachment, Conversation, Language, MediaResult, Platform, TaskType
 
 
 class Step(IntEnum):
@@ -156,8 +154,8 @@ class BotService(Protocol):
         """The live product list for autocomplete (cached)."""
         ...
 
-    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str: ...
+    async def describe_preferences(self, platform: Platform, user_id: str, language: Language) -> str: ...
 
-    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str: ...
+    async def clear_preferences(self, platform: Platform, user_id: str, language: Language) -> str: ...
 
     def help_text(self, language: Language) -> str: ...

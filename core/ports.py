@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from core.catalog.products import ProductLeaf
 from core.platform import AttachmentFetcher
-from core.types import Attachment, AttachmentKind, MediaResult, TaskType
+from core.types import Attachment, AttachmentKind, MediaResult, Platform, TaskType
 
 # ---------------------------------------------------------------- IMA
 
@@ -135,13 +135,13 @@ class Preference:
 
 
 class PreferenceStore(Protocol):
-    async def get(self, platform: str, user_id: str, task_type: TaskType) -> Preference | None: ...
+    async def get(self, platform: Platform, user_id: str, task_type: TaskType) -> Preference | None: ...
 
-    async def save(self, platform: str, user_id: str, task_type: TaskType, pref: Preference) -> None: ...
+    async def save(self, platform: Platform, user_id: str, task_type: TaskType, pref: Preference) -> None: ...
 
-    async def clear(self, platform: str, user_id: str, task_type: TaskType | None = None) -> None: ...
+    async def clear(self, platform: Platform, user_id: str, task_type: TaskType | None = None) -> None: ...
 
-    async def all_for(self, platform: str, user_id: str) -> Mapping[TaskType, Preference]: ...
+    async def all_for(self, platform: Platform, user_id: str) -> Mapping[TaskType, Preference]: ...
 
 
 class DedupeStore(Protocol):

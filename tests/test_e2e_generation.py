@@ -147,7 +147,7 @@ async def test_preference_only_message_saves_and_confirms(
     async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
         assert await service.handle_message(conversation(), "以后都用海螺") is None
         job_id = await run_one(service, "一只猫在跳舞的视频")
-        described = await service.describe_preferences("console", "user-1", conversation().platform and
+        described = await service.describe_preferences(Platform.CONSOLE, "user-1", conversation().platform and
                                                        sink.events[0].language)
     assert sink.events[0].step is Step.NOTICE and "已记住" in sink.events[0].text
     (task,) = await sim.tasks()

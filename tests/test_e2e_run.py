@@ -21,7 +21,7 @@ from tests.support.sinks import RecordingSink
 
 
 async def test_no_platform_configured_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(run_command, "available_starters", lambda: [("fake", lambda ctx: None)])
+    monkeypatch.setattr(run_command, "platform_starters", lambda: [("fake", lambda ctx: None)])
     settings = with_data_dir(Settings(), tmp_path)
     clock = TimeLapseClock(1000)
     async with local_simulator(settings, clock) as sim_settings:
@@ -54,10 +54,10 @@ async def test_jobs_run_through_a_started_platform_and_resume_after_restart(
     settings = with_data_dir(Settings(), tmp_path)
     clock = TimeLapseClock(400)
     async with local_simulator(settings, clock) as sim_settings:
-        monkeypatch.setattr(run_command, "available_starters", lambda: [("fake", starter_for(first, True))])
+        monkeypatch.setattr(run_command, "platform_starters", lambda: [("fake", starter_for(first, True))])
         assert await run_command.serve(sim_settings, stop, clock) == 0  # stops while the video is generating
         stop.clear()
-        monkeypatch.setattr(run_command, "available_starters", lambda: [("fake", starter_for(second, False))])
+        monkeypatch.setattr(run_command, "platform_starters", lambda: [("fake", starter_for(second, False))])
         assert await run_command.serve(sim_settings, stop, clock) == 0  # resumes and delivers
     assert job_ids and job_ids[0] is not None
     assert first.of_step(Step.SUCCESS) == []

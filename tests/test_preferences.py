@@ -14,7 +14,7 @@ from core.intent import parse
 from core.ports import Preference
 from core.request import PreferenceIntent
 from core.selection import ModelProfile, preference_action, select_model
-from core.types import Language, TaskType
+from core.types import Language, Platform, TaskType
 
 CATALOG = ModelCatalog.load_default()
 
@@ -40,15 +40,15 @@ T2V = [
 async def _remember(store: SqlitePreferenceStore, text: str, user: str = "u1", now: float = 100.0) -> None:
     """What the pipeline does after a request: apply the preference change the core decided on."""
     request = parse(text, catalog=CATALOG)
-    pref = await store.get("discord", user, request.task_type)
+    pref = await store.get(Platform.DISCORD, user, request.task_type)
     selection = select_model(request, T2V, catalog=CATALOG, preference=pref, profile=ModelProfile())
     change = preference_action(request, selection)
     if change is None:
         return
     if change.action is PreferenceIntent.CLEAR:
-        await store.clear("discord", user, change.task_type)
+        await store.clear(Platform.DISCORD, user, change.task_type)
     elif (saved := change.to_preference(now)) is not None:
-        await store.save("discord", user, change.task_type, saved)
+        await store.save(Platform.DISCORD, user, change.task_type, saved)
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ async def test_explicit_model_is_saved_and_survives_a_reopen(tmp_path: Path) -> 
         store = SqlitePreferenceStore(db)
         await _remember(store, "以后都用可灵，一只猫在弹钢琴")
     async with Database(path) as db:
-        saved = await SqlitePreferenceStore(db).get("discord", "u1", TaskType.TEXT_TO_VIDEO)
+        saved = await SqlitePreferenceStore(db).get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     assert saved is not None
     assert saved.model_id == "kling-video-o1"
     assert saved.model_name == "Kling O1"
@@ -76,12 +76,12 @@ async def test_explicit_model_is_saved_and_survives_a_reopen(tmp_path: Path) -> 
 async def test_auto_selection_never_writes(store: SqlitePreferenceStore) -> None:
     await _remember(store, "生成一段视频，海边的日落")
     await _remember(store, "用最便宜的生成一只猫")
-    assert await store.all_for("discord", "u1") == {}
+    assert await store.all_for(Platform.DISCORD, "u1") == {}
 
 
 async def test_saved_preference_wins_and_gets_a_mismatch_hint(store: SqlitePreferenceStore) -> None:
     await _remember(store, "以后都用海螺")
-    pref = await store.get("discord", "u1", TaskType.TEXT_TO_VIDEO)
+    pref = await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     request = parse("一只猫在月球上跳舞", catalog=CATALOG)
     selection = select_model(request, T2V, catalog=CATALOG, preference=pref, profile=ModelProfile())
     assert selection.model_id == "MiniMax-Hailuo-2.3"
@@ -91,17 +91,17 @@ async def test_saved_preference_wins_and_gets_a_mismatch_hint(store: SqlitePrefe
 
 
 async def test_clear_phrase_removes_only_that_task_type(store: SqlitePreferenceStore) -> None:
-    await store.save("discord", "u1", TaskType.TEXT_TO_IMAGE, Preference("midjourney", "Midjourney", 8, 1.0))
+    await store.save(Platform.DISCORD, "u1", TaskType.TEXT_TO_IMAGE, Preference("midjourney", "Midjourney", 8, 1.0))
     await _remember(store, "always use Kling for my videos")
-    assert (await store.get("discord", "u1", TaskType.TEXT_TO_VIDEO)) is not None
+    assert (await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)) is not None
     await _remember(store, "用最好的模型生成一只猫")
-    remaining = await store.all_for("discord", "u1")
+    remaining = await store.all_for(Platform.DISCORD, "u1")
     assert set(remaining) == {TaskType.TEXT_TO_IMAGE}
 
 
 async def test_clear_phrase_ignores_the_saved_model_for_that_request(store: SqlitePreferenceStore) -> None:
     await _remember(store, "以后都用海螺")
-    pref = await store.get("discord", "u1", TaskType.TEXT_TO_VIDEO)
+    pref = await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     request = parse("你选一个合适的模型，生成一只猫", catalog=CATALOG)
     assert request.preference is PreferenceIntent.CLEAR
     selection = select_model(request, T2V, catalog=CATALOG, preference=pref, profile=ModelProfile())
@@ -111,27 +111,27 @@ async def test_clear_phrase_ignores_the_saved_model_for_that_request(store: Sqli
 
 async def test_users_and_platforms_are_separate(store: SqlitePreferenceStore) -> None:
     await _remember(store, "以后都用可灵", user="alice")
-    await store.save("feishu", "alice", TaskType.TEXT_TO_VIDEO, Preference("viduq2", "Vidu Q2", 5, 2.0))
-    assert (await store.get("discord", "bob", TaskType.TEXT_TO_VIDEO)) is None
-    discord = await store.get("discord", "alice", TaskType.TEXT_TO_VIDEO)
-    feishu = await store.get("feishu", "alice", TaskType.TEXT_TO_VIDEO)
+    await store.save(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO, Preference("viduq2", "Vidu Q2", 5, 2.0))
+    assert (await store.get(Platform.DISCORD, "bob", TaskType.TEXT_TO_VIDEO)) is None
+    discord = await store.get(Platform.DISCORD, "alice", TaskType.TEXT_TO_VIDEO)
+    feishu = await store.get(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO)
     assert discord is not None and discord.model_id == "kling-video-o1"
     assert feishu is not None and feishu.model_id == "viduq2"
-    await store.clear("discord", "alice")
-    assert await store.all_for("discord", "alice") == {}
-    assert (await store.get("feishu", "alice", TaskType.TEXT_TO_VIDEO)) is not None
+    await store.clear(Platform.DISCORD, "alice")
+    assert await store.all_for(Platform.DISCORD, "alice") == {}
+    assert (await store.get(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO)) is not None
 
 
 async def test_saving_again_replaces_the_row(store: SqlitePreferenceStore) -> None:
     await _remember(store, "以后都用可灵", now=1.0)
     await _remember(store, "改用万2.6生成", now=2.0)
-    pref = await store.get("discord", "u1", TaskType.TEXT_TO_VIDEO)
+    pref = await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     assert pref is not None and (pref.model_id, pref.last_used) == ("wan2.6-t2v", 2.0)
 
 
 async def test_model_not_offered_is_not_saved(store: SqlitePreferenceStore) -> None:
     await _remember(store, "以后都用 Sora 2 Pro")
-    assert await store.all_for("discord", "u1") == {}
+    assert await store.all_for(Platform.DISCORD, "u1") == {}
 
 
 def test_preference_language_follows_the_message() -> None:

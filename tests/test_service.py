@@ -48,13 +48,13 @@ async def test_clearing_preferences_and_describing_them(sim: SimHarness, db: Dat
                                                         sink: RecordingSink) -> None:
     async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
         assert await service.handle_message(conversation(), "以后都用海螺") is None
-        described = await service.describe_preferences("console", "user-1", Language.ZH)
+        described = await service.describe_preferences(Platform.CONSOLE, "user-1", Language.ZH)
         assert "海螺" in described or "Hailuo" in described
         assert await service.handle_message(conversation(), "用默认的") is None
-        assert await service.describe_preferences("console", "user-1", Language.EN) == (
+        assert await service.describe_preferences(Platform.CONSOLE, "user-1", Language.EN) == (
             "You have no model preferences yet; I pick a suitable model automatically.")
         await service.handle_message(conversation(), "以后都用海螺")
-        cleared = await service.clear_preferences("console", "user-1", Language.EN)
+        cleared = await service.clear_preferences(Platform.CONSOLE, "user-1", Language.EN)
         assert cleared.startswith("✅")
         assert "想生成" in service.help_text(Language.ZH) or "生成视频" in service.help_text(Language.ZH)
     assert [e.step for e in sink.events] == [Step.NOTICE] * 3

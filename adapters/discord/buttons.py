@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
@@ -27,12 +27,6 @@ _STYLES = {
     ActionKind.CONFIRM: discord.ButtonStyle.success,
     ActionKind.DECLINE: discord.ButtonStyle.secondary,
 }
-
-
-class ActionHandler(Protocol):
-    async def on_action(
-        self, interaction: discord.Interaction[Any], job_id: str, action: ActionKind
-    ) -> None: ...
 
 
 def custom_id(action: ActionKind, job_id: str) -> str:

@@ -209,14 +209,14 @@ class ImabotDiscordClient(discord.Client):
     async def show_prefs(self, interaction: discord.Interaction[Any]) -> None:
         await _acknowledge(interaction, interaction.response.defer(ephemeral=True, thinking=True))
         text = await self.service.describe_preferences(
-            Platform.DISCORD.value, str(interaction.user.id), language_of(interaction.locale)
+            Platform.DISCORD, str(interaction.user.id), language_of(interaction.locale)
         )
         await interaction.edit_original_response(content=text[:2000])
 
     async def clear_prefs(self, interaction: discord.Interaction[Any]) -> None:
         await _acknowledge(interaction, interaction.response.defer(ephemeral=True, thinking=True))
         text = await self.service.clear_preferences(
-            Platform.DISCORD.value, str(interaction.user.id), language_of(interaction.locale)
+            Platform.DISCORD, str(interaction.user.id), language_of(interaction.locale)
         )
         await interaction.edit_original_response(content=text[:2000])
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.sqlite.db import Database
 from core.ports import Preference
-from core.types import TaskType
+from core.types import Platform, TaskType
 
 _UPSERT = (
     "INSERT INTO preferences (platform, user_id, task_type, model_id, model_name, credit, last_used) "
@@ -26,15 +26,15 @@ class SqlitePreferenceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, platform: str, user_id: str, task_type: TaskType) -> Preference | None:
+    async def get(self, platform: Platform, user_id: str, task_type: TaskType) -> Preference | None:
         sql = f"SELECT {_COLUMNS} FROM preferences WHERE platform = ? AND user_id = ? AND task_type = ?"
-        async with self._db.conn.execute(sql, (platform, user_id, task_type.value)) as cursor:
+        async with self._db.conn.execute(sql, (platform.value, user_id, task_type.value)) as cursor:
             row = await cursor.fetchone()
         return _preference(row) if row is not None else None
 
-    async def save(self, platform: str, user_id: str, task_type: TaskType, pref: Preference) -> None:
+    async def save(self, platform: Platform, user_id: str, task_type: TaskType, pref: Preference) -> None:
         row = (
-            platform,
+            platform.value,
             user_id,
             task_type.value,
             pref.model_id,
@@ -45,19 +45,19 @@ class SqlitePreferenceStore:
         await self._db.conn.execute(_UPSERT, row)
         await self._db.conn.commit()
 
-    async def clear(self, platform: str, user_id: str, task_type: TaskType | None = None) -> None:
+    async def clear(self, platform: Platform, user_id: str, task_type: TaskType | None = None) -> None:
         sql = "DELETE FROM preferences WHERE platform = ? AND user_id = ?"
-        args: tuple[str, ...] = (platform, user_id)
+        args: tuple[str, ...] = (platform.value, user_id)
         if task_type is not None:
             sql += " AND task_type = ?"
             args = (*args, task_type.value)
         await self._db.conn.execute(sql, args)
         await self._db.conn.commit()
 
-    async def all_for(self, platform: str, user_id: str) -> Mapping[TaskType, Preference]:
+    async def all_for(self, platform: Platform, user_id: str) -> Mapping[TaskType, Preference]:
         sql = f"SELECT {_COLUMNS} FROM preferences WHERE platform = ? AND user_id = ? ORDER BY task_type"
         out: dict[TaskType, Preference] = {}
-        async with self._db.conn.execute(sql, (platform, user_id)) as cursor:
+        async with self._db.conn.execute(sql, (platform.value, user_id)) as cursor:
             async for row in cursor:
                 try:
                     task = TaskType(row[0])

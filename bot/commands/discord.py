@@ -20,7 +20,7 @@ from bot.discord_wiring import build_adapter
 from bot.settings import Settings, SettingsError, load_settings
 from core.catalog.products import ProductLeaf
 from core.clock import SystemClock
-from core.types import Language, TaskType
+from core.types import Language, Platform, TaskType
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,10 +45,10 @@ class _NoService:
     async def models_for(self, task_type: TaskType) -> list[ProductLeaf]:
         return []
 
-    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def describe_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return ""
 
-    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def clear_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return ""
 
     def help_text(self, language: Language) -> str:

@@ -1,8 +1,9 @@
 """``imabot run``: start every configured platform adapter and serve until SIGINT/SIGTERM.
 
-Platform starters are optional modules: ``bot.discord_wiring.start_discord(ctx)`` and
-``bot.feishu_wiring.start_feishu(ctx)`` each return an async context manager (or None when that
-platform is not configured). Exit 2 when no platform is configured.
+Each platform's wiring module has a starter (``bot.discord_wiring.start_discord(ctx)``,
+``bot.feishu_wiring.start_feishu(ctx)``) that returns an async context manager, or None when that
+platform is not configured; a platform's SDK is imported only when its starter runs. Exit 2 when no
+platform is configured.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 import sys
@@ -28,7 +28,6 @@ log = logging.getLogger("imabot")
 
 Starter = Callable[[AppContext], AbstractAsyncContextManager[Any] | None]
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-STARTERS = (("bot.discord_wiring", "start_discord"), ("bot.feishu_wiring", "start_feishu"))
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,17 +48,20 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def available_starters() -> list[tuple[str, Starter]]:
-    found: list[tuple[str, Starter]] = []
-    for module_name, attr in STARTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        found.append((module_name, getattr(module, attr)))
-    return found
+def _start_discord(ctx: AppContext) -> AbstractAsyncContextManager[Any] | None:
+    from bot.discord_wiring import start_discord
+
+    return start_discord(ctx)
+
+
+def _start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[Any] | None:
+    from bot.feishu_wiring import start_feishu
+
+    return start_feishu(ctx)
+
+
+def platform_starters() -> list[tuple[str, Starter]]:
+    return [("discord", _start_discord), ("feishu", _start_feishu)]
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Clock | None = None) -> int:
@@ -88,7 +90,7 @@ async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -
         started: list[str] = []
 
         async def start_platforms() -> None:
-            for name, starter in available_starters():
+            for name, starter in platform_starters():
                 manager = starter(app.context)
                 if manager is not None:
                     await platforms.enter_async_context(manager)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from random import Random
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from core.catalog.models import ModelCatalog
 from core.catalog.products import ProductLeaf
@@ -26,10 +26,12 @@ from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
 from core.messages import Messages
 from core.ops.telemetry import NoTelemetry, Telemetry
 from core.pipeline.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
+from core.pipeline.preferences import PreferenceBook
 from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, UxEvent
 from core.ports import ImaGateway, InputPreparer, PreferenceStore, TaskSpec
-from core.selection import ModelProfile, preference_action, preference_confirmation, select_model
-from core.types import Attachment, MediaType, Platform
+from core.request import PreferenceIntent
+from core.selection import ModelProfile, select_model
+from core.types import Attachment, Conversation, Language, MediaType, Platform
 from core.ux.error_text import error_detail, offers_alternatives
 from core.ux.renderer import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
 
@@ -64,20 +66,52 @@ def classify_failure(reason: str | None) -> ErrorKind:
     return ErrorKind.CONTENT_POLICY if any(w in lowered for w in _POLICY_WORDS) else ErrorKind.MEDIA_FAILED
 
 
+class JobSteps(Protocol):
+    """What the service asks of a job runner: the whole run, and the steps it takes itself at intake
+    and on a cancel."""
+
+    async def run(self, job: Job) -> Job: ...
+
+    async def acknowledge(self, job: Job) -> Job:
+        """Show Step 0 in the job's status message; the job with that message remembered (not yet
+        advanced: the caller decides whether it goes on)."""
+        ...
+
+    async def cancel(self, job: Job) -> Job:
+        """End an unfinished job as cancelled and say so."""
+        ...
+
+    async def notify(self, conversation: Conversation, language: Language, text: str,
+                     job_id: str = "") -> None:
+        """A reply that is not part of a generation (help, preference saved, missing prompt)."""
+        ...
+
+
 class JobRunner:
-    def __init__(self, deps: RunnerDeps) -> None:
+    def __init__(self, deps: RunnerDeps, preferences: PreferenceBook | None = None) -> None:
         self._d = deps
         self._ux = UxRenderer(deps.messages)
+        self._preferences = preferences or PreferenceBook(deps.preferences, deps.catalog, deps.messages,
+                                                          deps.clock)
 
-    @property
-    def ux(self) -> UxRenderer:
-        return self._ux
+    # ------------------------------------------------------------ the service's interface (JobSteps)
+    async def acknowledge(self, job: Job) -> Job:
+        return await self.emit(job, self._ux.ack(job), STATUS_PART)
+
+    async def cancel(self, job: Job) -> Job:
+        return await self.finish_failed(job, ErrorKind.CANCELLED)
+
+    async def notify(self, conversation: Conversation, language: Language, text: str,
+                     job_id: str = "") -> None:
+        sink = self._d.sinks.get(conversation.platform)
+        if sink is not None:
+            await sink.emit(self._ux.notice(conversation, language, text, job_id))
 
     # ------------------------------------------------------------ entry point
     async def run(self, job: Job) -> Job:
         try:
             if job.state is JobState.RECEIVED:  # written but never acknowledged (crash right after intake)
-                job = await self.emit(job, self._ux.ack(job), STATUS_PART)
+                job = await self.acknowledge(job)
                 job = job.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
                 await self._d.jobs.save(job)
             if job.state in PRE_CREATE_STATES:
@@ -108,16 +142,13 @@ class JobRunner:
     async def _submit(self, job: Job) -> Job:
         d, request = self._d, job.request
         leaves = await self._patiently(lambda: d.gateway.list_products(request.task_type))
-        preference = await d.preferences.get(job.conversation.platform.value, job.conversation.user_id,
-                                             request.task_type)
+        preference = await self._preferences.current(job.conversation, request.task_type)
         selection = select_model(request, leaves, catalog=d.catalog, preference=preference, profile=d.profile,
                                  messages=d.messages)
-        change = preference_action(request, selection)
-        saved = change.to_preference(d.clock.now()) if change is not None else None
-        if change is not None and saved is not None:
-            await d.preferences.save(job.conversation.platform.value, job.conversation.user_id,
-                                     change.task_type, saved)
-            await self.notice(job, preference_confirmation(change, d.catalog, job.language, d.messages))
+        if request.preference is PreferenceIntent.SAVE:  # a clear was applied at intake
+            confirmation = await self._preferences.record(job.conversation, request, selection)
+            if confirmation:
+                await self.notice(job, confirmation)
         spec = TaskSpec(task_type=request.task_type, model_id=selection.model_id, prompt=request.prompt,
                         version_id=selection.leaf.version_id, params=dict(selection.params),
                         language=request.language.value)

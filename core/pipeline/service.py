@@ -12,21 +12,21 @@ import asyncio
 import itertools
 import logging
 import secrets
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
 from core.catalog.products import ProductLeaf
-from core.errors import ErrorKind, ImabotError
+from core.errors import ImabotError
 from core.intent import apply_overrides, parse
 from core.jobs import Job, JobState
-from core.pipeline.runner import JobRunner, RunnerDeps, first_frame_url
-from core.platform import ActionKind, ActionOutcome, ActionReply, UxEvent
+from core.pipeline.preferences import PreferenceBook
+from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
+from core.platform import ActionKind, ActionOutcome, ActionReply
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
-from core.selection import preference_action, preference_confirmation, select_model
-from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, TaskType
-from core.ux.renderer import STATUS_PART
+from core.selection import Selection, select_model
+from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, Platform, TaskType
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,12 @@ class ServiceConfig:
 
 
 class GenerationService:
-    def __init__(self, deps: RunnerDeps, config: ServiceConfig | None = None) -> None:
+    def __init__(self, deps: RunnerDeps, config: ServiceConfig | None = None, runner: JobSteps | None = None
+                 ) -> None:
         self._d = deps
         self._config = config or ServiceConfig()
-        self._runner = JobRunner(deps)
+        self._preferences = PreferenceBook(deps.preferences, deps.catalog, deps.messages, deps.clock)
+        self._runner: JobSteps = runner or JobRunner(deps, self._preferences)
         self._slots = asyncio.Semaphore(max(1, self._config.max_concurrent_jobs))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
@@ -55,10 +57,6 @@ class GenerationService:
         self._seq = itertools.count(1)
         self._waiting = 0  # jobs waiting for a free slot (reported as the queue length)
         self._closed = False
-
-    @property
-    def runner(self) -> JobRunner:
-        return self._runner
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -150,11 +148,11 @@ class GenerationService:
             return None if job.notice_only else job.job_id
         self._acking[job.job_id] = False
         try:
-            ack = await self._runner_emit(job, self._runner.ux.ack(job))
+            ack = await self._runner.acknowledge(job)
         finally:
             cancelled = self._acking.pop(job.job_id)
         if cancelled:  # its cancel button was used before the platform call even returned
-            await self._runner.finish_failed(ack, ErrorKind.CANCELLED)
+            await self._runner.cancel(ack)
             return job.job_id
         job = ack.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
         await self._d.jobs.save(job)
@@ -169,9 +167,6 @@ class GenerationService:
                    state=JobState.RECEIVED, created_at=now, updated_at=now, notice_only=notice_only,
                    parent_job_id=parent_job_id)
 
-    async def _runner_emit(self, job: Job, event: UxEvent) -> Job:
-        return await self._runner.emit(job, event, STATUS_PART)
-
     async def _notice_once(self, key: str, conversation: Conversation, request: GenerationRequest,
                            text: str) -> None:
         job = self._new_job(key, conversation, request, notice_only=True)
@@ -183,36 +178,28 @@ class GenerationService:
 
     async def _emit_notice(self, conversation: Conversation, language: Language, text: str,
                            job_id: str = "") -> None:
-        sink = self._d.sinks.get(conversation.platform)
-        if sink is not None:
-            await sink.emit(self._runner.ux.notice(conversation, language, text, job_id))
+        await self._runner.notify(conversation, language, text, job_id)
 
     async def _apply_preference(self, conversation: Conversation, request: GenerationRequest) -> str | None:
-        """Clear on an explicit intent at once; a save needs the live list (runner, or here when the
-        message names a model and nothing else). Returns the confirmation text."""
-        d = self._d
+        """Clear on an explicit intent at once; a save needs the live list (the runner's, or here when
+        the message names a model and nothing else). Returns the confirmation text."""
         if request.preference is PreferenceIntent.CLEAR:
-            change = preference_action(request, None)
-            if change is None:  # pragma: no cover - CLEAR always yields a change
-                return None
-            await d.preferences.clear(conversation.platform.value, conversation.user_id, request.task_type)
-            return preference_confirmation(change, d.catalog, request.language, d.messages)
+            return await self._preferences.record(conversation, request, None)
         if request.preference is not PreferenceIntent.SAVE or not request.missing_prompt:
             return None
-        selection = None
-        if request.model_id:
-            try:
-                leaves = await d.gateway.list_products(request.task_type)
-                selection = select_model(request, leaves, catalog=d.catalog, preference=None,
-                                         profile=d.profile, messages=d.messages)
-            except ImabotError:
-                selection = None
-        change = preference_action(request, selection)
-        saved = change.to_preference(d.clock.now()) if change is not None else None
-        if change is None or saved is None:
-            return d.messages.text("service.pref.unknown_model", request.language)
-        await d.preferences.save(conversation.platform.value, conversation.user_id, change.task_type, saved)
-        return preference_confirmation(change, d.catalog, request.language, d.messages)
+        confirmation = await self._preferences.record(conversation, request, await self._selection(request))
+        return confirmation or self._d.messages.text("service.pref.unknown_model", request.language)
+
+    async def _selection(self, request: GenerationRequest) -> Selection | None:
+        d = self._d
+        if not request.model_id:
+            return None
+        try:
+            leaves = await d.gateway.list_products(request.task_type)
+            return select_model(request, leaves, catalog=d.catalog, preference=None, profile=d.profile,
+                                messages=d.messages)
+        except ImabotError:
+            return None
 
     def _spawn(self, job: Job) -> None:
         if self._closed or job.job_id in self._tasks:
@@ -298,28 +285,18 @@ class GenerationService:
         if latest.state.terminal or latest.state is JobState.DELIVERING:
             self._spawn(latest)  # it finished meanwhile: let delivery complete
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
-        await self._runner.finish_failed(latest, ErrorKind.CANCELLED)
+        await self._runner.cancel(latest)
         return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
 
     # ------------------------------------------------------------ lookups
     async def models_for(self, task_type: TaskType) -> Sequence[ProductLeaf]:
         return await self._d.gateway.list_products(task_type)
 
-    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:
-        m = self._d.messages
-        prefs: Mapping[TaskType, object] = await self._d.preferences.all_for(platform, user_id)
-        if not prefs:
-            return m.text("service.pref.none", language)
-        lines = [m.text("service.pref.header", language)]
-        for task_type, pref in prefs.items():
-            name = self._d.catalog.display_name(getattr(pref, "model_id", ""), language)
-            task_name = m.text(f"service.task.{task_type.value}", language)
-            lines.append(m.text("service.pref.line", language, media=task_name, model=name))
-        return "\n".join(lines)
+    async def describe_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
+        return await self._preferences.describe(platform, user_id, language)
 
-    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str:
-        await self._d.preferences.clear(platform, user_id, None)
-        return self._d.messages.text("service.pref.cleared", language)
+    async def clear_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
+        return await self._preferences.clear_all(platform, user_id, language)
 
     def help_text(self, language: Language) -> str:
         return self._d.messages.text("service.help", language)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from core.catalog.products import CreditRule, ProductLeaf
 from core.platform import ActionKind, ActionOutcome, ActionReply, EventSink, Slot, Step, UxEvent
 from core.request import RequestOverrides
-from core.types import Attachment, Conversation, Language, TaskType
+from core.types import Attachment, Conversation, Language, Platform, TaskType
 
 
 @dataclass
@@ -102,10 +102,10 @@ class RecordingService:
             await self.models_gate.wait()
         return self.leaves
 
-    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def describe_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return f"prefs of {user_id}"
 
-    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def clear_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return f"cleared {user_id}"
 
     def help_text(self, language: Language) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from core.catalog.products import ProductLeaf
 from core.platform import ActionKind, ActionOutcome, ActionReply, EventSink, Slot, Step, UxEvent
 from core.request import RequestOverrides
-from core.types import Attachment, Conversation, Language, TaskType
+from core.types import Attachment, Conversation, Language, Platform, TaskType
 
 
 @dataclass
@@ -57,10 +57,10 @@ class RecordingService:
     async def models_for(self, task_type: TaskType) -> Sequence[ProductLeaf]:
         return ()
 
-    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def describe_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return ""
 
-    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def clear_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return ""
 
     def help_text(self, language: Language) -> str:
