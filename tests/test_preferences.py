@@ -91,7 +91,8 @@ async def test_saved_preference_wins_and_gets_a_mismatch_hint(store: SqlitePrefe
 
 
 async def test_clear_phrase_removes_only_that_task_type(store: SqlitePreferenceStore) -> None:
-    await store.save(Platform.DISCORD, "u1", TaskType.TEXT_TO_IMAGE, Preference("midjourney", "Midjourney", 8, 1.0))
+    midjourney = Preference("midjourney", "Midjourney", 8, 1.0)
+    await store.save(Platform.DISCORD, "u1", TaskType.TEXT_TO_IMAGE, midjourney)
     await _remember(store, "always use Kling for my videos")
     assert (await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)) is not None
     await _remember(store, "用最好的模型生成一只猫")
@@ -111,7 +112,8 @@ async def test_clear_phrase_ignores_the_saved_model_for_that_request(store: Sqli
 
 async def test_users_and_platforms_are_separate(store: SqlitePreferenceStore) -> None:
     await _remember(store, "以后都用可灵", user="alice")
-    await store.save(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO, Preference("viduq2", "Vidu Q2", 5, 2.0))
+    vidu = Preference("viduq2", "Vidu Q2", 5, 2.0)
+    await store.save(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO, vidu)
     assert (await store.get(Platform.DISCORD, "bob", TaskType.TEXT_TO_VIDEO)) is None
     discord = await store.get(Platform.DISCORD, "alice", TaskType.TEXT_TO_VIDEO)
     feishu = await store.get(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO)
