@@ -1,4 +1,4 @@
-"""``imabot parse`` prints exactly the fields issue #3 lists."""
+"""``imabot parse`` prints the intent (issue #11) and exactly the fields issue #3 lists."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from bot.cli import main
 
 FIELDS = {
+    "intent",
     "media_type",
     "task_type",
     "model_id",
@@ -41,6 +42,7 @@ def test_json_fields_for_a_full_request(capsys: pytest.CaptureFixture[str]) -> N
     data = _run(capsys, "用可灵生成10秒竖屏视频，一只猫在弹钢琴")
     assert set(data) == FIELDS
     assert data == {
+        "intent": "generate",
         "media_type": "video",
         "task_type": "text_to_video",
         "model_id": "kling-video-o1",
@@ -109,3 +111,34 @@ def test_console_script_entry_point(tmp_path: Path) -> None:
         "text_to_image",
         {"aspect_ratio": "1:1"},
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("你能做什么", "help"),
+        ("帮我查一下余额", "usage"),
+        ("有哪些模型", "models"),
+        ("进度怎么样了", "status"),
+        ("cancel", "cancel"),
+        ("以后视频都用可灵", "prefs"),
+        ("谢谢！", "smalltalk"),
+        ("视频", "unclear"),
+        ("一只猫在雪地里打滚", "generate"),
+    ],
+)
+def test_every_message_reports_its_intent(capsys: pytest.CaptureFixture[str], text: str, intent: str) -> None:
+    data = _run(capsys, text)
+    assert set(data) == FIELDS
+    assert data["intent"] == intent
+
+
+def test_details_show_what_the_conversation_layer_gets(capsys: pytest.CaptureFixture[str]) -> None:
+    cancel = _run(capsys, "--details", "取消第2个")["understanding"]
+    assert isinstance(cancel, dict)
+    assert cancel["cancel"] == {"index": 2, "all": False}
+    compare = _run(capsys, "--details", "可灵和海螺哪个好")["understanding"]
+    assert isinstance(compare, dict) and compare["models_query"]["model_ids"] == [
+        "kling-video-o1",
+        "MiniMax-Hailuo-2.3",
+    ]

@@ -141,6 +141,20 @@ async def test_missing_prompt_gets_a_friendly_ask_and_no_task(
     assert await sim.tasks() == []
 
 
+NOT_ORDERS = ("你能做什么", "帮我查一下余额", "有哪些模型", "进度怎么样了", "取消", "help", "cancel",
+              "how's it going?", "好的", "再来一个", "继续", "视频", "谢谢！", "👍")
+
+
+async def test_questions_answers_and_chatter_never_create_a_task(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink,
+) -> None:
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
+        for index, text in enumerate(NOT_ORDERS):
+            assert await service.handle_message(conversation(message_id=f"m{index}"), text) is None
+    assert await sim.tasks() == []
+    assert [e.step for e in sink.events] == [Step.NOTICE] * len(NOT_ORDERS)
+
+
 async def test_preference_only_message_saves_and_confirms(
         sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink,
 ) -> None:

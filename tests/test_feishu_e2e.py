@@ -176,9 +176,11 @@ async def test_an_oversized_attachment_is_explained_and_nothing_is_uploaded(
         sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     async with running_fake() as fake:
         fake.add_resource("om_in_big", "img_big", bytes(31 * 1024 * 1024), "huge.png")
+        post = {"title": "", "content": [[{"tag": "text", "text": "让这张图动起来"}],
+                                         [{"tag": "img", "image_key": "img_big"}]]}
         async with stack(fake, sim, db, clock, tmp_path) as s:
-            await deliver(fake, s, message_event(message_type="image", content={"image_key": "img_big"},
-                                                 chat_type="p2p", mention_bot=False, message_id="om_in_big"))
+            await deliver(fake, s, message_event(message_type="post", content=post, chat_type="p2p",
+                                                 mention_bot=False, message_id="om_in_big"))
             await s.service.wait_idle()
         assert await sim.tasks() == []
         calls = await sim.calls()

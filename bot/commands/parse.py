@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from bot.settings import SettingsError, load_settings
 from core.catalog.models import ModelCatalog
-from core.intent import parse
+from core.intent import Understanding, understand
 from core.request import GenerationRequest
 from core.types import Attachment, AttachmentKind, Language, MediaType
 
@@ -23,6 +23,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--video", action="append", default=[], metavar="URL", help="an attached video")
     parser.add_argument("--audio", action="append", default=[], metavar="URL", help="an attached audio file")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--details",
+        action="store_true",
+        help="also show what the conversation layer gets (answer, follow-up, prefs, cancel, models query)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -38,14 +43,14 @@ def run(args: argparse.Namespace) -> int:
         *(_attachment(AttachmentKind.VIDEO, url) for url in args.video),
         *(_attachment(AttachmentKind.AUDIO, url) for url in args.audio),
     ]
-    request = parse(
+    understanding = understand(
         " ".join(args.text),
         attachments,
         catalog=catalog,
         default_media=MediaType(settings.bot.default_media_type),
         default_language=Language(settings.bot.default_language),
     )
-    result = request_json(request)
+    result = understanding_json(understanding, details=args.details)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -53,6 +58,32 @@ def run(args: argparse.Namespace) -> int:
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
             print(f"{key:>10}: {'-' if value is None else shown}")
     return 0
+
+
+def understanding_json(understanding: Understanding, *, details: bool = False) -> dict[str, Any]:
+    """``intent`` (issue #11) and every field issue #3 lists, from the parse whatever the intent; with
+    ``details`` also ``understanding``: what the conversation layer gets besides."""
+    u = understanding
+    result: dict[str, Any] = {"intent": u.intent.value, **request_json(u.parsed)}
+    if details:
+        query = u.models_query
+        result["understanding"] = {
+            "answer": u.answer.value if u.answer else None,
+            "follow_up": u.follow_up.value if u.follow_up else None,
+            "prefs": u.prefs.value if u.prefs else None,
+            "cancel": {"index": u.cancel.index, "all": u.cancel.all} if u.cancel else None,
+            "models_query": (
+                {
+                    "media_type": query.media_type.value if query.media_type else None,
+                    "model_ids": list(query.model_ids),
+                    "topic": query.topic,
+                }
+                if query
+                else None
+            ),
+            "model_id": u.model_id,
+        }
+    return result
 
 
 def request_json(request: GenerationRequest) -> dict[str, Any]:

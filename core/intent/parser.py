@@ -59,13 +59,13 @@ def parse(
     msgs = messages or Messages.from_package()
     full = text if isinstance(text, str) else ""
     raw, overflow = full[:MAX_TEXT_CHARS], full[MAX_TEXT_CHARS:]
-    mention_spans = _mention_spans(raw, bot_names)
+    mentions = mention_spans(raw, bot_names)
     norm = NormText.of(raw)
 
-    mentioned = [m for m in find_models(norm, catalog) if not overlaps(m.span, mention_spans)]
+    mentioned = [m for m in find_models(norm, catalog) if not overlaps(m.span, mentions)]
     model_spans = [m.span for m in mentioned]
     models = [m for m in mentioned if not m.negated]
-    skip = mention_spans + model_spans
+    skip = mentions + model_spans
 
     media, _ = detect_media(norm, skip)
     if media is None:
@@ -85,8 +85,8 @@ def parse(
     if not models:
         unknown = find_unknown_model(norm, catalog, taken, media)
     language = detect_language(
-        remove_spans(raw, mention_spans + [m.alias_span for m in mentioned]),
-        detect_language(remove_spans(raw, mention_spans), default_language),
+        remove_spans(raw, mentions + [m.alias_span for m in mentioned]),
+        detect_language(remove_spans(raw, mentions), default_language),
     )
 
     params, notices = _resolve_params(findings, msgs, language)
@@ -120,7 +120,7 @@ def parse(
         taken += find_save_phrases(norm)
     if models:
         taken += find_no_save_phrases(norm)
-    prompt = _prompt(raw, taken + mention_spans, speech_text, attachments, media) + overflow
+    prompt = _prompt(raw, taken + mentions, speech_text, attachments, media) + overflow
     return GenerationRequest(
         media_type=media,
         task_type=task_type,
@@ -172,7 +172,7 @@ def apply_overrides(
 # ---------------------------------------------------------------- helpers
 
 
-def _mention_spans(text: str, bot_names: Sequence[str]) -> list[Span]:
+def mention_spans(text: str, bot_names: Sequence[str]) -> list[Span]:
     spans = [m.span() for m in _PLATFORM_MENTION.finditer(text)]
     for name in bot_names:
         if not name.strip():

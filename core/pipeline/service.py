@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from core.catalog.products import ProductLeaf
 from core.errors import ImabotError
-from core.intent import apply_overrides, parse
+from core.intent import IntentKind, Understanding, apply_overrides, understand
 from core.jobs import Job, JobState
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
@@ -119,10 +119,16 @@ class GenerationService:
         if existing is not None:
             self._d.telemetry.dedupe_hit(conversation.platform)
             return None if existing.notice_only else existing.job_id
-        request = await self._parse(text, tuple(attachments))
-        request = apply_overrides(request, overrides, self._d.catalog)
+        understanding = await self._understand(text, tuple(attachments))
+        request = apply_overrides(understanding.parsed, overrides, self._d.catalog)
         notice = await self._apply_preference(conversation, request)
-        if request.missing_prompt:
+        # A structured command (overrides) is an order; free text is one only when it is understood as a
+        # new, self-contained generation. Everything else is answered, never charged (issue #11); the
+        # conversation layer routes those intents to their real answers.
+        ordered = overrides is not None or (
+            understanding.intent is IntentKind.GENERATE and understanding.follow_up is None
+        )
+        if request.missing_prompt or not ordered:
             text_out = notice or self._d.messages.text("service.missing_prompt", request.language)
             await self._notice_once(key, conversation, request, text_out)
             return None
@@ -130,11 +136,11 @@ class GenerationService:
             await self._emit_notice(conversation, request.language, notice)
         return await self.submit(key, conversation, request)
 
-    async def _parse(self, text: str, attachments: tuple[Attachment, ...]) -> GenerationRequest:
+    async def _understand(self, text: str, attachments: tuple[Attachment, ...]) -> Understanding:
         c = self._config
-        parse_text = partial(parse, text, attachments, catalog=self._d.catalog, default_media=c.default_media,
-                             default_language=c.default_language, bot_names=c.bot_names,
-                             messages=self._d.messages)
+        parse_text = partial(understand, text, attachments, catalog=self._d.catalog,
+                             default_media=c.default_media, default_language=c.default_language,
+                             bot_names=c.bot_names, messages=self._d.messages)
         if len(text) <= c.parse_inline_chars:
             return parse_text()
         return await asyncio.to_thread(parse_text)  # pure and deterministic: same result, loop stays free
