@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
+from adapters.chat.status import EditPolicy
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from adapters.discord.client import ClientOptions
 from adapters.discord.endpoints import normalized_api_base
 from adapters.discord.sink import SinkConfig
-from adapters.discord.throttle import EditPolicy
 from bot.app_context import AppContext
 from bot.platform_start import register_and_run
 from bot.settings import Settings, SettingsError

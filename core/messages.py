@@ -1,5 +1,6 @@
 """The message catalog: every user-facing string, in zh and en, lives in TOML files under
-``core/data/messages/`` (one file per area: ``ux.toml``, ``errors.toml``, ``intent.toml``...).
+``core/data/messages/`` (one file per area: ``ux.toml``, ``errors.toml``, ``intent.toml``...). Texts only a
+platform writes live beside its adapter (``<package>/messages.toml``) and are added with ``including``.
 
 Each entry is a table keyed by a dotted id with one string per language::
 
@@ -20,6 +21,8 @@ from typing import Any
 
 from core.types import Language
 
+ADAPTER_FILE = "messages.toml"
+
 
 class MessageCatalogError(ValueError):
     pass
@@ -32,6 +35,15 @@ class Messages:
     @classmethod
     def from_package(cls) -> Messages:
         return _load_packaged()
+
+    def including(self, *packages: str) -> Messages:
+        """These messages plus each package's own ``messages.toml`` (e.g. ``"adapters.discord"``)."""
+        merged = dict(self._entries)
+        for package in packages:
+            for key, value in _load_adapter_file(package).items():
+                if merged.setdefault(key, value) != value:
+                    raise MessageCatalogError(f"duplicate message key {key!r} ({package})")
+        return Messages(merged)
 
     def all_keys(self) -> frozenset[str]:
         return frozenset(self._entries)
@@ -57,6 +69,12 @@ def _parse(name: str, raw: str) -> dict[str, dict[str, str]]:
             raise MessageCatalogError(f"{name}: {key!r} values must be strings")
         out[key] = {"zh": value["zh"], "en": value["en"]}
     return out
+
+
+@cache
+def _load_adapter_file(package: str) -> dict[str, dict[str, str]]:
+    entry = resources.files(package).joinpath(ADAPTER_FILE)
+    return _parse(f"{package}/{ADAPTER_FILE}", entry.read_text(encoding="utf-8"))
 
 
 @cache

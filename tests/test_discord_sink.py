@@ -75,7 +75,7 @@ async def test_success_posts_a_new_message_with_the_video_attached(
     )
     (post,) = fake.find("POST", f"/channels/{fake.channel.id}/messages")
     (file,) = post.files
-    assert (file.filename, file.size) == ("result.mp4", 3 * MiB)
+    assert (file.filename, file.size) == ("result-1.mp4", 3 * MiB)
     assert post.content is not None
     assert post.content.startswith(f"<@{fake.alice.id}>")
     assert f"<{url}>" in post.content and f"\n{url}" not in post.content  # copyable, no second preview
@@ -115,7 +115,7 @@ async def test_image_and_audio_results_are_attached(
         )
     )
     (post,) = fake.find("POST", f"/channels/{fake.channel.id}/messages")
-    assert [(f.filename, f.size) for f in post.files] == [("pic.png", 104), ("song.mp3", 2 * MiB)]
+    assert [(f.filename, f.size) for f in post.files] == [("result-1.png", 104), ("result-2.mp3", 2 * MiB)]
 
 
 async def test_failure_posts_text_and_retry_buttons(
@@ -280,5 +280,5 @@ async def test_many_or_large_images_attach_what_fits_and_link_the_rest(
         event(conv, Step.SUCCESS, "4 images", media=tuple(MediaResult(u, MediaType.IMAGE) for u in urls))
     )
     (post,) = fake.find("POST", f"/channels/{fake.channel.id}/messages")
-    assert [f.filename for f in post.files] == ["img0.png", "img1.png"]  # 18 MiB of the 25 MiB request cap
+    assert [f.filename for f in post.files] == ["result-1.png", "result-2.png"]  # 18 MiB of the 25 MiB request cap
     assert post.content is not None and f"\n{urls[2]}\n{urls[3]}\n" in post.content

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import discord
 import pytest
 from discord import app_commands
 
-from adapters.discord.buttons import CUSTOM_ID, custom_id
+from adapters.chat.texts import chat_messages
+from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.download import DiscordAttachmentFetcher
 from adapters.discord.inbound import ANY_MEDIA, IMAGE_ONLY, check, kind_of, strip_mentions
 from adapters.discord.language import language_of
 from adapters.discord.refs import MessageRef
 from adapters.discord.render import MAX_CONTENT, progress_bar, result_content, status_content, suppress_embeds
-from adapters.discord.throttle import EditPolicy, ThrottledEditor
 from adapters.discord.translator import CatalogTranslator, ls
-from core.clock import FakeClock
 from core.errors import InputError
-from core.messages import Messages
-from core.platform import ActionKind
 from core.types import Attachment, AttachmentKind, Language
 
 
@@ -49,51 +45,6 @@ def test_result_text_mentions_unfurls_and_stays_within_discords_limit() -> None:
     assert suppress_embeds("<https://a.b> and (https://c.d)") == "<https://a.b> and (https://c.d)"
 
 
-async def test_throttled_editor_applies_only_the_latest_render_per_interval() -> None:
-    clock = FakeClock(auto=False)
-    applied: list[str] = []
-
-    async def apply(key: str, render: str) -> None:
-        applied.append(render)
-
-    editor: ThrottledEditor[str] = ThrottledEditor(clock, EditPolicy(interval_s=3), apply)
-    editor.mark_edited("m", "a", created_at=clock.now())
-    for render in ("b", "c", "d"):
-        editor.submit("m", render, created_at=clock.now())
-    await asyncio.sleep(0)
-    assert applied == []
-    clock.advance(2.9)
-    await asyncio.sleep(0)
-    assert applied == []
-    clock.advance(0.1)
-    await editor.flush("m")
-    assert applied == ["d"]
-    editor.submit("m", "d", created_at=clock.now())  # unchanged: no edit at all
-    await editor.flush("m")
-    assert applied == ["d"]
-    await editor.aclose()
-
-
-async def test_throttled_editor_survives_a_failed_edit_and_retires_finished_messages() -> None:
-    clock = FakeClock(auto=False)
-    calls: list[str] = []
-
-    async def apply(key: str, render: str) -> None:
-        calls.append(render)
-        if render == "bad":
-            raise RuntimeError("discord said no")
-
-    editor: ThrottledEditor[str] = ThrottledEditor(clock, EditPolicy(interval_s=3), apply)
-    editor.submit("m", "bad", created_at=clock.now())
-    await editor.flush("m")
-    editor.submit("m", "good", created_at=clock.now())
-    editor.retire("m")
-    clock.advance(3)
-    await editor.flush("m")
-    assert calls == ["bad", "good"]
-    assert editor._slots == {}
-
-
 def test_attachment_kinds_and_limits() -> None:
     assert kind_of("image/webp", "a") == AttachmentKind.IMAGE
     assert kind_of(None, "clip.MP4") == AttachmentKind.VIDEO
@@ -117,17 +68,8 @@ def test_language_follows_the_discord_locale() -> None:
     assert language_of(None, Language.ZH) == Language.ZH
 
 
-def test_button_ids_carry_action_and_job_and_fit_discords_limit() -> None:
-    long_job = "j" + "1" * 40
-    value = custom_id(ActionKind.FIRST_FRAME, long_job)
-    match = CUSTOM_ID.fullmatch(value)
-    assert match is not None and (match["action"], match["job"]) == ("first_frame", long_job)
-    assert len(value) <= 100
-    assert CUSTOM_ID.fullmatch("imabot:delete:j1") is None
-
-
 async def test_translator_gives_chinese_names_from_the_catalog_only_for_chinese() -> None:
-    messages = Messages.from_package()
+    messages = chat_messages(None, MESSAGES_PACKAGE)
     translator = CatalogTranslator(messages)
     name = ls(messages, "discord.cmd.video.name")
     context = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
@@ -139,7 +81,7 @@ async def test_translator_gives_chinese_names_from_the_catalog_only_for_chinese(
 
 
 def test_every_discord_name_in_the_catalog_is_a_valid_command_name() -> None:
-    messages = Messages.from_package()
+    messages = chat_messages(None, MESSAGES_PACKAGE)
     names = [
         k
         for k in messages.all_keys()

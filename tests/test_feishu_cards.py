@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from adapters.chat.texts import chat_messages
+from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.cards import actions_card, link_card, progress_bar, status_card
 from core.errors import ErrorKind
-from core.messages import Messages
 from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, Platform
 
-MESSAGES = Messages.from_package()
+MESSAGES = chat_messages(None, MESSAGES_PACKAGE)
 CONV = Conversation(platform=Platform.FEISHU, chat_id="oc", user_id="ou", message_id="om")
 
 
@@ -38,7 +39,7 @@ def test_progress_card_shows_a_bar_and_a_cancel_button() -> None:
     texts = json.dumps(card, ensure_ascii=False)
     assert progress_bar(50) in texts and "50%" in progress_bar(50)
     button = card["body"]["elements"][-1]
-    assert button["behaviors"] == [{"type": "callback", "value": {"a": "cancel", "job": "j1"}}]
+    assert button["behaviors"] == [{"type": "callback", "value": {"action": "imabot:cancel:j1"}}]
     assert button["text"]["content"] == "Cancel"
 
 

@@ -147,10 +147,9 @@ async def test_retry_button_on_the_result_starts_a_new_task_only_for_the_request
                        and '"callback"' in m.card_text and '"cancel"' not in m.card_text]
             assert buttons, [m.card_text for m in fake.messages]
             card = buttons[-1]
-            job_id = next(e["behaviors"][0]["value"]["job"] for e in card.content["body"]["elements"]
-                          if e.get("tag") == "button")
-            action = next(e["behaviors"][0]["value"]["a"] for e in card.content["body"]["elements"]
-                          if e.get("tag") == "button")
+            encoded = next(e["behaviors"][0]["value"]["action"] for e in card.content["body"]["elements"]
+                           if e.get("tag") == "button")
+            _, action, job_id = encoded.split(":")
 
             click = card_action_event(action=action, job_id=job_id, user="ou_mallory",
                                       message_id=card.message_id)

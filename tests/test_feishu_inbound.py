@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.feishu.inbound import guess_language, parse_attachment_ref, parse_message_event
-from core.types import AttachmentKind, Language
+from adapters.feishu.inbound import parse_attachment_ref, parse_message_event
+from core.types import AttachmentKind
 from tests.feishu_fake.events import BOT_OPEN_ID, message_event
 
 
@@ -101,12 +101,6 @@ def test_unknown_bot_id_counts_any_mention() -> None:
 def test_messages_from_other_bots_are_flagged() -> None:
     msg = parse_message_event(message_event(text="hi", sender_type="app"), BOT_OPEN_ID)
     assert msg is not None and not msg.from_user
-
-
-def test_language_guess() -> None:
-    assert guess_language("生成一只猫", Language.EN) is Language.ZH
-    assert guess_language("make a cat video", Language.ZH) is Language.EN
-    assert guess_language("", Language.ZH) is Language.ZH
 
 
 def test_attachment_refs_from_elsewhere_are_not_ours() -> None:

@@ -143,7 +143,7 @@ async def test_a_service_failure_gets_a_plain_apology(tmp_path: Path) -> None:
         bot.service.handle_message = broken  # type: ignore[method-assign]
         await deliver(fake, bot, message_event(text="make a cat video", chat_type="p2p"))
         (reply,) = fake.messages
-        assert reply.content == {"text": "Something went wrong. Please try again in a moment."}
+        assert reply.content == {"text": "Something went wrong on my side; please try again in a moment."}
 
 
 async def test_the_long_connection_comes_back_after_a_drop(tmp_path: Path) -> None:

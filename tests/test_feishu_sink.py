@@ -115,7 +115,7 @@ async def test_video_result_is_an_inline_media_message_with_cover_then_link_text
         cover = r.fake.uploads[media_msg.content["image_key"]]
         assert cover.kind == "image" and cover.data[:3] == b"\xff\xd8\xff"
         buttons = r.fake.messages[2].card_text
-        assert '"a": "faster"' in buttons and '"a": "first_frame"' in buttons and '"job": "job-1"' in buttons
+        assert 'imabot:faster:job-1' in buttons and 'imabot:first_frame:job-1' in buttons
         assert r.fake.messages[3].content == {"text": f"链接：{url}"}
         assert all(m.reply_to == "om_user_1" for m in r.fake.messages)
 
@@ -166,7 +166,7 @@ async def test_failure_is_a_card_with_buttons_and_replays_post_nothing_new(tmp_p
         assert first == again
         (card,) = r.fake.messages
         assert card.content["header"]["template"] == "red"
-        assert '"a": "retry"' in card.card_text
+        assert 'imabot:retry:job-1' in card.card_text
 
 
 async def test_notice_is_a_text_reply_in_the_users_thread(tmp_path: Path) -> None:

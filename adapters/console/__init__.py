@@ -1,0 +1,3 @@
+"""The terminal platform (``imabot demo`` / ``imabot generate``); its own texts: ``messages.toml``."""
+
+MESSAGES_PACKAGE = "adapters.console"

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from adapters.chat.texts import chat_messages, internal_error
+from adapters.console import MESSAGES_PACKAGE
 from core.messages import Messages
 from core.platform import ActionKind, ActionOutcome, BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
@@ -55,7 +57,7 @@ class ConsoleChat:
     def __init__(self, service: BotService, messages: Messages, out: TextIO, *, language: Language,
                  user_id: str = "you", banner_languages: Sequence[Language] | None = None) -> None:
         self._service = service
-        self._m = messages
+        self._m = chat_messages(messages, MESSAGES_PACKAGE)
         self._out = out
         self._language = language
         self._user_id = user_id
@@ -131,7 +133,7 @@ class ConsoleChat:
             job_id = await self._service.handle_message(self._conversation(), text, attachments)
         except Exception as exc:  # a bug must not end the chat; the user can simply try again
             log.error("console request failed: %s", type(exc).__name__)
-            self._say(self._t("errors.reason.generic"))
+            self._say(internal_error(self._m, self._language))
             return
         if job_id is not None:
             self._last_job = job_id

@@ -12,6 +12,8 @@ import itertools
 import json
 from typing import Any, TextIO
 
+from adapters.chat.texts import chat_messages
+from adapters.console import MESSAGES_PACKAGE
 from core.messages import Messages
 from core.platform import Slot, Step, UxEvent
 
@@ -27,7 +29,7 @@ def status_line(event: UxEvent) -> str:
 class ConsoleSink:
     def __init__(self, out: TextIO, messages: Messages, *, tty: bool | None = None) -> None:
         self._out = out
-        self._m = messages
+        self._m = chat_messages(messages, MESSAGES_PACKAGE)
         self._tty = out.isatty() if tty is None else tty
         self._ids = itertools.count(1)
         self._open_line = False  # a \r status line is on screen without its newline

@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 import discord
 import discord.http
 
+from adapters.chat.delivery import ResultDownloader
+from adapters.chat.texts import chat_messages
+from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.client import ClientOptions, ImabotDiscordClient
-from adapters.discord.download import DiscordAttachmentFetcher, HttpDownloader, MediaDownloader
+from adapters.discord.download import DiscordAttachmentFetcher, HttpDownloader
 from adapters.discord.endpoints import (
     LOOPBACK_NAMES,
     apply_endpoint_overrides,
@@ -47,12 +50,12 @@ class DiscordAdapter:
         clock: Clock,
         *,
         messages: Messages | None = None,
-        downloader: MediaDownloader | None = None,
+        downloader: ResultDownloader | None = None,
     ) -> None:
         self._config = config
         self._owned_downloader = HttpDownloader() if downloader is None else None
-        self.downloader: MediaDownloader = downloader or self._owned_downloader  # type: ignore[assignment]
-        self.messages = messages or Messages.from_package()
+        self.downloader: ResultDownloader = downloader or self._owned_downloader  # type: ignore[assignment]
+        self.messages = chat_messages(messages, MESSAGES_PACKAGE)
         self.origins = Origins(clock)
         self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
         self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink)

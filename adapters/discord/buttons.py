@@ -1,5 +1,5 @@
-"""Persistent action buttons. The custom_id carries the action and the job id
-(``imabot:<action>:<job_id>``), so a click is understood by any process that registered
+"""Persistent action buttons. The custom_id is the chat kit's action encoding
+(``imabot:<action>:<target>``), so a click is understood by any process that registered
 ``ActionButton`` with ``client.add_dynamic_items`` — also after a restart."""
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from typing import Any
 
 import discord
 
+from adapters.chat.actions import PATTERN, encode_action
+from adapters.chat.texts import button_label
 from core.messages import Messages
 from core.platform import ActionKind, Choice
 from core.types import Language
 
 _log = logging.getLogger(__name__)
-_ACTIONS = "|".join(a.value for a in ActionKind)
-CUSTOM_ID = re.compile(rf"imabot:(?P<action>{_ACTIONS}):(?P<job>[A-Za-z0-9_.\-]{{1,80}})")
+CUSTOM_ID = re.compile(PATTERN)
 _STYLES = {
     ActionKind.RETRY: discord.ButtonStyle.primary,
     ActionKind.FASTER: discord.ButtonStyle.secondary,
@@ -29,15 +30,11 @@ _STYLES = {
 }
 
 
-def custom_id(action: ActionKind, job_id: str) -> str:
-    return f"imabot:{action.value}:{job_id}"
-
-
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
     def __init__(self, action: ActionKind, job_id: str, label: str = "") -> None:
         super().__init__(
             discord.ui.Button(
-                label=label or action.value, style=_STYLES[action], custom_id=custom_id(action, job_id)
+                label=label or action.value, style=_STYLES[action], custom_id=encode_action(action, job_id)
             )
         )
         self.action = action
@@ -47,7 +44,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ActionButton:
-        return cls(ActionKind(match["action"]), match["job"])
+        return cls(ActionKind(match["action"]), match["target"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         handler = interaction.client
@@ -64,7 +61,7 @@ def action_view(
         return None
     view = discord.ui.View(timeout=None)
     for action in actions[:25]:
-        view.add_item(ActionButton(action, job_id, messages.text(f"discord.button.{action.value}", language)))
+        view.add_item(ActionButton(action, job_id, button_label(messages, action, language)))
     return view
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.chat.texts import chat_messages, internal_error
+from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.buttons import ActionButton
 from adapters.discord.commands import CommandRequest, build_commands
 from adapters.discord.inbound import (
@@ -73,7 +75,7 @@ class ImabotDiscordClient(discord.Client):
             **extra,
         )
         self.service = service
-        self.messages = messages
+        self.messages = chat_messages(messages, MESSAGES_PACKAGE)
         self.origins = origins
         self.options = options
         self.tree = app_commands.CommandTree(
@@ -242,7 +244,7 @@ class ImabotDiscordClient(discord.Client):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         _log.error("slash command failed", exc_info=error)
-        text = self._text("discord.error.internal", language_of(interaction.locale))
+        text = internal_error(self.messages, language_of(interaction.locale))
         try:
             if interaction.response.is_done():
                 await interaction.edit_original_response(content=text, view=None)
@@ -262,7 +264,7 @@ class ImabotDiscordClient(discord.Client):
             text = reply.text
         except Exception:
             _log.exception("button action %s failed", action.value)
-            text = self._text("discord.error.internal", language_of(interaction.locale))
+            text = internal_error(self.messages, language_of(interaction.locale))
         await interaction.edit_original_response(content=text[:2000])
 
     # ------------------------------------------------------------------ @mentions and DMs
@@ -288,7 +290,7 @@ class ImabotDiscordClient(discord.Client):
             )
         except Exception:
             _log.exception("a mention/DM request failed")
-            await message.reply(self._text("discord.error.internal", language), mention_author=False)
+            await message.reply(internal_error(self.messages, language), mention_author=False)
 
     def _message_language(self, message: discord.Message) -> Language:
         if message.guild is not None:

@@ -7,32 +7,17 @@ reaches more than ``max_bytes`` stops and returns None (the caller falls back to
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
-from typing import IO, Protocol
-from urllib.parse import unquote, urlsplit
+from typing import IO
+from urllib.parse import urlsplit
 
 import aiohttp
 
+from adapters.chat.delivery import ResultDownloader, file_name_for
 from core.errors import ErrorKind, InputError, PlatformError
 from core.types import Attachment
 
 _CHUNK = 64 * 1024
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class MediaDownloader(Protocol):
-    async def download(
-        self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
-    ) -> Path | None:
-        """Save ``url`` under ``dest_dir``; None when it is larger than ``max_bytes``."""
-        ...
-
-
-def file_name_for(url: str, fallback: str) -> str:
-    raw = unquote(Path(urlsplit(url).path).name)
-    cleaned = _SAFE_NAME.sub("_", raw).strip("._")
-    return cleaned[:80] or fallback
 
 
 class HttpDownloader:
@@ -98,7 +83,7 @@ class DiscordAttachmentFetcher:
     fetched, so a ref can never make the bot reach into another network.
     """
 
-    def __init__(self, downloader: MediaDownloader, extra_hosts: frozenset[str] = frozenset()) -> None:
+    def __init__(self, downloader: ResultDownloader, extra_hosts: frozenset[str] = frozenset()) -> None:
         self._downloader = downloader
         self._hosts = DISCORD_CDN_HOSTS | extra_hosts
 

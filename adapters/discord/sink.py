@@ -2,14 +2,13 @@
 (steps 3-4) that mention the requester, and notices.
 
 Status edits go through the interaction's original response while its token is usable, then through
-bot-token edits of the same channel message; both are throttled by ``ThrottledEditor``.
+bot-token edits of the same channel message; both go through the chat kit's ``StatusEditor``. Results
+come through the chat kit's delivery: files that fit are attached, the rest are links Discord unfurls.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,17 +16,19 @@ from typing import Any
 
 import discord
 
+from adapters.chat.delivery import DeliveryLimits, ResultDownloader, ResultFile, deliver_results
+from adapters.chat.status import EditPolicy, StatusEditor
+from adapters.chat.texts import chat_messages
+from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.buttons import action_view, choice_view
-from adapters.discord.download import MediaDownloader, file_name_for
 from adapters.discord.origins import Origin, Origins
 from adapters.discord.refs import MessageRef
 from adapters.discord.render import result_content, status_content, truncate
-from adapters.discord.throttle import EditPolicy, ThrottledEditor
 from core.clock import Clock
 from core.errors import ErrorKind, PlatformError
 from core.messages import Messages
 from core.platform import ActionKind, Slot, Step, UxEvent
-from core.types import Conversation, Language, MediaResult, MediaType
+from core.types import Conversation, Language
 
 _log = logging.getLogger(__name__)
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
@@ -70,16 +71,16 @@ class DiscordSink:
         messages: Messages,
         clock: Clock,
         origins: Origins,
-        downloader: MediaDownloader,
+        downloader: ResultDownloader,
         config: SinkConfig | None = None,
     ) -> None:
         self._client = client
-        self._messages = messages
+        self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._clock = clock
         self._origins = origins
         self._downloader = downloader
         self._config = config or SinkConfig()
-        self._editor: ThrottledEditor[StatusRender] = ThrottledEditor(
+        self._editor: StatusEditor[StatusRender] = StatusEditor(
             clock, self._config.edit_policy, self._apply_status
         )
         self._status: dict[str, StatusRender] = {}  # job id -> last submitted status (while running)
@@ -88,7 +89,7 @@ class DiscordSink:
         self._mentioned: OrderedDict[str, None] = OrderedDict()  # jobs whose requester was pinged
 
     async def aclose(self) -> None:
-        await self._editor.aclose()
+        await self._editor.aclose(drain=False)
 
     async def flush(self, job_id: str) -> None:
         """Wait for the job's pending status edit (tests and orderly shutdown)."""
@@ -190,15 +191,18 @@ class DiscordSink:
     async def _result_event(self, event: UxEvent) -> str:
         view = action_view(event.job_id, event.actions, self._messages, event.language)
         limit = self._filesize_limit(event.conversation)
-        tmp = await asyncio.to_thread(_make_temp_dir, self._config.temp_dir)
-        try:
-            attached, unfurl = await self._download_media(event.media, Path(tmp), limit)
+        limits = DeliveryLimits(max_file_bytes=lambda _media: limit, max_files=MAX_FILES_PER_MESSAGE,
+                                max_message_bytes=self._config.max_request_bytes)
+
+        async def post(files: list[ResultFile], _workdir: Path) -> discord.Message:
+            attached = [f.path for f in files if f.path is not None]
+            unfurl = [f.media.url for f in files if f.path is None]
             # The core sends the copyable link as its own RESULT part; mention the user once per job.
             mention = self._mention_once(event)
             content = result_content(mention, event.text, unfurl, ())
-            msg = await self._deliver(event, mention, content, attached, view)
-        finally:
-            await asyncio.to_thread(_remove_tree, Path(tmp))
+            return await self._deliver(event, mention, content, attached, view)
+
+        msg = await deliver_results(event.media, self._downloader, limits, post, self._config.temp_dir)
         return MessageRef(msg.channel.id, msg.id, self._clock.now()).encode()
 
     def _mention_once(self, event: UxEvent) -> str | None:
@@ -208,31 +212,6 @@ class DiscordSink:
         while len(self._mentioned) > _FLUSH_MEMORY:
             self._mentioned.popitem(last=False)
         return event.conversation.user_id
-
-    async def _download_media(
-        self, media: tuple[MediaResult, ...], tmp: Path, limit: int
-    ) -> tuple[list[Path], list[str]]:
-        """Attach what fits (per file: the channel's limit; per message: 10 files and the request cap);
-        everything else is sent as a URL Discord unfurls."""
-        attached: list[Path] = []
-        unfurl: list[str] = []
-        room = self._config.max_request_bytes
-        for index, item in enumerate(media):
-            path: Path | None = None
-            if len(attached) < MAX_FILES_PER_MESSAGE and room > 0:
-                fallback = f"result-{index}.{_extension(item)}"
-                try:
-                    path = await self._downloader.download(
-                        item.url, tmp, min(limit, room), file_name_for(item.url, fallback)
-                    )
-                except PlatformError:
-                    _log.warning("result download failed; sending the link instead")
-            if path is None:
-                unfurl.append(item.url)
-            else:
-                attached.append(path)
-                room -= (await asyncio.to_thread(path.stat)).st_size
-        return attached, unfurl
 
     async def _deliver(
         self,
@@ -339,23 +318,3 @@ class DiscordSink:
 
 def _key(ref: MessageRef) -> str:
     return f"{ref.channel_id}/{ref.message_id}"
-
-
-def _extension(item: MediaResult) -> str:
-    if item.format:
-        return item.format.lower()
-    return {MediaType.VIDEO: "mp4", MediaType.IMAGE: "png", MediaType.MUSIC: "mp3", MediaType.SPEECH: "mp3"}[
-        item.kind
-    ]
-
-
-def _make_temp_dir(parent: Path | None) -> str:
-    if parent is not None:
-        parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkdtemp(prefix="imabot-discord-", dir=parent)
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,3 @@
+"""Feishu / Lark adapter. Its own texts are in ``messages.toml`` here (see ``adapters.chat.texts``)."""
+
+MESSAGES_PACKAGE = "adapters.feishu"

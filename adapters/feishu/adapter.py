@@ -15,6 +15,8 @@ from typing import Literal
 
 import httpx
 
+from adapters.chat.texts import chat_messages
+from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import FeishuApi, RetryPolicy, build_client
 from adapters.feishu.delivery import MediaDelivery
 from adapters.feishu.dispatcher import ACTION_WAIT_S, build_dispatcher
@@ -58,7 +60,7 @@ class FeishuAdapter:
                  messages: Messages | None = None, probe: MediaProbe | None = None,
                  media_transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._config = config
-        messages = messages or Messages.from_package()
+        messages = chat_messages(messages, MESSAGES_PACKAGE)
         client = build_client(config.app_id, config.app_secret, config.domain)
         self.api = FeishuApi(client, clock, config.retry)
         # Results come from IMA's CDN (``media_transport`` lets tests serve them in-process); user files

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from adapters.chat.actions import encode_action
+from adapters.chat.texts import button_label
 from core.messages import Messages
 from core.platform import ActionKind, Choice, Step, UxEvent
 from core.types import Language
@@ -25,8 +27,7 @@ _TITLE_KEY = {
 }
 _TEMPLATE = {Step.SUCCESS: "green", Step.FAILURE: "red"}
 _BUTTON_STYLE = {ActionKind.RETRY: "primary", ActionKind.CANCEL: "danger", ActionKind.CONFIRM: "primary"}
-ACTION_KEY = "a"
-JOB_KEY = "job"
+ACTION_KEY = "action"  # the callback value carries the chat kit's action encoding under this key
 
 
 def status_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def link_card(title: str, text: str, url: str, language: Language, messages: Mes
     """A result that cannot be shown inline (over the upload cap, or the upload failed)."""
     button = {
         "tag": "button",
-        "text": {"tag": "plain_text", "content": messages.text("feishu.button.open", language)},
+        "text": {"tag": "plain_text", "content": messages.text("chat.button.open", language)},
         "type": "primary",
         "behaviors": [{"type": "open_url", "default_url": url}],
     }
@@ -75,8 +76,8 @@ def progress_bar(percent: int, width: int = 20) -> str:
     return "▓" * filled + "░" * (width - filled) + f" {percent}%"
 
 
-def action_value(action: ActionKind, job_id: str) -> dict[str, str]:
-    return {ACTION_KEY: action.value, JOB_KEY: job_id}
+def action_value(action: ActionKind, target_id: str) -> dict[str, str]:
+    return {ACTION_KEY: encode_action(action, target_id)}
 
 
 def _buttons(job_id: str, actions: Iterable[ActionKind], language: Language, messages: Messages
@@ -84,8 +85,7 @@ def _buttons(job_id: str, actions: Iterable[ActionKind], language: Language, mes
     return [
         {
             "tag": "button",
-            "text": {"tag": "plain_text",
-                     "content": messages.text(f"feishu.button.{action.value}", language)},
+            "text": {"tag": "plain_text", "content": button_label(messages, action, language)},
             "type": _BUTTON_STYLE.get(action, "default"),
             "behaviors": [{"type": "callback", "value": action_value(action, job_id)}],
         }

@@ -10,21 +10,21 @@ in memory. Whatever goes wrong here, the user still gets a way to open the resul
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 
+from adapters.chat.delivery import DeliveryLimits, ResultFile, deliver_results
+from adapters.chat.download import HttpResultDownloader, download_to
+from adapters.chat.texts import chat_messages
+from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import FILE_MAX_BYTES, IMAGE_MAX_BYTES, FeishuApi
 from adapters.feishu.cards import link_card
-from adapters.feishu.download import download_to
 from core.errors import ImabotError
-from core.media.ports import MediaProbe, MediaTooLargeError
+from core.media.ports import MediaProbe
 from core.messages import Messages
 from core.platform import UxEvent
 from core.types import MediaResult, MediaType
@@ -40,47 +40,53 @@ class MediaDelivery:
                  probe: MediaProbe | None = None, temp_root: Path | None = None) -> None:
         self._api = api
         self._http = http
-        self._messages = messages
+        self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._probe = probe
         self._temp_root = temp_root
+        self._downloader = HttpResultDownloader(http)
 
-    async def deliver(self, media: MediaResult, index: int, event: UxEvent, post: Poster) -> str:
-        workdir: Path | None = None
-        try:
-            workdir = await asyncio.to_thread(_make_workdir, self._temp_root)
-            return await self._deliver(media, index, event, post, workdir)
-        except MediaTooLargeError as exc:
-            limit_mb = exc.limit_bytes // (1024 * 1024)
-            text = self._messages.text("feishu.result.too_large", event.language, limit_mb=limit_mb)
+    async def deliver(self, event: UxEvent, post: Poster) -> list[str]:
+        """Every result of ``event``: the message ids posted, in order."""
+        limits = DeliveryLimits(max_file_bytes=_cap)
+
+        async def post_all(files: list[ResultFile], workdir: Path) -> list[str]:
+            return [await self._post_one(file, event, post, workdir) for file in files]
+
+        return await deliver_results(event.media, self._downloader, limits, post_all, self._temp_root)
+
+    async def _post_one(self, file: ResultFile, event: UxEvent, post: Poster, workdir: Path) -> str:
+        media, index = file.media, file.index
+        if file.path is None:
+            if file.too_large:
+                limit_mb = _cap(media) // (1024 * 1024)
+                text = self._messages.text("feishu.result.too_large", event.language, limit_mb=limit_mb)
+            else:
+                text = self._messages.text("feishu.result.unavailable", event.language)
             return await self._link(media, index, event, post, text)
+        try:
+            return await self._upload_and_post(media, index, file.path, post, workdir)
         except (ImabotError, OSError) as exc:
             log.warning("feishu delivery of job %s media %d fell back to a link: %r",
                         event.job_id, index, exc)
             return await self._link(media, index, event, post,
                                     self._messages.text("feishu.result.unavailable", event.language))
-        finally:
-            if workdir is not None:
-                await asyncio.to_thread(_remove_tree, workdir)
 
-    async def _deliver(self, media: MediaResult, index: int, event: UxEvent, post: Poster, workdir: Path
-                       ) -> str:
-        name = _file_name(media, index)
+    async def _upload_and_post(self, media: MediaResult, index: int, path: Path, post: Poster, workdir: Path
+                               ) -> str:
         if media.kind is MediaType.IMAGE:
-            path = await download_to(self._http, media.url, workdir / name, IMAGE_MAX_BYTES)
             image_key = await self._api.upload_image(path)
             return await post("image", {"image_key": image_key}, f"m{index}")
-        path = await download_to(self._http, media.url, workdir / name, FILE_MAX_BYTES)
         if media.kind is MediaType.VIDEO:
             duration_ms = await self._duration_ms(media, path)
             cover_key = await self._cover_key(media, path, workdir)
-            file_key = await self._api.upload_file(path, "mp4", file_name=name, duration_ms=duration_ms)
+            file_key = await self._api.upload_file(path, "mp4", file_name=path.name, duration_ms=duration_ms)
             content = {"file_key": file_key, **({"image_key": cover_key} if cover_key else {})}
             return await post("media", content, f"m{index}")
         if path.suffix.lower() == ".opus":
             duration_ms = await self._duration_ms(media, path)
-            file_key = await self._api.upload_file(path, "opus", file_name=name, duration_ms=duration_ms)
+            file_key = await self._api.upload_file(path, "opus", file_name=path.name, duration_ms=duration_ms)
             return await post("audio", {"file_key": file_key}, f"m{index}")
-        file_key = await self._api.upload_file(path, "stream", file_name=name)
+        file_key = await self._api.upload_file(path, "stream", file_name=path.name)
         return await post("file", {"file_key": file_key}, f"m{index}")
 
     async def _duration_ms(self, media: MediaResult, path: Path) -> int | None:
@@ -115,21 +121,5 @@ class MediaDelivery:
         return await post("interactive", card, f"l{index}")
 
 
-def _file_name(media: MediaResult, index: int) -> str:
-    suffix = Path(urlparse(media.url).path).suffix.lower()
-    if not suffix or len(suffix) > 6:
-        fallback = {MediaType.VIDEO: ".mp4", MediaType.IMAGE: ".png"}.get(media.kind, ".mp3")
-        suffix = "." + media.format.lower() if media.format else fallback
-    return f"result-{index + 1}{suffix}"
-
-
-def _make_workdir(root: Path | None) -> Path:
-    if root is not None:
-        root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="imabot-feishu-", dir=root))
-
-
-def _remove_tree(path: Path) -> None:
-    for child in path.iterdir():
-        child.unlink(missing_ok=True)
-    path.rmdir()
+def _cap(media: MediaResult) -> int:
+    return IMAGE_MAX_BYTES if media.kind is MediaType.IMAGE else FILE_MAX_BYTES

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
+from adapters.chat.download import download_to
 from adapters.feishu.api import FeishuApi
-from adapters.feishu.download import download_to
 from adapters.feishu.inbound import parse_attachment_ref
 from core.errors import InputError, PlatformError
 from core.types import Attachment

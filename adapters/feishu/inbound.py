@@ -11,11 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
+from core.types import Attachment, AttachmentKind, Conversation, Platform
 
 SUPPORTED_TYPES = frozenset({"text", "post", "image", "file", "audio", "media"})
 _PLACEHOLDER = re.compile(r"@_user_\d+|@_all\b")  # @_all is "@everyone"
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"[ \t]+")
 
 _KIND_OF_TYPE = {"audio": AttachmentKind.AUDIO, "media": AttachmentKind.VIDEO}
@@ -56,14 +55,6 @@ def parse_attachment_ref(ref: str) -> tuple[str, str, str] | None:
     if len(parts) != 3 or not all(parts) or parts[2] not in ("image", "file"):
         return None
     return parts[0], parts[1], parts[2]
-
-
-def guess_language(text: str, default: Language) -> Language:
-    if _CJK.search(text):
-        return Language.ZH
-    if re.search(r"[A-Za-z]{3,}", text):
-        return Language.EN
-    return default
 
 
 def parse_message_event(payload: Mapping[str, Any], bot_open_id: str | None) -> InboundMessage | None:

@@ -14,13 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.chat.actions import decode_action
+from adapters.chat.texts import INTERNAL_ERROR_KEY, chat_messages, reply_language
+from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import FeishuApi
-from adapters.feishu.cards import ACTION_KEY, JOB_KEY
-from adapters.feishu.inbound import InboundMessage, guess_language, parse_message_event
+from adapters.feishu.cards import ACTION_KEY
+from adapters.feishu.inbound import InboundMessage, parse_message_event
 from adapters.feishu.sink import send_uuid
 from core.errors import ImabotError
 from core.messages import Messages
-from core.platform import ActionKind, ActionOutcome, BotService
+from core.platform import ActionOutcome, BotService
 from core.ports import DedupeStore
 from core.types import Conversation, Language, Platform
 
@@ -52,7 +55,7 @@ class FeishuRouter:
         self._service = service
         self._dedupe = dedupe
         self._api = api
-        self._messages = messages
+        self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._config = config or RouterConfig()
         self._tasks: set[asyncio.Task[None]] = set()
         self.bot_open_id: str | None = None
@@ -86,10 +89,10 @@ class FeishuRouter:
             await self._service.handle_message(message.conversation, message.text, message.attachments)
         except ImabotError as exc:
             log.warning("feishu: message %s not handled: %r", message.conversation.message_id, exc)
-            await self._reply_text(message, "feishu.internal_error")
+            await self._reply_text(message, INTERNAL_ERROR_KEY)
         except Exception:
             log.exception("feishu: message %s failed", message.conversation.message_id)
-            await self._reply_text(message, "feishu.internal_error")
+            await self._reply_text(message, INTERNAL_ERROR_KEY)
 
     async def _first_delivery(self, message: InboundMessage) -> bool:
         ttl = self._config.dedupe_ttl_s
@@ -101,7 +104,7 @@ class FeishuRouter:
         await self._reply_text(message, "feishu.unsupported")
 
     async def _reply_text(self, message: InboundMessage, key: str) -> None:
-        language = guess_language(message.text, self._config.default_language)
+        language = reply_language(message.text, self._config.default_language)
         conversation = message.conversation
         content = {"text": self._messages.text(key, language)}
         try:
@@ -121,12 +124,11 @@ class FeishuRouter:
         event_id = str(_map(payload.get("header")).get("event_id") or "")
         user = str(_map(event.get("operator")).get("open_id") or "")
         card_message = str(context.get("open_message_id") or "")
-        try:
-            action = ActionKind(str(value.get(ACTION_KEY)))
-        except ValueError:
+        decoded = decode_action(str(value.get(ACTION_KEY) or ""))
+        if decoded is None:
             return toast("warning", self._messages.text("feishu.action.unknown", language))
-        job_id = str(value.get(JOB_KEY) or "")
-        if not (job_id and user and card_message and event_id):
+        action, job_id = decoded
+        if not (user and card_message and event_id):
             return toast("warning", self._messages.text("feishu.action.unknown", language))
         if not await self._dedupe.first_seen(f"feishu:event:{event_id}", self._config.dedupe_ttl_s):
             return toast("info", self._messages.text("feishu.action.pending", language))

@@ -1,8 +1,8 @@
 """``core.platform.EventSink`` for Feishu: renders the bot's UX events as cards and messages.
 
 - Slot.STATUS (steps 0-2 and the final status): ONE interactive card, created as a reply to the user's
-  message and then PATCHed in place. Patches are throttled to one per ``patch_interval_s`` per card; a
-  newer state replaces a waiting one, and a timer always delivers the latest state.
+  message and then PATCHed in place through the chat kit's ``StatusEditor`` (one patch per
+  ``patch_interval_s`` per card; a newer state replaces a waiting one; the latest state always lands).
 - Slot.RESULT: the media (see ``delivery``), then the summary; buttons (``event.actions``) ride on a card.
 - Slot.NOTICE: a text reply.
 Every send carries a ``uuid`` derived from the job and the part, so a retried or replayed delivery (also
@@ -11,13 +11,15 @@ after a restart, within Feishu's one-hour window) never posts twice.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from adapters.chat.status import EditPolicy, StatusEditor
+from adapters.chat.texts import chat_messages
+from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import REPLY_TARGET_GONE, THREAD_REPLY_UNSUPPORTED, FeishuApi
 from adapters.feishu.cards import actions_card, question_card, status_card
 from adapters.feishu.delivery import MediaDelivery
@@ -31,13 +33,10 @@ log = logging.getLogger(__name__)
 UUID_MAX = 50
 
 
-@dataclass
-class _CardState:
-    last_patch_at: float
-    pending: dict[str, Any] | None = None
-    final: bool = False
-    chat_id: str = ""
-    timer: asyncio.Task[None] | None = field(default=None, repr=False)
+@dataclass(frozen=True, slots=True)
+class _StatusCard:
+    chat_id: str
+    card: dict[str, Any]
 
 
 def reply_target(message_id: str) -> str:
@@ -57,10 +56,10 @@ class FeishuSink:
                  patch_interval_s: float = 3.0) -> None:
         self._api = api
         self._delivery = delivery
-        self._messages = messages
+        self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._clock = clock
-        self._interval = patch_interval_s
-        self._cards: dict[str, _CardState] = {}
+        policy = EditPolicy(interval_s=patch_interval_s, old_after_s=float("inf"))
+        self._editor: StatusEditor[_StatusCard] = StatusEditor(clock, policy, self._patch)
         self._pacer = ChatPacer(clock)
 
     async def emit(self, event: UxEvent) -> str | None:
@@ -75,56 +74,31 @@ class FeishuSink:
 
     async def aclose(self) -> None:
         """Let every waiting patch land (at most one interval away) so no card is left on a stale state."""
-        timers = [state.timer for state in self._cards.values() if state.timer is not None]
-        await asyncio.gather(*timers, return_exceptions=True)
-        self._cards.clear()
+        await self._editor.aclose(drain=True)
 
     # ------------------------------------------------------------------ status card
 
     async def _status(self, event: UxEvent) -> str:
-        card = status_card(event, self._messages)
+        render = _StatusCard(event.conversation.chat_id, status_card(event, self._messages))
         if not event.message_ref:
-            ref = await self._post(event, "interactive", card, "status")
-            self._cards[ref] = _CardState(last_patch_at=self._clock.now(), final=event.step is Step.DONE,
-                                          chat_id=event.conversation.chat_id)
-            return ref
-        ref = event.message_ref
-        state = self._cards.setdefault(ref, _CardState(last_patch_at=float("-inf"),
-                                                       chat_id=event.conversation.chat_id))
-        state.pending = card
-        state.final = state.final or event.step is Step.DONE
-        if state.timer is None:
-            # One task per card owns all its patches, so two never overlap (a timer-driven patch still in
-            # flight while a newer event arrives would otherwise race it).
-            state.timer = asyncio.create_task(self._patch_loop(ref, state))
-            if state.last_patch_at + self._interval <= self._clock.now():
-                await asyncio.shield(state.timer)  # due now: let the caller see the card updated
+            ref = await self._post(event, "interactive", render.card, "status")
+            self._editor.mark_edited(ref, render, self._clock.now())
+        else:
+            ref = event.message_ref
+            due = self._editor.is_due(ref)
+            self._editor.submit(ref, render, self._clock.now())
+            if due:
+                await self._editor.flush(ref)  # let the caller see the card updated
+        if event.step is Step.DONE:
+            self._editor.retire(ref)
         return ref
 
-    async def _patch_loop(self, ref: str, state: _CardState) -> None:
+    async def _patch(self, ref: str, render: _StatusCard) -> None:
         try:
-            while state.pending is not None:
-                wait = state.last_patch_at + self._interval - self._clock.now()
-                if wait > 0:
-                    await self._clock.sleep(wait)
-                await self._flush(ref, state)
-        finally:
-            state.timer = None
-            if state.final and state.pending is None:
-                self._cards.pop(ref, None)
-
-    async def _flush(self, ref: str, state: _CardState) -> None:
-        card, state.pending = state.pending, None
-        if card is None:
-            return
-        try:
-            async with self._pacer.turn(state.chat_id):
-                await self._api.patch_card(ref, card)
+            async with self._pacer.turn(render.chat_id):
+                await self._api.patch_card(ref, render.card)
         except PlatformError as exc:  # a stale progress card is cosmetic; never fail the job for it
             log.warning("feishu card %s not updated: %r", ref, exc)
-        # Counted from the end of the call, so consecutive patches reach Feishu at least an interval apart
-        # however long each request takes.
-        state.last_patch_at = self._clock.now()
 
     # ------------------------------------------------------------------ results
 
@@ -135,8 +109,7 @@ class FeishuSink:
         async def post(msg_type: str, content: Mapping[str, Any], suffix: str) -> str:
             return await self._post(event, msg_type, content, f"{part}:{suffix}")
 
-        for index, media in enumerate(event.media):
-            ref = await self._delivery.deliver(media, index, event, post)
+        for ref in await self._delivery.deliver(event, post):
             first = first or ref
         if event.step is Step.FAILURE or event.actions:
             if event.step is not Step.FAILURE:

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from adapters.chat.texts import chat_messages
+from adapters.console import MESSAGES_PACKAGE as CONSOLE_MESSAGES
 from adapters.console.chat import ConsoleChat, stdin_lines
 from adapters.console.sink import ConsoleSink
 from bot.settings import Settings
 from bot.sim_mode import TimeLapseClock, command_settings, local_simulator, positive_speed, with_data_dir
 from bot.wiring import build_app
-from core.messages import Messages
 from core.types import Language, Platform
 from sim.faults import FaultSpec
 
@@ -61,7 +62,7 @@ def _fresh_database(path: Path) -> None:
 async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float,
                 banner: list[Language]) -> int:
     await asyncio.to_thread(_fresh_database, settings.storage.db_path)
-    messages = Messages.from_package()
+    messages = chat_messages(None, CONSOLE_MESSAGES)
     language = Language(settings.bot.default_language)
     clock = TimeLapseClock(speed)
     interactive = sys.stdin.isatty()  # read now: the stdin pipe is closed at end of input

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -40,6 +39,7 @@ from core.media.preflight import (
     fmt_bytes,
     fmt_cap,
 )
+from core.media.workdir import temp_workdir
 from core.platform import AttachmentFetcher
 from core.ports import (
     PreparedInputs,
@@ -123,8 +123,7 @@ class AttachmentPreparer:
             violations = check_shape(task_type, declared, self._limits, family)
             if violations:
                 raise PreflightError(violations)
-        workdir = await asyncio.to_thread(_make_workdir, self._temp_dir)
-        try:
+        async with temp_workdir(self._temp_dir, "imabot-media-") as workdir:
             fetched, violations = await self._fetch_and_probe(ordered, fetcher, workdir, family)
             family = self._family(task_type, seedance, [f.info.kind for f in fetched])
             multimodal = family is self._limits.seedance
@@ -140,8 +139,6 @@ class AttachmentPreparer:
                 await self._verify(fetched, urls, on_stage)
             bundle = _bundle(fetched, urls, cover_urls) if multimodal else None
             return PreparedInputs(input_urls=tuple(urls), references=bundle)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     def _family(self, task_type: TaskType, seedance: bool, kinds: Sequence[AttachmentKind]) -> FamilyLimits:
         # Any model's reference task with video/audio goes through the Seedance bundle rules (§4.5).
@@ -268,11 +265,6 @@ def _bundle(fetched: Sequence[_Fetched], urls: Sequence[str], covers: dict[int, 
         elif info.kind is AttachmentKind.AUDIO:
             audios.append(ReferenceAudio(url=url, duration=int(info.duration_s or 0)))
     return ReferenceBundle(images=tuple(images), videos=tuple(videos), audios=tuple(audios))
-
-
-def _make_workdir(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="imabot-media-", dir=root))
 
 
 def _into_slot(path: Path, slot: Path, fmt: str) -> Path:

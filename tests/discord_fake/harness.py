@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from adapters.chat.delivery import ResultDownloader
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from adapters.discord.client import ClientOptions
-from adapters.discord.download import MediaDownloader
 from adapters.discord.sink import SinkConfig
 from core.clock import Clock
 from core.platform import BotService
@@ -29,7 +29,7 @@ async def running_adapter(
     service: BotService,
     clock: Clock,
     *,
-    downloader: MediaDownloader | None = None,
+    downloader: ResultDownloader | None = None,
     sink: SinkConfig | None = None,
     client: ClientOptions | None = None,
 ) -> AsyncIterator[DiscordAdapter]:

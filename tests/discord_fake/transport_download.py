@@ -1,4 +1,4 @@
-"""A ``MediaDownloader`` that reaches the in-process IMA simulator through its ASGI transport (its
+"""A ``ResultDownloader`` that reaches the in-process IMA simulator through its ASGI transport (its
 media URLs are not on any socket) and everything else (the fake Discord CDN) through HTTP."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from adapters.discord.download import HttpDownloader, file_name_for
+from adapters.chat.delivery import file_name_for
+from adapters.discord.download import HttpDownloader
 
 
 class TransportDownloader:

@@ -76,7 +76,7 @@ def card_action_event(
             "operator": {"open_id": user, "tenant_key": "tk"},
             "token": "c-token",
             "host": "im_message",
-            "action": {"tag": "button", "value": {"a": action, "job": job_id}},
+            "action": {"tag": "button", "value": {"action": f"imabot:{action}:{job_id}"}},
             "context": {"open_message_id": message_id, "open_chat_id": chat_id},
         },
     }

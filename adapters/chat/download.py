@@ -1,4 +1,5 @@
-"""Stream an HTTP body to a local file with a hard byte cap (never the whole body in memory)."""
+"""Stream an HTTP body to a local file with a hard byte cap (never the whole body in memory): user
+attachments a platform hands over by URL, and the results the chat kit delivers."""
 
 from __future__ import annotations
 
@@ -45,3 +46,17 @@ def _platform_code(body: bytes) -> str:
         return ""
     code = value.get("code") if isinstance(value, dict) else None
     return str(code) if code is not None else ""
+
+
+class HttpResultDownloader:
+    """``adapters.chat.delivery.ResultDownloader`` over an httpx client the caller owns."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def download(self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
+                       ) -> Path | None:
+        try:
+            return await download_to(self._http, url, dest_dir / (name or "result.bin"), max_bytes)
+        except MediaTooLargeError:
+            return None
