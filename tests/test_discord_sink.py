@@ -280,5 +280,5 @@ async def test_many_or_large_images_attach_what_fits_and_link_the_rest(
         event(conv, Step.SUCCESS, "4 images", media=tuple(MediaResult(u, MediaType.IMAGE) for u in urls))
     )
     (post,) = fake.find("POST", f"/channels/{fake.channel.id}/messages")
-    assert [f.filename for f in post.files] == ["result-1.png", "result-2.png"]  # 18 MiB of the 25 MiB request cap
+    assert [f.filename for f in post.files] == ["result-1.png", "result-2.png"]  # 18 of 25 MiB
     assert post.content is not None and f"\n{urls[2]}\n{urls[3]}\n" in post.content
