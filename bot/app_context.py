@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.sqlite.db import Database
@@ -25,3 +26,5 @@ class AppContext:
     fetchers: dict[Platform, AttachmentFetcher] = field(default_factory=dict)
     # Operational facts (metrics, status page); platform starters wrap their sink and dedupe store with it.
     telemetry: Telemetry = field(default_factory=NoTelemetry)
+    # Each running platform's "is the connection up?" probe (for /readyz and the status page).
+    connections: dict[Platform, Callable[[], bool]] = field(default_factory=dict)

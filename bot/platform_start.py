@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from bot.app_context import AppContext
 from bot.settings import SettingsError
 from core.ops.observed import ObservedSink
+from core.ops.telemetry import Connectable
 from core.platform import PlatformAdapter
 from core.types import Platform
 
@@ -22,11 +23,13 @@ def register_and_run(ctx: AppContext, platform: Platform, adapter: PlatformAdapt
     (platform calls, progress, deliveries)."""
     ctx.sinks[platform] = ObservedSink(platform, adapter.sink, ctx.telemetry)
     ctx.fetchers[platform] = adapter.fetcher
-    return _running(adapter, refused)
+    return _running(ctx, platform, adapter, refused)
 
 
 @asynccontextmanager
-async def _running(adapter: PlatformAdapter, refused: RefusalCheck) -> AsyncIterator[None]:
+async def _running(ctx: AppContext, platform: Platform, adapter: PlatformAdapter,
+                   refused: RefusalCheck) -> AsyncIterator[None]:
+    ctx.connections[platform] = lambda: False
     try:
         await adapter.start()
     except BaseException as exc:
@@ -35,7 +38,16 @@ async def _running(adapter: PlatformAdapter, refused: RefusalCheck) -> AsyncIter
         if problem is not None:
             raise problem from exc
         raise
+    # An adapter that cannot tell counts as connected while it runs.
+    ctx.connections[platform] = _probe(adapter)
     try:
         yield
     finally:
+        ctx.connections[platform] = lambda: False
         await adapter.aclose()
+
+
+def _probe(adapter: PlatformAdapter) -> Callable[[], bool]:
+    if isinstance(adapter, Connectable):
+        return lambda: adapter.connected
+    return lambda: True

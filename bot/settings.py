@@ -23,8 +23,10 @@ SECRET_ENV_NAMES = (
     "FEISHU_APP_SECRET",
     "FEISHU_ENCRYPT_KEY",
     "FEISHU_VERIFICATION_TOKEN",
+    "OPS_STATUS_TOKEN",
 )
-_SECRET_FIELD_NAMES = {"api_key", "token", "app_id", "app_secret", "encrypt_key", "verification_token"}
+_SECRET_FIELD_NAMES = {"api_key", "token", "app_id", "app_secret", "encrypt_key", "verification_token",
+                       "status_token"}
 
 
 class SettingsError(ValueError):
@@ -101,6 +103,19 @@ class SimSettings(BaseModel):
     seed: int = 0
 
 
+class OpsSettings(BaseModel):
+    """The ops HTTP server inside ``imabot run``: /healthz, /readyz, /metrics and the status page."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # "0.0.0.0" in a container so the orchestrator can probe it
+    port: int = Field(default=9464, ge=0, le=65535)  # 0 = a free port, logged at start-up
+    # The status page shows users' prompts and ids: off unless asked for, and only with OPS_STATUS_TOKEN.
+    status_page: bool = False
+    # /readyz wants a product list fetched from IMA within this many seconds (fetched on demand if older).
+    ready_product_age_s: float = Field(default=900.0, gt=0, le=86_400)
+    ready_timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
 class Secrets(BaseModel):
     ima_api_key: SecretStr | None = None
     discord_bot_token: SecretStr | None = None
@@ -108,6 +123,7 @@ class Secrets(BaseModel):
     feishu_app_secret: SecretStr | None = None
     feishu_encrypt_key: SecretStr | None = None
     feishu_verification_token: SecretStr | None = None
+    ops_status_token: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -127,6 +143,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     feishu: FeishuSettings = Field(default_factory=FeishuSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
 
     @classmethod

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import uvicorn
 
+from adapters.embedded_http import EmbeddedServer, listen_socket, url_of, wait_started
 from core.clock import Clock
 from core.net import is_loopback_host
 from sim.app import create_app
@@ -29,30 +30,10 @@ class _SimulatedResetFilter(logging.Filter):
         return not isinstance(exc, SimulatedResetError)
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """Leaves signal handling to the host program."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 def bind(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:
     if not allow_remote and not is_loopback_host(host):
         raise RemoteHostRefusedError(f"refusing to listen on non-loopback host {host!r} (use --allow-remote)")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return listen_socket(host, port)
 
 
 def make_server(config: SimConfig, base_url: str, *, clock: Clock | None = None, rewrite_urls: bool = True,
@@ -65,16 +46,7 @@ def make_server(config: SimConfig, base_url: str, *, clock: Clock | None = None,
         error_log.addFilter(_SimulatedResetFilter())
     server_config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
                                    timeout_graceful_shutdown=2)
-    return _EmbeddedServer(server_config) if embedded else uvicorn.Server(server_config)
-
-
-async def wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-    """uvicorn exposes no startup event, only a flag."""
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("simulator stopped during startup")
-        await asyncio.sleep(0.01)
+    return EmbeddedServer(server_config) if embedded else uvicorn.Server(server_config)
 
 
 @contextlib.asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from tests.support.ima import SimHarness, simulator
 from tests.support.sinks import RecordingSink
+
+# ``imabot run`` starts its ops server on 9464 by default; tests run side by side must not fight over it.
+os.environ.setdefault("IMABOT_OPS__PORT", "0")
 
 
 @pytest.fixture

@@ -51,10 +51,17 @@ def _clean_env(**secrets: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One ``imabot sim`` process for the module (each test resets it); yields its base URL."""
-    log_path = tmp_path_factory.mktemp("sim") / "sim.log"
+    with running_simulator(tmp_path_factory.mktemp("sim"), speed=1000) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_simulator(log_dir: Path, speed: float) -> Iterator[str]:
+    """``imabot sim`` in a child process at ``speed``; yields its base URL."""
+    log_path = log_dir / "sim.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "sim", "--port", "0", "--speed", "1000"],
-                                cwd=REPO, stdout=subprocess.PIPE, stderr=log, env=_clean_env())
+        command = [sys.executable, "-m", "bot.cli", "sim", "--port", "0", "--speed", str(speed)]
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log, env=_clean_env())
     try:
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], START_S)
@@ -147,6 +154,9 @@ data_dir = "{tmp_path / 'data'}"
 [bot]
 default_language = "en"
 default_media_type = "image"
+
+[ops]
+port = 0
 
 [catalog]
 estimated_seconds = {{ "{IMAGE_MODEL}" = [1, 2] }}

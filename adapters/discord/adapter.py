@@ -111,6 +111,12 @@ class DiscordAdapter:
         except discord.LoginFailure:
             _log.error("Discord rejected the bot token (DISCORD_BOT_TOKEN)")
 
+    @property
+    def connected(self) -> bool:
+        """The gateway socket is open and the session is ready (false while reconnecting)."""
+        ws = self.client.ws
+        return self.client.is_ready() and not self.client.is_closed() and ws is not None and ws.open
+
     async def wait_until_ready(self) -> None:
         await self.client.wait_until_ready()
 

@@ -79,6 +79,10 @@ class FeishuAdapter:
     def webhook_url(self) -> str | None:
         return self._intake.url if isinstance(self._intake, WebhookServer) else None
 
+    @property
+    def connected(self) -> bool:
+        return self._intake is not None and self._intake.connected
+
     async def start(self) -> None:
         try:
             self.router.bot_open_id = await self.api.bot_open_id()

@@ -44,6 +44,12 @@ class LongConnection:
         self._thread.start()
         await asyncio.to_thread(self._ready.wait, JOIN_TIMEOUT_S)
 
+    @property
+    def connected(self) -> bool:
+        """The SDK holds an open socket (it drops it while reconnecting)."""
+        conn = getattr(self._client, "_conn", None) if self._client is not None else None
+        return conn is not None and not getattr(conn, "closed", False)
+
     async def aclose(self) -> None:
         loop, client, thread = self._loop, self._client, self._thread
         if loop is not None and client is not None and loop.is_running():

@@ -55,6 +55,11 @@ class WebhookServer:
         port = server.sockets[0].getsockname()[1] if server is not None else self._port
         self.url = f"http://{self._host}:{port}{self._path}"
 
+    @property
+    def connected(self) -> bool:
+        """Listening for Feishu's requests."""
+        return self._runner is not None and bool(self.url)
+
     async def aclose(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()

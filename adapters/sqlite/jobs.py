@@ -119,3 +119,8 @@ class SqliteJobStore:
         async with self._db.conn.execute(sql, (arg,)) as cursor:
             row = await cursor.fetchone()
         return _job(row) if row is not None else None
+
+
+# For read-only queries beside the store (adapters.sqlite.history).
+SELECT_JOBS = _SELECT
+job_from_row = _job

@@ -17,12 +17,15 @@ import sys
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_app
-from core.clock import Clock
+from core.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from bot.ops.wiring import OpsParts
 
 log = logging.getLogger("imabot")
 
@@ -86,8 +89,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Cl
 
 
 async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -> int:
-    async with build_app(settings, clock=clock) as app, AsyncExitStack() as platforms:
+    ops = _ops_parts(settings, clock or SystemClock())
+    async with build_app(settings, clock=clock, telemetry=ops.telemetry if ops else None) as app, \
+            AsyncExitStack() as platforms:
         started: list[str] = []
+        if ops is not None:  # up before the platforms: /healthz answers during start-up, /readyz says why not
+            await platforms.enter_async_context(ops.serving(settings, app))
 
         async def start_platforms() -> None:
             for name, starter in platform_starters():
@@ -111,6 +118,14 @@ async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -
             log.info("imabot shutting down")
             await app.service.aclose()  # park jobs before the platforms close under them
     return 0
+
+
+def _ops_parts(settings: Settings, clock: Clock) -> OpsParts | None:
+    if not settings.ops.enabled:
+        return None
+    from bot.ops.wiring import OpsParts  # prometheus_client and the server load only when ops is on
+
+    return OpsParts.create(settings, clock)
 
 
 async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:

@@ -8,9 +8,10 @@ import signal
 import sys
 from typing import Any
 
+from adapters.embedded_http import url_of, wait_started
 from sim.config import SimConfig
 from sim.faults import FaultSpec, FaultSpecError
-from sim.server import RemoteHostRefusedError, bind, make_server, url_of, wait_started
+from sim.server import RemoteHostRefusedError, bind, make_server
 
 
 def add_parser(subparsers: Any) -> None:

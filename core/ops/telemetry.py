@@ -12,7 +12,7 @@ business code such as ``"6009"``, ``"http_503"``, ``"network"``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.jobs import Job, JobState
 from core.types import MediaType, Platform
@@ -128,3 +128,11 @@ class FanOut(NoTelemetry):
     def dedupe_hit(self, platform: Platform) -> None:
         for part in self._parts:
             part.dedupe_hit(platform)
+
+
+@runtime_checkable
+class Connectable(Protocol):
+    """A platform adapter that can tell whether its connection to the platform is up right now."""
+
+    @property
+    def connected(self) -> bool: ...
