@@ -1,0 +1,80 @@
+"""``core.conversation.ports.LastFrameSource`` with PyAV: fetch a finished video, decode its LAST frame,
+upload it as a JPEG and return its public URL.
+
+A video's cover is its first frame; a clip that should *continue* must start where the last one ended.
+Decoding seeks close to the end first (a long clip is not decoded from the start), in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+
+import av
+from PIL import Image
+
+from core.media.ports import AssetGateway, MediaUnreadableError, RemoteFetcher
+from core.types import AttachmentKind
+
+TAIL_SECONDS = 2.0  # seek this far before the end, then decode to the end
+_MICROS = 1_000_000
+
+
+class PyAvLastFrame:
+    def __init__(self, remote: RemoteFetcher, assets: AssetGateway, temp_dir: Path, *,
+                 max_bytes: int = 200 * 1024 * 1024, timeout_s: float = 30.0,
+                 max_decode_pixels: int = 4096 * 4096) -> None:
+        self._remote = remote
+        self._assets = assets
+        self._temp_dir = temp_dir
+        self._max_bytes = max_bytes
+        self._timeout_s = timeout_s
+        self._max_pixels = max_decode_pixels
+
+    async def last_frame_url(self, video_url: str) -> str:
+        workdir = Path(await asyncio.to_thread(_make_dir, self._temp_dir))
+        try:
+            video = await self._remote.fetch(video_url, workdir, self._max_bytes)
+            frame = workdir / "last_frame.jpg"
+            try:
+                await asyncio.wait_for(asyncio.to_thread(last_frame_jpeg, video, frame, self._max_pixels),
+                                       self._timeout_s)
+            except TimeoutError as exc:
+                raise MediaUnreadableError(f"last frame timed out after {self._timeout_s:g}s") from exc
+            return await self._assets.upload_file(frame, AttachmentKind.IMAGE, "image/jpeg")
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+
+def _make_dir(parent: Path) -> str:
+    parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkdtemp(prefix="imabot-frame-", dir=parent)
+
+
+def last_frame_jpeg(video_path: Path, dest: Path, max_decode_pixels: int) -> Path:
+    """Write the last decodable frame of ``video_path`` to ``dest`` (JPEG)."""
+    try:
+        with av.open(str(video_path)) as container:
+            if not container.streams.video:
+                raise MediaUnreadableError("no video stream")
+            stream = container.streams.video[0]
+            context = stream.codec_context
+            if context.width * context.height > max_decode_pixels:
+                raise MediaUnreadableError(f"frame too large to decode: {context.width}x{context.height}")
+            if container.duration and container.duration > TAIL_SECONDS * _MICROS:
+                tail = int(container.duration - TAIL_SECONDS * _MICROS)
+                container.seek(tail, backward=True, any_frame=False)
+            last = None
+            for frame in container.decode(stream):
+                last = frame
+            if last is None:
+                raise MediaUnreadableError("no decodable frame")
+            picture: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
+            picture.convert("RGB").save(dest, "JPEG", quality=92)
+            return dest
+    except MediaUnreadableError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise MediaUnreadableError(f"{video_path.name}: last frame failed: {type(exc).__name__}") from exc

@@ -1,0 +1,62 @@
+"""The conversation layer on the in-process simulator: ``ConversationService`` over a real pipeline, with
+SQLite stores, a preparer and a last-frame source that read the simulator's own media."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from adapters.media.lastframe import PyAvLastFrame
+from adapters.media.probe import PyAvProbe
+from adapters.media.remote import SafeRemoteFetcher
+from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
+from adapters.sqlite.db import Database
+from adapters.sqlite.dedupe import SqliteDedupeStore
+from adapters.sqlite.jobs import SqliteJobStore
+from bot.sim_mode import SimulatorMediaFetcher
+from core.catalog.models import ModelCatalog
+from core.clock import Clock
+from core.conversation.observe import ObservedSinks
+from core.conversation.service import ConversationDeps, ConversationService
+from core.media.inputs import AttachmentPreparer
+from core.media.preflight import MediaLimits
+from core.messages import Messages
+from core.pipeline.service import ServiceConfig
+from core.platform import EventSink
+from core.types import Language, MediaType, Platform
+from tests.support.ima import SIM_BASE_URL, SimHarness
+from tests.support.service import running_service
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError("no DNS in tests")
+
+
+@asynccontextmanager
+async def running_conversation(sim: SimHarness, db: Database, clock: Clock,
+                               sinks: Mapping[Platform, EventSink], work: Path, *, default_language: Language = Language.ZH,
+                               **kwargs: Any) -> AsyncIterator[ConversationService]:
+    """A started ``ConversationService``. Results of earlier jobs (simulator media) can be used as inputs."""
+    observed = ObservedSinks(sinks)
+    async with AsyncExitStack() as stack:
+        uploader = await stack.enter_async_context(sim.client())
+        safe = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)), resolver=_no_dns)
+        sim_media = SimulatorMediaFetcher(SIM_BASE_URL, safe, transport=sim.transport)
+        stack.push_async_callback(sim_media.aclose)
+        preparer = AttachmentPreparer(uploader, PyAvProbe(), sim_media, MediaLimits.load_default(),
+                                      temp_dir=work / "inputs")
+        pipeline = await stack.enter_async_context(running_service(
+            sim, db, clock, observed, preparer=preparer, default_language=default_language, **kwargs))
+        parsing = ServiceConfig(default_media=MediaType.VIDEO, default_language=default_language)
+        deps = ConversationDeps(
+            pipeline=pipeline, jobs=SqliteJobStore(db), questions=SqliteQuestionStore(db),
+            thread=SqliteThreadStore(db), dedupe=SqliteDedupeStore(db, clock),
+            catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock, sinks=observed, parsing=parsing,
+            frames=PyAvLastFrame(sim_media, uploader, work / "frames"))
+        service = ConversationService(deps)
+        observed.observe(service.on_event)
+        yield service
