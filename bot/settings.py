@@ -78,6 +78,12 @@ class MediaSettings(BaseModel):
     verify_concurrency: int = 3
 
 
+class ConversationSettings(BaseModel):
+    thread_keep: int = Field(default=50, ge=1, le=1000)  # recent generations kept per user and chat
+    question_ttl_s: float = Field(default=600.0, ge=30.0, le=86_400.0)  # how long a question waits
+    account_url: str = "https://www.imaclaw.ai/imaclaw/subscription"  # where users see their real balance
+
+
 class DiscordSettings(BaseModel):
     enabled: bool = True  # used only when DISCORD_BOT_TOKEN is set
     api_base_url: str | None = None  # e.g. http://127.0.0.1:8081/api/v10 for a fake Discord
@@ -140,6 +146,7 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     feishu: FeishuSettings = Field(default_factory=FeishuSettings)
     sim: SimSettings = Field(default_factory=SimSettings)

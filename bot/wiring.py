@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 from adapters.console.fetcher import LocalFileFetcher
 from adapters.ima.client import ImaClient, ImaClientConfig
+from adapters.media.lastframe import PyAvLastFrame
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
+from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
 from adapters.sqlite.db import Database
+from adapters.sqlite.dedupe import SqliteDedupeStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
@@ -24,6 +27,8 @@ from bot.settings import Settings, SettingsError
 from bot.sim_mode import SimulatorMediaFetcher
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, SystemClock
+from core.conversation.observe import ObservedSinks
+from core.conversation.service import ConversationConfig, ConversationDeps, ConversationService
 from core.media.inputs import AttachmentPreparer
 from core.media.ports import RemoteFetcher
 from core.media.preflight import MediaLimits
@@ -41,8 +46,9 @@ from core.types import Language, MediaType, Platform
 @dataclass
 class App:
     context: AppContext
-    service: GenerationService
+    service: GenerationService  # the pipeline (jobs, waiting, shutdown)
     gateway: ImaGateway
+    conversation: ConversationService  # what every platform talks to (``context.service``)
 
     async def start(self) -> None:
         """Start the service: resumes unfinished jobs of every platform with a registered sink."""
@@ -96,19 +102,39 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             temp_dir=settings.storage.data_dir / "tmp", verify_concurrency=media.verify_concurrency)
         bot = settings.bot
         sinks: dict[Platform, EventSink] = {}
+        observed = ObservedSinks(sinks)  # the conversation layer sees failures that offer a retry
         fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
                                                        Platform.CLI: LocalFileFetcher()}
         deps = RunnerDeps(
             gateway=gateway, jobs=ObservedJobStore(SqliteJobStore(db), telemetry),
             preferences=SqlitePreferenceStore(db),
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
-            clock=clock, sinks=sinks, fetchers=fetchers,
+            clock=clock, sinks=observed, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
             eta_overrides=dict(settings.catalog.estimated_seconds), telemetry=telemetry)
-        service = GenerationService(deps, ServiceConfig(
+        parsing = ServiceConfig(
             default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),
-            max_concurrent_jobs=bot.max_concurrent_jobs))
+            max_concurrent_jobs=bot.max_concurrent_jobs)
+        service = GenerationService(deps, parsing)
         stack.push_async_callback(service.aclose)
-        context = AppContext(settings=settings, service=service, db=db, clock=clock, sinks=sinks,
+        conversation = build_conversation(settings, service, deps, parsing, db, remote, gateway)
+        observed.observe(conversation.on_event)
+        context = AppContext(settings=settings, service=conversation, db=db, clock=clock, sinks=sinks,
                              fetchers=fetchers, telemetry=telemetry)
-        yield App(context=context, service=service, gateway=gateway)
+        yield App(context=context, service=service, gateway=gateway, conversation=conversation)
+
+
+def build_conversation(settings: Settings, pipeline: GenerationService, deps: RunnerDeps,
+                       parsing: ServiceConfig, db: Database, remote: RemoteFetcher,
+                       gateway: ImaGateway) -> ConversationService:
+    """The layer every platform talks to: questions, thread memory and follow-ups over the pipeline."""
+    c = settings.conversation
+    frames = PyAvLastFrame(remote, gateway, settings.storage.data_dir / "tmp",
+                           timeout_s=settings.media.probe_timeout_s * 2)
+    return ConversationService(
+        ConversationDeps(pipeline=pipeline, jobs=deps.jobs, questions=SqliteQuestionStore(db),
+                         thread=SqliteThreadStore(db, keep=c.thread_keep),
+                         dedupe=SqliteDedupeStore(db, deps.clock),
+                         catalog=deps.catalog, messages=deps.messages, clock=deps.clock, sinks=deps.sinks,
+                         parsing=parsing, frames=frames),
+        ConversationConfig(account_url=c.account_url, question_ttl_s=c.question_ttl_s))

@@ -4,25 +4,19 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-import httpx
-
 from adapters.console.chat import ConsoleChat
 from adapters.console.fetcher import LocalFileFetcher
 from adapters.console.sink import ConsoleSink, JsonLinesSink, event_json
-from adapters.media.probe import PyAvProbe
-from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
-from bot.sim_mode import SimulatorMediaFetcher
 from core.clock import FakeClock
 from core.errors import InputError
-from core.media.inputs import AttachmentPreparer
 from core.media.ports import MediaTooLargeError
-from core.media.preflight import MediaLimits
 from core.messages import Messages
 from core.platform import Slot, Step, UxEvent
 from core.types import Attachment, AttachmentKind, Language, MediaResult, MediaType, Platform
+from tests.support.conversation import running_conversation
 from tests.support.conversations import conversation
-from tests.support.ima import SIM_BASE_URL, SimHarness
+from tests.support.ima import SimHarness
 from tests.support.service import running_service
 
 M = Messages.from_package()
@@ -126,27 +120,21 @@ async def test_chat_actions_work_on_the_last_job_including_first_frame(
         sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     out = io.StringIO()
     sink = ConsoleSink(out, M, tty=False)
-    fallback = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
-    media = SimulatorMediaFetcher(SIM_BASE_URL, fallback, transport=sim.transport)
-    async with sim.client() as uploader, running_service(sim, db, clock, {Platform.CONSOLE: sink}, preparer=(
-            AttachmentPreparer(uploader, PyAvProbe(), media, MediaLimits.load_default(),
-                               temp_dir=tmp_path / "w"))) as service:
-        chat = ConsoleChat(service, M, out, language=Language.ZH)
+    async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+        chat = ConsoleChat(bot, M, out, language=Language.ZH)
 
         async def typed() -> AsyncIterator[str]:
             yield "/retry\n"  # nothing to act on yet
             yield "画一只可爱的橘猫\n"
-            await service.wait_idle()
-            yield "/cancel\n"  # already finished
+            await bot.pipeline.wait_idle()
+            yield "/cancel\n"  # the same as typing "取消": nothing is running
             yield "/frame\n"
-            await service.wait_idle()
+            await bot.pipeline.wait_idle()
 
         assert await chat.run(typed()) is True
-    await media.aclose()
-    await fallback.aclose()
     text = out.getvalue()
     assert "还没有可以操作的任务" in text
-    assert "这个任务已经结束了" in text
+    assert "没有正在进行的任务，没有需要取消的" in text
     assert text.count("好的！来帮你生成一段视频") == 1  # /frame: the new job's own acknowledgment, once
     image_task, video_task = await sim.tasks()
     assert (image_task["task_type"], video_task["task_type"]) == ("text_to_image", "image_to_video")

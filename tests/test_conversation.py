@@ -21,13 +21,17 @@ NOT_ORDERS = ["你能做什么", "帮我查一下余额", "有哪些模型", "�
               "现在默认用的哪个模型", "把偏好删了", "可灵和海螺哪个好", "asdfghjkl qwrtzp"]
 
 
+async def ask(bot: ConversationService, text: str, **where: str) -> str | None:
+    return await bot.handle_message(say(text, **where), text)
+
+
 def say(text: str, user: str = "alice", chat: str = "chat-1", reply_to: str | None = None) -> Conversation:
     c = conversation(Platform.CONSOLE, user_id=user, chat_id=chat)
     return Conversation(c.platform, c.chat_id, c.user_id, c.message_id, c.is_direct, reply_to=reply_to)
 
 
-async def test_messages_that_are_not_orders_create_no_task(sim: SimHarness, db: Database, clock: FakeClock,
-                                                          tmp_path: Path) -> None:
+async def test_messages_that_are_not_orders_create_no_task(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
         for text in NOT_ORDERS:
@@ -45,17 +49,17 @@ async def finished(bot: ConversationService, job_id: str | None) -> None:
     assert job is not None and job.state.terminal
 
 
-async def test_again_and_edits_repeat_the_last_request(sim: SimHarness, db: Database, clock: FakeClock,
-                                                       tmp_path: Path) -> None:
+async def test_again_and_edits_repeat_the_last_request(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
-        first = await bot.handle_message(say("生成一段视频：一只橘猫在窗台上晒太阳"), "生成一段视频：一只橘猫在窗台上晒太阳")
+        first = await ask(bot, "生成一段视频：一只橘猫在窗台上晒太阳")
         await finished(bot, first)
-        again = await bot.handle_message(say("再来一个"), "再来一个")
+        again = await ask(bot, "再来一个")
         await finished(bot, again)
-        vertical = await bot.handle_message(say("和上次一样，但是竖屏"), "和上次一样，但是竖屏")
+        vertical = await ask(bot, "和上次一样，但是竖屏")
         await finished(bot, vertical)
-        kling = await bot.handle_message(say("换成可灵"), "换成可灵")
+        kling = await ask(bot, "换成可灵")
         await finished(bot, kling)
     tasks = await sim.tasks()
     assert len(tasks) == 4
@@ -69,21 +73,21 @@ async def test_again_and_edits_repeat_the_last_request(sim: SimHarness, db: Data
     assert "沿用上次的请求「一只橘猫在窗台上晒太阳」" in pregen[2]
 
 
-async def test_the_retry_question_is_answered_by_words(sim: SimHarness, db: Database, clock: FakeClock,
-                                                       tmp_path: Path) -> None:
+async def test_the_retry_question_is_answered_by_words(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
         await sim.set_faults(["task:rs=2:times=2"])
-        failed = await bot.handle_message(say("生成一段视频：海边的日落"), "生成一段视频：海边的日落")
+        failed = await ask(bot, "生成一段视频：海边的日落")
         await finished(bot, failed)
         failure = sink.of_step(Step.FAILURE)[-1]
         assert "需要我帮你用其他模型重试吗" in failure.text and failure.alternatives
         suggested = failure.alternatives[0].model_id
-        retried = await bot.handle_message(say("好的"), "好的")  # yes: the suggested model, same prompt
+        retried = await ask(bot, "好的")  # yes: the suggested model, same prompt
         await finished(bot, retried)
-        hailuo = await bot.handle_message(say("用海螺吧"), "用海螺吧")  # the second failure's offer, by name
+        hailuo = await ask(bot, "用海螺吧")  # the second failure's offer, by name
         await finished(bot, hailuo)
-        no_more = await bot.handle_message(say("好的"), "好的")  # nothing pending any more: smalltalk
+        no_more = await ask(bot, "好的")  # nothing pending any more: smalltalk
     assert no_more is None
     jobs = [await bot.pipeline.job(j) for j in (failed, retried, hailuo) if j]
     assert [j.request.prompt for j in jobs if j] == ["海边的日落"] * 3
@@ -97,11 +101,11 @@ async def test_the_retry_question_ends_with_no_and_a_button_acts_like_yes(
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
         await sim.set_faults(["task:rs=2:times=2"])
-        first = await bot.handle_message(say("生成一段视频：雨中的城市"), "生成一段视频：雨中的城市")
+        first = await ask(bot, "生成一段视频：雨中的城市")
         await finished(bot, first)
-        assert await bot.handle_message(say("不用了"), "不用了") is None
+        assert await ask(bot, "不用了") is None
         assert "不重试了" in sink.events[-1].text
-        second = await bot.handle_message(say("生成一段视频：雪中的城市"), "生成一段视频：雪中的城市")
+        second = await ask(bot, "生成一段视频：雪中的城市")
         await finished(bot, second)
         suggested = sink.of_step(Step.FAILURE)[-1].alternatives[0].model_id
         assert second is not None
@@ -110,7 +114,7 @@ async def test_the_retry_question_ends_with_no_and_a_button_acts_like_yes(
         reply = await bot.handle_action(say(""), second, ActionKind.RETRY)
         assert reply.outcome is ActionOutcome.STARTED
         await finished(bot, reply.new_job_id)
-        late = await bot.handle_message(say("好的"), "好的")  # the button already answered it
+        late = await ask(bot, "好的")  # the button already answered it
     assert late is None
     assert reply.new_job_id is not None
     retried = await bot.pipeline.job(reply.new_job_id)
@@ -118,36 +122,39 @@ async def test_the_retry_question_ends_with_no_and_a_button_acts_like_yes(
     assert len(await sim.tasks()) == 3
 
 
-async def test_cancel_one_job_and_tell_the_truth_twice(sim: SimHarness, db: Database, clock: FakeClock,
-                                                      tmp_path: Path) -> None:
+async def test_cancel_one_job_and_tell_the_truth_twice(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     clock_auto = clock
     async with running_conversation(sim, db, clock_auto, {Platform.CONSOLE: sink}, tmp_path) as bot:
-        job_id = await bot.handle_message(say("生成一段视频：森林里的小鹿"), "生成一段视频：森林里的小鹿")
+        job_id = await ask(bot, "生成一段视频：森林里的小鹿")
         assert job_id is not None
         await sink.wait_for_step(Step.PROGRESS)
-        await bot.handle_message(say("取消"), "取消")
+        await ask(bot, "取消")
         first_reply = sink.events[-1].text
-        await bot.handle_message(say("cancel that"), "cancel that")
+        await ask(bot, "cancel that")
         second_reply = sink.events[-1].text
         job = await bot.pipeline.job(job_id)
     assert job is not None and job.state is JobState.CANCELLED
-    assert "已取消「森林里的小鹿」" in first_reply and "积分已经扣除" in first_reply  # created at IMA: charged
-    assert "nothing to cancel" in second_reply  # true: nothing is running (not "already finished")
+    assert "已取消「森林里的小鹿」" in first_reply
+    assert "积分已经扣除" in first_reply  # the task was created at IMA: it is charged
+    assert "nothing to cancel" in second_reply  # true: nothing runs (not "already finished")
 
 
 async def test_cancel_with_several_jobs_lists_them_and_takes_a_number_or_a_reply(
         sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
-        ids = [await bot.handle_message(say(f"生成一段视频：{w}"), f"生成一段视频：{w}") for w in ("一只猫在睡觉", "狗在草地上跑", "鸟在天上飞")]
+        words = ("一只猫在睡觉", "狗在草地上跑", "鸟在天上飞")
+        ids = [await ask(bot, f"生成一段视频：{w}") for w in words]
         await sink.wait_for_step(Step.PROGRESS)
-        await bot.handle_message(say("取消"), "取消")
+        await ask(bot, "取消")
         listing = sink.events[-1]
-        assert "3 个任务在进行" in listing.text and "1. 「一只猫在睡觉」" in listing.text and "3. 「鸟在天上飞」" in listing.text
+        assert "3 个任务在进行" in listing.text
+        assert "1. 「一只猫在睡觉」" in listing.text and "3. 「鸟在天上飞」" in listing.text
         assert [c.action for c in listing.choices] == [ActionKind.CANCEL] * 3
         assert [c.target_id for c in listing.choices] == ids
-        await bot.handle_message(say("2"), "2")  # the number answers the pick
+        await ask(bot, "2")  # the number answers the pick
         picked = sink.events[-1].text
         assert ids[0] is not None and ids[2] is not None
         status_ref = (await bot.pipeline.job(ids[2]))
@@ -164,13 +171,13 @@ async def test_cancel_with_several_jobs_lists_them_and_takes_a_number_or_a_reply
     assert [s.state for s in states if s] == [JobState.CANCELLED] * 3
 
 
-async def test_continue_starts_from_the_last_frame_of_the_video(sim: SimHarness, db: Database, clock: FakeClock,
-                                                                tmp_path: Path) -> None:
+async def test_continue_starts_from_the_last_frame_of_the_video(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
-        clip = await bot.handle_message(say("生成一段视频：小船驶向灯塔"), "生成一段视频：小船驶向灯塔")
+        clip = await ask(bot, "生成一段视频：小船驶向灯塔")
         await finished(bot, clip)
-        more = await bot.handle_message(say("继续"), "继续")
+        more = await ask(bot, "继续")
         await finished(bot, more)
     assert more is not None and clip is not None
     job = await bot.pipeline.job(more)
@@ -185,15 +192,15 @@ async def test_continue_starts_from_the_last_frame_of_the_video(sim: SimHarness,
     assert len(tasks) == 2
 
 
-async def test_the_same_subject_starts_from_the_earlier_result(sim: SimHarness, db: Database, clock: FakeClock,
-                                                               tmp_path: Path) -> None:
+async def test_the_same_subject_starts_from_the_earlier_result(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
-        dog = await bot.handle_message(say("画一张图：一只小狗，叫旺财"), "画一张图：一只小狗，叫旺财")
+        dog = await ask(bot, "画一张图：一只小狗，叫旺财")
         await finished(bot, dog)
-        swim = await bot.handle_message(say("生成旺财在游泳的视频"), "生成旺财在游泳的视频")
+        swim = await ask(bot, "生成旺财在游泳的视频")
         await finished(bot, swim)
-        other = await bot.handle_message(say("生成一段视频：城市夜景延时"), "生成一段视频：城市夜景延时")
+        other = await ask(bot, "生成一段视频：城市夜景延时")
         await finished(bot, other)
     assert dog is not None and swim is not None and other is not None
     image = await bot.pipeline.job(dog)
@@ -206,11 +213,11 @@ async def test_the_same_subject_starts_from_the_earlier_result(sim: SimHarness, 
     assert unrelated.request.task_type.value == "text_to_video"  # a new subject is not forced onto it
 
 
-async def test_a_reply_to_an_image_result_uses_it_as_input(sim: SimHarness, db: Database, clock: FakeClock,
-                                                           tmp_path: Path) -> None:
+async def test_a_reply_to_an_image_result_uses_it_as_input(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     sink = RecordingSink()
     async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
-        cat = await bot.handle_message(say("画一张图：窗台上的橘猫"), "画一张图：窗台上的橘猫")
+        cat = await ask(bot, "画一张图：窗台上的橘猫")
         await finished(bot, cat)
         image = await bot.pipeline.job(cat or "")
         assert image is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from adapters.console.chat import ConsoleChat
 from adapters.console.sink import ConsoleSink
@@ -12,9 +13,9 @@ from core.clock import FakeClock
 from core.messages import Messages
 from core.platform import Slot, Step, UxEvent
 from core.types import Language, MediaResult, MediaType, Platform
+from tests.support.conversation import running_conversation
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
-from tests.support.service import running_service
 
 M = Messages.from_package()
 
@@ -51,22 +52,23 @@ async def test_extra_results_keep_their_urls_and_other_jobs_keep_their_done_line
 
 
 async def test_cancel_and_retry_in_the_chat_say_each_thing_once(
-        sim: SimHarness, db: Database, clock: FakeClock) -> None:
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
     out = io.StringIO()
     sink = ConsoleSink(out, M, tty=False)
-    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
-        chat = ConsoleChat(service, M, out, language=Language.EN)
+    async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+        chat = ConsoleChat(bot, M, out, language=Language.EN)
 
         async def typed() -> AsyncIterator[str]:
             yield "a dog running on the beach, video\n"
             yield "/cancel\n"
             yield "/retry\n"
-            await service.wait_idle()
+            await bot.pipeline.wait_idle()
 
         assert await chat.run(typed()) is True
     text = out.getvalue()
     assert text.count("🛑 Cancelled as you asked") == 1 and "❌ Video generation failed" not in text
-    assert text.count("credits may still be charged") == 1
+    assert text.count('Cancelled "a dog running on the be…"') == 1  # and whether it cost anything:
+    assert text.count("nothing was charged") + text.count("pts are charged") == 1
     assert "OK, starting a new generation" not in text
     assert text.count("OK! Let me make that video for you") == 2  # the request, then the retry
     assert text.count("✅ Your video is ready!") == 1

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from adapters.chat.texts import chat_messages, internal_error
 from adapters.console import MESSAGES_PACKAGE
+from core.conversation.follow import JOB_REF_PREFIX
 from core.messages import Messages
 from core.platform import ActionKind, ActionOutcome, BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 _QUIT = frozenset({"/quit", "/exit", "/q"})
 _ACTIONS = {"/retry": ActionKind.RETRY, "/faster": ActionKind.FASTER, "/better": ActionKind.BETTER,
-            "/frame": ActionKind.FIRST_FRAME, "/cancel": ActionKind.CANCEL}
+            "/frame": ActionKind.FIRST_FRAME}
 # The job's own messages (a new acknowledgment, the cancellation notice) already say it; a platform's
 # toast would print the same news twice in a terminal.
 _SHOWN_BY_THE_JOB = frozenset({ActionOutcome.STARTED, ActionOutcome.CANCELLED})
@@ -109,6 +110,10 @@ class ConsoleChat:
             self._say(self._t("console.attached", name=attachment.name))
         elif command in _ACTIONS:
             await self._action(_ACTIONS[command])
+        elif command == "/cancel":  # the same words as typing "cancel": one job stops, several are listed
+            await self._request(self._t("console.cancel_words"))
+        elif command == "/reply":
+            await self._reply(arg.strip())
         else:
             self._say(self._t("console.unknown_command", command=command))
 
@@ -122,15 +127,25 @@ class ConsoleChat:
         if reply.new_job_id:
             self._last_job = reply.new_job_id
 
-    def _conversation(self) -> Conversation:
+    async def _reply(self, words: str) -> None:
+        """A terminal has no message to reply to: /reply builds on the last result, like a platform reply."""
+        if not words:
+            self._say(self._t("console.usage_reply"))
+            return
+        if self._last_job is None:
+            self._say(self._t("console.no_job"))
+            return
+        await self._request(words, reply_to=f"{JOB_REF_PREFIX}{self._last_job}")
+
+    def _conversation(self, reply_to: str | None = None) -> Conversation:
         self._count += 1
         return Conversation(platform=Platform.CONSOLE, chat_id="console", user_id=self._user_id,
-                            message_id=f"{self._session}-{self._count}", is_direct=True)
+                            message_id=f"{self._session}-{self._count}", is_direct=True, reply_to=reply_to)
 
-    async def _request(self, text: str) -> None:
+    async def _request(self, text: str, reply_to: str | None = None) -> None:
         attachments, self._pending = tuple(self._pending), []
         try:
-            job_id = await self._service.handle_message(self._conversation(), text, attachments)
+            job_id = await self._service.handle_message(self._conversation(reply_to), text, attachments)
         except Exception as exc:  # a bug must not end the chat; the user can simply try again
             log.error("console request failed: %s", type(exc).__name__)
             self._say(internal_error(self._m, self._language))

@@ -93,6 +93,8 @@ def conversation_from_interaction(interaction: discord.Interaction[Any]) -> Conv
 
 
 def conversation_from_message(message: discord.Message) -> Conversation:
+    reference = message.reference
+    replied = reference.message_id if reference is not None else None
     return Conversation(
         platform=Platform.DISCORD,
         chat_id=str(message.channel.id),
@@ -100,6 +102,7 @@ def conversation_from_message(message: discord.Message) -> Conversation:
         message_id=str(message.id),
         is_direct=message.guild is None,
         user_display=_display(message.author),
+        reply_to=str(replied) if replied else None,  # a reply to a result or status message
     )
 
 

@@ -74,6 +74,8 @@ def parse_message_event(payload: Mapping[str, Any], bot_open_id: str | None) -> 
     content = _json_object(message.get("content"))
     text, attachments = _content(message_type, content, message_id, mentions, bot_keys)
     thread_id = _str(message.get("thread_id")) or None
+    # A reply or quote names the message it answers (parent_id; root_id is the first of its thread).
+    replied = _str(message.get("parent_id")) or _str(message.get("root_id")) or None
     conversation = Conversation(
         platform=Platform.FEISHU,
         chat_id=chat_id,
@@ -81,6 +83,7 @@ def parse_message_event(payload: Mapping[str, Any], bot_open_id: str | None) -> 
         message_id=message_id,
         is_direct=_str(message.get("chat_type")) == "p2p",
         thread_id=thread_id,
+        reply_to=replied,
     )
     return InboundMessage(
         event_id=_str(header.get("event_id")) or message_id,

@@ -70,7 +70,7 @@ async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float,
             sim, clock=clock, simulator_url=sim.ima.base_url) as app:
         app.context.sinks[Platform.CONSOLE] = ConsoleSink(sys.stdout, messages)
         await app.start()
-        chat = ConsoleChat(app.service, messages, sys.stdout, language=language, banner_languages=banner)
+        chat = ConsoleChat(app.conversation, messages, sys.stdout, language=language, banner_languages=banner)
         ended_by_eof = await chat.run(stdin_lines())
         if ended_by_eof and app.service.active_jobs and not interactive:
             print(messages.text("console.waiting", language), flush=True)

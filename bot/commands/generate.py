@@ -90,7 +90,7 @@ async def _one_request(settings: Settings, clock: Clock, text: str, attachments:
         app.context.sinks[Platform.CLI] = sink
         conversation = Conversation(platform=Platform.CLI, chat_id="cli", user_id=_user(),
                                     message_id=uuid.uuid4().hex, is_direct=True)
-        job_id = await app.service.handle_message(conversation, text, attachments)
+        job_id = await app.conversation.handle_message(conversation, text, attachments)
         if job_id is None:
             return 1
         job = await app.service.wait_for(job_id)

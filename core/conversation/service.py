@@ -23,7 +23,13 @@ from core.conversation.cancel import Canceller
 from core.conversation.desk import QuestionDesk
 from core.conversation.follow import Follower, FollowPlan
 from core.conversation.ports import LastFrameSource, UsageAnswer
-from core.conversation.questions import Question, QuestionAnswer, QuestionKind, QuestionStore
+from core.conversation.questions import (
+    DEFAULT_TTL_S,
+    Question,
+    QuestionAnswer,
+    QuestionKind,
+    QuestionStore,
+)
 from core.conversation.thread import ThreadEntry, ThreadStore
 from core.conversation.wording import ALL, answer_for
 from core.errors import ImabotError
@@ -45,6 +51,7 @@ _FRESH_START = frozenset({QuestionKind.RETRY_OFFER, QuestionKind.CANCEL_PICK})
 class ConversationConfig:
     account_url: str = ACCOUNT_URL
     dedupe_ttl_s: float = 12 * 3600.0  # platforms redeliver for hours (Feishu ~7.1 h)
+    question_ttl_s: float = DEFAULT_TTL_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +80,8 @@ class ConversationService:
         self._config = config or ConversationConfig()
         self.usage = usage  # spend's describe_usage, once it is wired
         self._m = deps.messages
-        self.desk = QuestionDesk(deps.questions, deps.clock, deps.messages)
+        self.desk = QuestionDesk(deps.questions, deps.clock, deps.messages,
+                                 ttl_s=self._config.question_ttl_s)
         self._answers = Answers(deps.messages, deps.catalog)
         self._follower = Follower(deps.jobs, deps.thread, deps.catalog, deps.messages, self._reread,
                                   deps.frames)
@@ -270,7 +278,7 @@ class ConversationService:
     # ------------------------------------------------------------ other intents
     async def _prefs(self, conversation: Conversation, text: str, attachments: Sequence[Attachment],
                      u: Understanding) -> str | None:
-        platform, user, lang = conversation.platform.value, conversation.user_id, u.language
+        platform, user, lang = conversation.platform, conversation.user_id, u.language
         if u.prefs is PrefsAction.SHOW:
             return await self._say_once(conversation, lang,
                                         await self._pipeline.describe_preferences(platform, user, lang))
@@ -330,10 +338,10 @@ class ConversationService:
     async def models_for(self, task_type: TaskType) -> Sequence[ProductLeaf]:
         return await self._pipeline.models_for(task_type)
 
-    async def describe_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def describe_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return await self._pipeline.describe_preferences(platform, user_id, language)
 
-    async def clear_preferences(self, platform: str, user_id: str, language: Language) -> str:
+    async def clear_preferences(self, platform: Platform, user_id: str, language: Language) -> str:
         return await self._pipeline.clear_preferences(platform, user_id, language)
 
     def help_text(self, language: Language) -> str:

@@ -126,10 +126,17 @@ class Injector:
         channel: FakeChannel | None = None,
         mention_bot: bool = True,
         attachments: list[dict[str, Any]] | None = None,
+        reply_to: str | int | None = None,
     ) -> dict[str, Any]:
+        """A user's message; ``reply_to`` makes it a reply to that message (Discord's message reference)."""
         channel = channel or self.channel
         author = user or self.alice
         text = f"<@{self.bot.id}> {content}" if mention_bot else content
+        reference = None
+        if reply_to is not None:
+            reference = {"message_id": str(reply_to), "channel_id": str(channel.id)}
+            if channel.guild_id is not None:
+                reference["guild_id"] = str(channel.guild_id)
         data = message_payload(
             self.ids.next(),
             channel,
@@ -137,6 +144,7 @@ class Injector:
             text,
             attachments=attachments,
             mentions=[self.bot] if mention_bot else [],
+            reference=reference,
         )
         if channel.guild_id is not None:
             member = member_payload(author)

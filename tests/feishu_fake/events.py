@@ -24,7 +24,9 @@ def message_event(
     other_mentions: tuple[tuple[str, str], ...] = (),
     sender_type: str = "user",
     app_id: str = "cli_test",
+    parent_id: str = "",
 ) -> dict[str, Any]:
+    """``parent_id``: the message this one replies to or quotes."""
     n = next(_counter)
     mentions: list[dict[str, Any]] = []
     prefix = ""
@@ -50,8 +52,8 @@ def message_event(
                        "sender_type": sender_type, "tenant_key": "tk"},
             "message": {
                 "message_id": message_id or f"om_in_{n:06d}",
-                "root_id": "",
-                "parent_id": "",
+                "root_id": parent_id,
+                "parent_id": parent_id,
                 "create_time": "1767225600000",
                 "chat_id": chat_id,
                 "chat_type": chat_type,

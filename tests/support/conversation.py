@@ -38,13 +38,15 @@ async def _no_dns(host: str, port: int) -> list[str]:
 
 @asynccontextmanager
 async def running_conversation(sim: SimHarness, db: Database, clock: Clock,
-                               sinks: Mapping[Platform, EventSink], work: Path, *, default_language: Language = Language.ZH,
+                               sinks: Mapping[Platform, EventSink], work: Path, *,
+                               default_language: Language = Language.ZH,
                                **kwargs: Any) -> AsyncIterator[ConversationService]:
     """A started ``ConversationService``. Results of earlier jobs (simulator media) can be used as inputs."""
     observed = ObservedSinks(sinks)
     async with AsyncExitStack() as stack:
         uploader = await stack.enter_async_context(sim.client())
-        safe = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)), resolver=_no_dns)
+        nowhere = httpx.MockTransport(lambda r: httpx.Response(404))
+        safe = SafeRemoteFetcher(transport=nowhere, resolver=_no_dns)
         sim_media = SimulatorMediaFetcher(SIM_BASE_URL, safe, transport=sim.transport)
         stack.push_async_callback(sim_media.aclose)
         preparer = AttachmentPreparer(uploader, PyAvProbe(), sim_media, MediaLimits.load_default(),
@@ -55,7 +57,8 @@ async def running_conversation(sim: SimHarness, db: Database, clock: Clock,
         deps = ConversationDeps(
             pipeline=pipeline, jobs=SqliteJobStore(db), questions=SqliteQuestionStore(db),
             thread=SqliteThreadStore(db), dedupe=SqliteDedupeStore(db, clock),
-            catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock, sinks=observed, parsing=parsing,
+            catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock,
+            sinks=observed, parsing=parsing,
             frames=PyAvLastFrame(sim_media, uploader, work / "frames"))
         service = ConversationService(deps)
         observed.observe(service.on_event)
