@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from adapters.chat.actions import decode_action
 from adapters.discord.refs import MessageRef
 from core.conversation.service import ConversationService
 from core.jobs import Job
@@ -151,6 +152,7 @@ class FeishuDriver:
             for element in m.content.get("body", {}).get("elements", []):
                 behavior = (element.get("behaviors") or [{}])[0]
                 if element.get("tag") == "button" and behavior.get("type") == "callback":
-                    value = behavior["value"]
-                    found.append((value["a"], value["job"]))
+                    decoded = decode_action(str(behavior["value"].get("action", "")))
+                    if decoded is not None:
+                        found.append((decoded[0].value, decoded[1]))
         return found
