@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +26,7 @@ from core.intent.cues import IntentCues, Patterns, default_cues, matches, spans_
 from core.intent.media import detect_media
 from core.intent.models import find_models
 from core.intent.parser import mention_spans, parse
+from core.intent.prompt import clean_prompt
 from core.intent.text import CompactText, NormText, parse_number, remove_spans, rx
 from core.messages import Messages
 from core.request import GenerationRequest, PreferenceIntent
@@ -109,7 +110,10 @@ _INDEX = rx(
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 PLAIN_LIMIT = 3  # content units a cue phrase may leave beside it ("取消那个视频")
-QUESTION_LIMIT = 12  # a question may name what it is about ("做人像用哪个模型比较好")
+QUESTION_LIMIT = 8  # a question may name what it is about ("做人像用哪个模型比较好")
+# Content spelled out after a colon or in quotes: a description, even when it ends like a question
+# ("生成一段视频：小贩喊'西瓜多少钱'").
+_DESCRIBED = rx(r"[:：]\s*\S{4,}|[“\"「『][^”\"」』]{2,}[”\"」』]")
 
 
 def understand(
@@ -156,12 +160,14 @@ class _Classifier:
                 return self._generate_or_unclear(answer)
             emoji = any(unicodedata.category(ch) == "So" for ch in core)
             return self._u(IntentKind.SMALLTALK if emoji else IntentKind.UNCLEAR, answer=answer)
-        for decide in (self._prefs, self._cancel, self._status, self._usage, self._models, self._help):
+        for decide in (
+            self._prefs, self._cancel, self._status, self._usage, self._models, self._help, self._chat,
+        ):  # fmt: skip
             found = decide(core, answer)
             if found is not None:
                 return found
         generated = self._generate_or_unclear(answer)
-        if generated.intent is IntentKind.UNCLEAR and (answer or self._small(self.cues.smalltalk, core)):
+        if generated.intent is IntentKind.UNCLEAR and answer is not None:
             return self._u(IntentKind.SMALLTALK, answer=answer)
         return generated
 
@@ -214,7 +220,7 @@ class _Classifier:
 
     def _models(self, core: str, answer: Answer | None) -> Understanding | None:
         plain = self._small(self.cues.models, core)
-        question = not plain and not self._imperative(core)
+        question = not plain and not _DESCRIBED.search(core)
         if not plain and not (question and self._small(self.cues.models_question, core, QUESTION_LIMIT)):
             return None
         named = tuple(dict.fromkeys(self._named_models(core)))
@@ -231,13 +237,21 @@ class _Classifier:
             return self._u(IntentKind.HELP, answer=answer)
         return None
 
+    def _chat(self, core: str, answer: Answer | None) -> Understanding | None:
+        if self._small(self.cues.smalltalk, core):
+            return self._u(IntentKind.SMALLTALK, answer=answer)
+        return None
+
     # ------------------------------------------------------------ generation
     def _generate_or_unclear(self, answer: Answer | None) -> Understanding:
         request, core = self.request, self.norm
         content = _units(NormText.of(request.prompt).norm)
         has_change = bool(request.params) or request.model_id is not None or request.tier is not None
-        follow = self._follow_up(core, content, has_change)
+        follow_prompt = self._without_follow_cues(request.prompt)
+        follow = self._follow_up(core, _units(NormText.of(follow_prompt).norm), has_change)
         if follow is not None:
+            request = replace(request, prompt=follow_prompt)
+            content = _units(NormText.of(follow_prompt).norm)
             prefs = (
                 PrefsAction.SET
                 if follow is FollowUp.EDIT and request.preference is PreferenceIntent.SAVE and not content
@@ -272,6 +286,17 @@ class _Classifier:
             return FollowUp.EDIT  # "10秒" / "竖屏" / "换成可灵": the last request, changed
         return None
 
+    def _without_follow_cues(self, prompt: str) -> str:
+        """The prompt without "再来一个" / "和上次一样，但是" / "继续": what is left is the change."""
+        norm = NormText.of(prompt)
+        c = self.cues
+        spans = [norm.span(s, e) for s, e in spans_of(c.again + c.edit + c.continue_, norm.norm)]
+        rest = remove_spans(prompt, spans)
+        leftover = NormText.of(rest).norm
+        if not _units(remove_spans(leftover, spans_of(c.filler, leftover))):
+            return ""
+        return clean_prompt(rest, self.request.media_type)
+
     def _has_content(self, core: str, content: int) -> bool:
         prompt = NormText.of(self.request.prompt).norm.strip()
         if not prompt or matches(self.cues.lone, prompt):
@@ -291,17 +316,6 @@ class _Classifier:
         if matches(self.cues.no, bare):
             return Answer.NO
         return None
-
-    def _imperative(self, core: str) -> bool:
-        """Starts with a make-verb after politeness ("帮我生成…", "please draw…"), with content."""
-        rest = core
-        for _ in range(4):
-            stripped = re.sub(r"^(?:请|帮我|帮忙|给我|麻烦|please|pls|can you|could you|)\s*", "", rest)
-            if stripped == rest:
-                break
-            rest = stripped
-        starts = re.match(r"(?:生成|画|做|制作|创作|写|来|make|create|generate|draw|paint|render)", rest)
-        return starts is not None and _units(NormText.of(self.request.prompt).norm) > PLAIN_LIMIT
 
     def _named_models(self, core: str) -> list[str]:
         """Every catalog model the question names, weak aliases included ("海螺和可灵哪个好")."""
