@@ -91,7 +91,8 @@ def test_no_non_generation_message_becomes_a_paid_order(part: str) -> None:
     wrong = [
         o.case["text"]
         for o in evaluate(part)
-        if o.case["intent"] != "generate" and any(p.startswith("intent: ") and "'generate'" in p for p in o.problems)
+        if o.case["intent"] != "generate"
+        and any(p.startswith("intent: ") and "'generate'" in p for p in o.problems)
     ]
     assert wrong == []
 
