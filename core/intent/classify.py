@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from core.catalog.models import ModelCatalog
@@ -26,7 +27,6 @@ from core.intent.cues import IntentCues, Patterns, default_cues, matches, spans_
 from core.intent.media import detect_media
 from core.intent.models import find_models
 from core.intent.parser import mention_spans, parse
-from core.intent.prompt import clean_prompt
 from core.intent.text import CompactText, NormText, parse_number, remove_spans, rx
 from core.messages import Messages
 from core.request import GenerationRequest, PreferenceIntent
@@ -130,18 +130,23 @@ def understand(
     """Classify one chat message. Total and deterministic; never raises on any ``str``."""
     c = cues or default_cues()
     raw = _clean(text if isinstance(text, str) else "")
-    request = parse(
-        raw,
-        attachments,
+    read = partial(
+        parse,
+        attachments=attachments,
         catalog=catalog,
         default_media=default_media,
         default_language=default_language,
         bot_names=bot_names,
         messages=messages,
     )
+    request = read(raw)
     body = remove_spans(raw, mention_spans(raw, bot_names))
     norm = re.sub(r"\s+", " ", NormText.of(body[:2000]).norm).strip()
-    return _Classifier(c, catalog, request, norm, tuple(attachments)).run()
+    # A follow-up's own words ("再来一个", "和上次一样，但是") are no part of the change it asks for.
+    marked = NormText.of(raw[:2000])
+    cue_spans = [marked.span(*span) for span in spans_of(c.again + c.edit + c.continue_, marked.norm)]
+    change = replace(request, prompt=read(remove_spans(raw, cue_spans)).prompt) if cue_spans else request
+    return _Classifier(c, catalog, request, change, norm, tuple(attachments)).run()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,7 @@ class _Classifier:
     cues: IntentCues
     catalog: ModelCatalog
     request: GenerationRequest
+    change: GenerationRequest  # the request without follow-up words: what a follow-up changes
     norm: str
     attachments: tuple[Attachment, ...]
 
@@ -192,13 +198,13 @@ class _Classifier:
             self.request.preference is PreferenceIntent.CLEAR and self.request.missing_prompt
         ):
             return self._u(IntentKind.PREFS, answer=answer, prefs=PrefsAction.CLEAR)
-        if self._small(self.cues.prefs_show, core, QUESTION_LIMIT):
-            return self._u(IntentKind.PREFS, answer=answer, prefs=PrefsAction.SHOW)
-        persistent = matches(self.cues.prefs_persist, core)
-        if self.request.model_id and self.request.missing_prompt and persistent:
+        named = self.request.model_id or self.request.tier
+        if named and self._small(self.cues.prefs_persist, core, also=self.cues.prefs_set):
             return self._u(
                 IntentKind.PREFS, answer=answer, prefs=PrefsAction.SET, model_id=self.request.model_id
             )
+        if self._small(self.cues.prefs_show, core, QUESTION_LIMIT):
+            return self._u(IntentKind.PREFS, answer=answer, prefs=PrefsAction.SHOW)
         return None
 
     def _cancel(self, core: str, answer: Answer | None) -> Understanding | None:
@@ -238,7 +244,7 @@ class _Classifier:
         return None
 
     def _chat(self, core: str, answer: Answer | None) -> Understanding | None:
-        if self._small(self.cues.smalltalk, core):
+        if self._small(self.cues.smalltalk, core) and not matches(self.cues.lone, core):
             return self._u(IntentKind.SMALLTALK, answer=answer)
         return None
 
@@ -246,12 +252,12 @@ class _Classifier:
     def _generate_or_unclear(self, answer: Answer | None) -> Understanding:
         request, core = self.request, self.norm
         content = _units(NormText.of(request.prompt).norm)
-        has_change = bool(request.params) or request.model_id is not None or request.tier is not None
-        follow_prompt = self._without_follow_cues(request.prompt)
-        follow = self._follow_up(core, _units(NormText.of(follow_prompt).norm), has_change)
+        follow = self._follow_up(
+            core, _units(NormText.of(self.change.prompt).norm), self._changes(self.change)
+        )
         if follow is not None:
-            request = replace(request, prompt=follow_prompt)
-            content = _units(NormText.of(follow_prompt).norm)
+            request = self.change
+            content = _units(NormText.of(request.prompt).norm)
             prefs = (
                 PrefsAction.SET
                 if follow is FollowUp.EDIT and request.preference is PreferenceIntent.SAVE and not content
@@ -271,6 +277,8 @@ class _Classifier:
 
     def _follow_up(self, core: str, content: int, has_change: bool) -> FollowUp | None:
         c = self.cues
+        if self.attachments:
+            return None  # new inputs make a new request ("变成水彩风格" edits the attached picture)
         if matches(c.continue_, core) and content <= QUESTION_LIMIT:
             return FollowUp.CONTINUE
         edit = matches(c.edit, core)
@@ -286,16 +294,9 @@ class _Classifier:
             return FollowUp.EDIT  # "10秒" / "竖屏" / "换成可灵": the last request, changed
         return None
 
-    def _without_follow_cues(self, prompt: str) -> str:
-        """The prompt without "再来一个" / "和上次一样，但是" / "继续": what is left is the change."""
-        norm = NormText.of(prompt)
-        c = self.cues
-        spans = [norm.span(s, e) for s, e in spans_of(c.again + c.edit + c.continue_, norm.norm)]
-        rest = remove_spans(prompt, spans)
-        leftover = NormText.of(rest).norm
-        if not _units(remove_spans(leftover, spans_of(c.filler, leftover))):
-            return ""
-        return clean_prompt(rest, self.request.media_type)
+    @staticmethod
+    def _changes(request: GenerationRequest) -> bool:
+        return bool(request.params) or request.model_id is not None or request.tier is not None
 
     def _has_content(self, core: str, content: int) -> bool:
         prompt = NormText.of(self.request.prompt).norm.strip()

@@ -26,6 +26,7 @@ class IntentCues:
     models_question: Patterns
     status: Patterns
     usage: Patterns
+    prefs_set: Patterns
     prefs_show: Patterns
     prefs_clear: Patterns
     prefs_persist: Patterns
@@ -57,6 +58,7 @@ def cues_from(data: Mapping[str, Any]) -> IntentCues:
         models_question=get("models", "question"),
         status=get("status", "patterns"),
         usage=get("usage", "patterns"),
+        prefs_set=get("prefs", "set"),
         prefs_show=get("prefs", "show"),
         prefs_clear=get("prefs", "clear"),
         prefs_persist=get("prefs", "persist"),

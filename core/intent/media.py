@@ -38,6 +38,18 @@ _REFERRING = "".join(
         "拍摄的",
     )
 )
+# The thing to make is for an existing video ("给我的视频配个背景音乐"): these outrank every other word.
+_TARGET_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
+    (
+        rx(
+            r"(?:给|为|帮)(?:我的|我|这个|这段|你的|一个|一段)?(?:视频|短片|vlog|片子|影片|动画)"
+            r"(?:配|加|做|写|搭)(?:个|一段|一首|上|点|首)?(?:背景音乐|bgm|音乐|配乐|纯音乐)|"
+            r"(?:music|bgm|soundtrack)\s+for\s+(?:my|a|the|this)\s+(?:video|clip|vlog)"
+        ),
+        MediaType.MUSIC,
+    ),
+    (rx(r"配(?:个|一段|段|一下)音(?!乐)|voice\s+(?:it|this)"), MediaType.SPEECH),
+)
 _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     (rx(r"^\s*/(?:tts|speech|speak|say|voice|read)\b"), MediaType.SPEECH),
     (rx(r"^\s*/(?:music|song|bgm)\b"), MediaType.MUSIC),
@@ -55,7 +67,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"语音合成|文字转语音|文本转语音|转成语音|转为语音|转语音|变成语音|生成语音|"
             r"合成语音|朗读|念一下|念出来|念给我|读一下|读出来|"
             r"读给我听|读这段|配音|播报|旁白|tts|text[- ]to[- ]speech|"
-            r"read\s+(?:it\s+|this\s+|that\s+)?(?:aloud|out)|"
+            r"read\s+(?:it\s+|this\s+|that\s+)?(?:aloud|out)|\bread\s+(?:it|this|that)\b[^:]{0,24}:|"
             r"\bvoice[- ]?over\b|\bnarrat(?:e|ion)\b|\bspeech\b|语音|说出来|念(?=[:：“\"「])|"
             r"\bsay\s*(?=[\"“:])|\bin\s+an?\s+[a-z]+\s+voice\b|"
             r"读(?=[:：“\"「])"
@@ -79,7 +91,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
     ),
     (
         rx(
-            r"文生视频|图生视频|(?<!这个)(?<!这段)(?<!那段)(?<!该)(?<!原)视频|短片|影片|动画|短剧|"
+            r"文生视频|图生视频|(?<!这个)(?<!这段)(?<!那段)(?<!该)(?<!原)视频|短片|影片|动画(?!风|画风|效果|滤镜|感)|短剧|"
             r"动起来|动态化|"
             r"让.{0,8}动|活起来|运镜|动图|gif|"
             r"\bvideos?\b|\bclips?\b|\banimation\b|\bimage\s+to\s+video\b|\bimg2vid\b|\bcome\s+alive\b|"
@@ -98,7 +110,7 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
             r"(?:画|生成|做|来|出|制作)\s*(?:一|1|几)?张|"
             r""
             r"(?:画|绘制|画出|生成|来|做|出|p)(?:一|1|几)?(?:张|幅|个)?(?:图|画)|^画|"
-            r"(?<=[帮给请])画|画一|"
+            r"(?<=[帮给请])画|(?:帮我|给我|替我|为我|请你|麻烦你)画(?!面|质|风)|画一|"
             r"(?<!this )(?<!that )(?<!the )(?<!my )(?<!attached )(?<!these )(?<!first )(?<!second )(?<!last )"
             r"\b(?:images?|pictures?|photos?|pic|illustration|poster|wallpaper|avatar|drawing|"
             r"painting|artwork|"
@@ -114,9 +126,16 @@ _MEDIA_PATTERNS: tuple[tuple[re.Pattern[str], MediaType], ...] = (
 _EDIT_PATTERN = rx(
     r"\bchange\s+(?:the\s+)?(?:style|background|colou?rs?)\b|\bupscale\b|\benhance\b|\bretouch\b|"
     r"\b(?:turn|convert)\s+(?:it|this|them)\s+into\s+(?:a|an)\s+(?!video|clip|animation|movie)|"
-    r"(?:把|将).{0,12}(?:变成|改成|换成|替换成|修成)|换个?背景|加个|加上|去掉|移除|抠掉|p一下|"
-    r"修一下|美颜|磨皮|"
-    r"\b(?:replace|remove|add)\s+(?:the|a|an)\b|\bchange\s+the\s+(?:background|color|colour)\b"
+    r"(?:把|将).{0,12}(?:变成|改成|换成|替换成|修成)|换个?背景|加个|加上|去掉|移除|抠(?:掉|出|图)|p一下|"
+    r"修一下|美颜|磨皮|扩图|扩展|扩充|延展|外扩|补全|补完整|戴上|穿上|换上|去除|擦掉|消除|修复|修补|上色|"
+    r"\b(?:replace|remove|add|erase)\s+(?:the|a|an|his|her|their|this|that)\b|"
+    r"\bchange\s+the\s+(?:background|color|colour)\b|\bout-?paint|\buncrop\b|\bcolou?ri[sz]e\b|"
+    r"\b(?:extend|expand|widen)\s+(?:the\s+)?(?:image|picture|photo|canvas|it|this|frame)\b|\brestore\b"
+)
+# Two pictures made into one ("把这两张照片合成一张", "put the cat from the first into the second").
+_MERGE_PATTERN = rx(
+    r"合成|合并|融合|拼(?:成|接|在一起|到一起)|放(?:到|进|在)|p到|贴到|换到|"
+    r"\b(?:combine|merge|blend|composite|collage|put|place|paste)\b"
 )
 
 
@@ -138,6 +157,10 @@ def detect_media(text: NormText, skip: Sequence[Span]) -> tuple[MediaType | None
     """The medium the message asks for: the earliest media word right after a "make" verb wins, else the
     earliest media word at all (the request's object usually comes before the content description), else
     editing words ("换个背景") mean an image."""
+    for pattern, media in _TARGET_PATTERNS:
+        for _match, span in text.finditer(pattern):
+            if not overlaps(span, skip):
+                return media, span
     hits: list[tuple[int, int, MediaType, Span]] = []
     for pattern, media in _MEDIA_PATTERNS:
         for match, span in text.finditer(pattern):
@@ -184,6 +207,10 @@ _FIRST_LAST_RE = rx(
     r"(?:第一张|图\s*[1一]).{0,6}到.{0,6}(?:第二张|图\s*[2二])|一张是.{1,10}一张是.{0,20}(?:延时|"
     r"过渡|变化|变成)"
 )
+
+
+def merges_images(text: NormText) -> bool:
+    return _MERGE_PATTERN.search(text.norm) is not None
 
 
 def wants_reference(text: NormText) -> bool:

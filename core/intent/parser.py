@@ -9,7 +9,7 @@ from typing import Any
 
 from core.catalog.models import ModelCatalog
 from core.intent.language import detect_language
-from core.intent.media import detect_media, task_type_for
+from core.intent.media import detect_media, merges_images, task_type_for
 from core.intent.models import ModelMention, UnknownModel, find_models, find_tiers, find_unknown_model
 from core.intent.params import (
     Finding,
@@ -22,10 +22,11 @@ from core.intent.params import (
 )
 from core.intent.preference import find_clear, find_no_save_phrases, find_save_phrases, preference_intent
 from core.intent.prompt import after_colon, clean_prompt, quoted_text
+from core.intent.subject import output_shapes, platform_aspects, shown_spans, topic_models
 from core.intent.text import NormText, Span, overlaps, remove_spans, rx
 from core.messages import Messages
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides, Tier
-from core.types import Attachment, Language, MediaType, TaskType
+from core.types import Attachment, AttachmentKind, Language, MediaType, TaskType
 
 MAX_TEXT_CHARS = 20_000  # only this much is searched for commands; the rest goes to the prompt as written
 
@@ -62,19 +63,32 @@ def parse(
     mentions = mention_spans(raw, bot_names)
     norm = NormText.of(raw)
 
-    mentioned = [m for m in find_models(norm, catalog) if not overlaps(m.span, mentions)]
+    shown = shown_spans(norm)
+    mentioned = [
+        m
+        for m in find_models(norm, catalog)
+        if not overlaps(m.span, mentions) and not overlaps(m.alias_span, shown)
+    ]
+    topics = topic_models(norm, mentioned)
+    mentioned = [m for m in mentioned if m not in topics]  # "讲解可灵和海螺的区别": the content, not a choice
     model_spans = [m.span for m in mentioned]
     models = [m for m in mentioned if not m.negated]
     skip = mentions + model_spans
 
     media, _ = detect_media(norm, skip)
+    if (
+        media is None
+        and sum(a.kind is AttachmentKind.IMAGE for a in attachments) >= 2
+        and merges_images(norm)
+    ):
+        media = MediaType.IMAGE  # two pictures made into one
     if media is None:
         named = catalog.info(models[-1].model_id) if models else None
         media = named.media_type if named is not None else default_media
     task_type = task_type_for(media, norm, attachments)
 
     speech_text = _speech_text(raw) if media is MediaType.SPEECH else None
-    findings = _param_findings(norm, media, skip, speech_text)
+    findings = output_shapes(norm, _param_findings(norm, media, skip + shown, speech_text))
     taken = skip + [f.span for f in findings]
     tiers = find_tiers(norm, taken)
     taken += [t.span for t in tiers]
@@ -90,6 +104,10 @@ def parse(
     )
 
     params, notices = _resolve_params(findings, msgs, language)
+    if media in (MediaType.VIDEO, MediaType.IMAGE) and "aspect_ratio" not in params:
+        implied = platform_aspects(norm, mentions)
+        if implied:  # "抖音视频": the platform's usual shape, unless the message names one
+            params["aspect_ratio"] = implied[0].value
     model_id = _model_for_task(models, task_type, catalog)
     if len(models) > 1 and len({m.model_id for m in models}) > 1:
         names = msgs.text("intent.list_separator", language).join(

@@ -8,9 +8,13 @@ own characters.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
 from core.catalog.models import STRIP_CHARS as _STRIP
 
@@ -43,7 +47,11 @@ class NormText:
             for part in folded:
                 chars.append(part)
                 origin.append(i)
-        return cls(text, "".join(chars), tuple(origin))
+        norm = "".join(chars)
+        typos = _typo_pattern()
+        if typos is not None and typos.search(norm):
+            norm, origin = _fix_typos(norm, origin, typos)
+        return cls(text, norm, tuple(origin))
 
     def window_before(self, index: int, width: int = 16) -> tuple[NormText, int]:
         """The ``width`` original characters before ``index``, normalized, and where they start."""
@@ -64,6 +72,41 @@ class NormText:
                 count += 1
                 if count >= MAX_MATCHES:
                     return
+
+
+def _fix_typos(norm: str, origin: list[int], pattern: re.Pattern[str]) -> tuple[str, list[int]]:
+    """Replace known typos ("视屏", "vidoe"); each new character keeps the origin of the typo it replaces."""
+    fixes = intent_words()["typos"]
+    out: list[str] = []
+    out_origin: list[int] = []
+    pos = 0
+    for match in pattern.finditer(norm):
+        start, end = match.span()
+        out.append(norm[pos:start])
+        out_origin += origin[pos:start]
+        fixed = fixes[match.group(0)]
+        out.append(fixed)
+        out_origin += [origin[start + min(k, end - start - 1)] for k in range(len(fixed))]
+        pos = end
+    out.append(norm[pos:])
+    out_origin += origin[pos:]
+    return "".join(out), out_origin
+
+
+@cache
+def intent_words() -> Mapping[str, Any]:
+    """``core/data/intent_words.toml``: the parser's word tables (platform ratios, subject cues, typos)."""
+    raw = resources.files("core.data").joinpath("intent_words.toml").read_text(encoding="utf-8")
+    return tomllib.loads(raw)
+
+
+@cache
+def _typo_pattern() -> re.Pattern[str] | None:
+    typos = intent_words().get("typos")
+    if not isinstance(typos, dict) or not typos:
+        return None
+    words = sorted(typos, key=len, reverse=True)
+    return rx("|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w in words))
 
 
 @dataclass(frozen=True, slots=True)
