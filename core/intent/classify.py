@@ -108,6 +108,10 @@ _INDEX = rx(
     r"第\s*(?P<cn>\d+|[一二三四五六七八九十两]+)\s*(?:个|条|项|号)?|#\s*(?P<hash>\d+)|"
     r"(?:^|\s|取消|停止|cancel|stop)\s*(?P<bare>\d{1,2})\s*(?:号|个)?$|\b(?P<en>first|second|third|fourth|fifth)\b"
 )
+_QUESTION = rx(
+    r"(?:[?？]|吗|呢|么|嘛|没有?)\s*$|^(?:what|how|why|when|where|who|which|is|are|do|does|did|can|could|"
+    r"will|would|should|any)\b"
+)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 PLAIN_LIMIT = 3  # content units a cue phrase may leave beside it ("取消那个视频")
 QUESTION_LIMIT = 8  # a question may name what it is about ("做人像用哪个模型比较好")
@@ -305,6 +309,8 @@ class _Classifier:
         if _gibberish(prompt):
             return False
         cue = matches(self.cues.generate, core)
+        if not cue and _QUESTION.search(core):
+            return False  # a question without a make-word or a medium is asked back, never guessed at
         if self.attachments:
             return cue or content >= 2
         return content >= (2 if cue else 4)
