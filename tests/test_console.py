@@ -139,3 +139,32 @@ async def test_chat_actions_work_on_the_last_job_including_first_frame(
     image_task, video_task = await sim.tasks()
     assert (image_task["task_type"], video_task["task_type"]) == ("text_to_image", "image_to_video")
     assert "✅ 视频生成成功！" in text
+
+
+class _CountingSink:
+    """The console sink, counting the messages it was asked to create (a status ref counts once)."""
+
+    def __init__(self, inner: ConsoleSink) -> None:
+        self.inner = inner
+        self.refs: dict[str, list[str]] = {}
+
+    async def emit(self, event: UxEvent) -> str | None:
+        ref = await self.inner.emit(event)
+        if ref and event.job_id and ref not in self.refs.setdefault(event.job_id, []):
+            self.refs[event.job_id].append(ref)
+        return ref
+
+
+async def test_one_generation_is_three_messages_with_the_preference_notice_in_the_status(
+        sim: SimHarness, db: Database, clock: FakeClock) -> None:
+    out = io.StringIO()
+    sink = _CountingSink(ConsoleSink(out, M, tty=False))
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
+        video = await service.handle_message(conversation(message_id="e1"), "以后都用海螺，猫在弹钢琴的视频")
+        image = await service.handle_message(conversation(message_id="e2"), "画一只橘猫")
+        await service.wait_idle()
+    assert video is not None and image is not None
+    assert len(sink.refs[video]) == 3  # the status (with the preference notice), the result, the link
+    assert len(sink.refs[image]) == 3
+    before_result = out.getvalue().split("✅ 视频生成成功")[0]
+    assert "已记住" in before_result  # the notice came with the status, before the result

@@ -114,6 +114,7 @@ async def test_slash_video_runs_to_a_result_with_the_mp4_attached(
     assert f"<@{fake.alice.id}>" not in link.content  # one ping per result
     assert status_edits[-1].custom_ids == []  # Cancel is gone once the job finished
     assert len(await sim.tasks()) == 1
+    assert len(created_messages(fake)) == 3  # the deferred original (status), the video, the link
 
 
 async def test_interaction_is_acknowledged_fast_even_when_ima_is_slow(
@@ -220,3 +221,26 @@ async def test_slash_video_with_a_first_frame_uploads_it_and_delivers_the_video(
     media, _link = channel_posts(fake)
     assert [f.filename.endswith(".mp4") for f in media.files] == [True]
     assert fake.find("POST", "/callback")[0].body["type"] == 5
+
+
+def created_messages(fake: FakeDiscord) -> list[RecordedRequest]:
+    """Every request that makes a new message: a deferred interaction response (its original message),
+    channel and DM posts, and interaction followups."""
+    deferred = [r for r in fake.find("POST", "/callback") if r.body.get("type") in (4, 5)]
+    posts = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")]
+    followups = [r for r in fake.requests if r.method == "POST" and r.path.startswith("/api/v10/webhooks/")]
+    return deferred + posts + followups
+
+
+async def test_one_generation_is_three_new_messages_with_the_preference_notice_in_the_status(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock) as (service, adapter):
+        await fake.message("always use Hailuo, make a video of a cat playing the piano")
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+        await adapter.sink.flush(service_job_id(fake))
+    assert len(await sim.tasks()) == 1
+    assert len(created_messages(fake)) == 3  # the status message, the video, the copyable link
+    edits = [r.content or "" for r in fake.requests if r.method == "PATCH" and "/messages/" in r.path]
+    assert any("Hailuo 2.3 for text-to-video from now on" in text for text in edits), edits  # in the status

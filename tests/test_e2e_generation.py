@@ -179,8 +179,10 @@ async def test_preference_with_prompt_saves_and_generates(
     async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
         job_id = await run_one(service, "以后都用海螺，一只猫在跳舞")
         await run_one(service, "一只狗在跳舞")
-    notices = [e for e in sink.events if e.step is Step.NOTICE]
-    assert len(notices) == 1 and "已记住" in notices[0].text and notices[0].job_id == job_id
+    assert sink.of_step(Step.NOTICE) == []  # said in the job's status message, not a message of its own
+    (pregen,) = sink.of_step(Step.PREGEN, job_id)
+    assert "已记住" in pregen.text
+    assert all("已记住" not in e.text for e in sink.events if e.job_id != job_id)
     assert [t["model_id"] for t in await sim.tasks()] == ["MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3"]
 
 

@@ -6,7 +6,7 @@ import json
 
 from adapters.chat.texts import chat_messages
 from adapters.feishu import MESSAGES_PACKAGE
-from adapters.feishu.cards import actions_card, link_card, progress_bar, status_card
+from adapters.feishu.cards import failure_card, link_card, progress_bar, status_card
 from core.errors import ErrorKind
 from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, Platform
@@ -23,7 +23,7 @@ def event(step: Step, text: str = "t", **fields: object) -> UxEvent:
 
 def test_every_card_can_be_patched_for_everyone() -> None:
     cards = [status_card(event(step), MESSAGES) for step in (Step.ACK, Step.PREGEN, Step.PROGRESS, Step.DONE)]
-    cards.append(actions_card(event(Step.FAILURE, actions=(ActionKind.RETRY,)), MESSAGES))
+    cards.append(failure_card(event(Step.FAILURE, actions=(ActionKind.RETRY,)), MESSAGES))
     cards.append(link_card("Done", "too big", "https://cdn.example/v.mp4", Language.EN, MESSAGES))
     assert all(card["config"]["update_multi"] is True and card["schema"] == "2.0" for card in cards)
 

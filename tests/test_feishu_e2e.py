@@ -186,3 +186,22 @@ async def test_an_oversized_attachment_is_explained_and_nothing_is_uploaded(
         assert not any("upload" in name for name, count in calls.items() if count), calls
         failure = [m for m in fake.messages if m.msg_type == "interactive" and '"red"' in m.card_text]
         assert failure and "MB" in failure[-1].card_text, [m.card_text for m in fake.messages]
+
+
+async def test_one_generation_is_three_new_messages_with_the_preference_notice_in_the_status_card(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    async with running_fake() as fake:
+        fake.now = clock.now
+        async with stack(fake, sim, db, clock, tmp_path) as s:
+            await deliver(fake, s, message_event(text="以后都用海螺，生成一只猫在弹钢琴的视频",
+                                                 message_id="om_in_economy"))
+            await s.service.wait_idle()
+            await s.adapter.sink.aclose()
+        assert len(await sim.tasks()) == 1
+        # the status card (ack → pre-generation → progress → summary with buttons), the video, the link
+        assert [m.msg_type for m in fake.messages] == ["interactive", "media", "text"]
+        status, _media, link = fake.messages
+        final = fake.message(status.message_id).card_text
+        assert "已记住" in final and "✅ 已完成" in final  # the notice and the summary: in the status card
+        assert "imabot:retry:" in final and "imabot:cancel:" not in final
+        assert "http" in link.content["text"]

@@ -100,23 +100,29 @@ async def test_status_card_survives_a_restart_by_its_ref(tmp_path: Path) -> None
 async def test_video_result_is_an_inline_media_message_with_cover_then_link_text(tmp_path: Path) -> None:
     clip = media_factory.video(tmp_path / "clip.mp4", seconds=2, width=64, height=64)
     async with rig(tmp_path) as r:
+        status = await r.sink.emit(event(Step.ACK, Slot.STATUS, "收到！"))
         url = r.fake.media_url("clip.mp4", clip.read_bytes())
         media = MediaResult(url=url, kind=MediaType.VIDEO)
         await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, "视频好了", media=(media,),
                                 actions=(ActionKind.FASTER, ActionKind.FIRST_FRAME)))
         await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, f"链接：{url}"))
+        await r.sink.emit(event(Step.DONE, Slot.STATUS, "完成，用时 40 秒", message_ref=status,
+                                actions=(ActionKind.FASTER, ActionKind.FIRST_FRAME)))
+        await r.sink.aclose()
         kinds = [m.msg_type for m in r.fake.messages]
-        assert kinds == ["media", "text", "interactive", "text"]
-        media_msg = r.fake.messages[0]
+        assert kinds == ["interactive", "media", "text"]  # status card, the video, the copyable link
+        media_msg = r.fake.messages[1]
         upload = r.fake.uploads[media_msg.content["file_key"]]
         assert upload.fields["file_type"] == "mp4"
         assert abs(int(upload.fields["duration"]) - 2000) <= 100
         assert upload.data == clip.read_bytes()
         cover = r.fake.uploads[media_msg.content["image_key"]]
         assert cover.kind == "image" and cover.data[:3] == b"\xff\xd8\xff"
-        buttons = r.fake.messages[2].card_text
-        assert 'imabot:faster:job-1' in buttons and 'imabot:first_frame:job-1' in buttons
-        assert r.fake.messages[3].content == {"text": f"链接：{url}"}
+        assert status is not None
+        final = r.fake.message(status).card_text  # the summary and the buttons: on the status card
+        assert "完成，用时 40 秒" in final
+        assert "imabot:faster:job-1" in final and "imabot:first_frame:job-1" in final
+        assert r.fake.messages[2].content == {"text": f"链接：{url}"}
         assert all(m.reply_to == "om_user_1" for m in r.fake.messages)
 
 
@@ -126,10 +132,9 @@ async def test_video_over_30_mb_becomes_a_link_card_without_upload(tmp_path: Pat
         await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, "视频好了",
                                 media=(MediaResult(url=url, kind=MediaType.VIDEO, duration_s=5),)))
         assert r.fake.uploads == {}
-        card, text = r.fake.messages
+        (card,) = r.fake.messages
         assert card.msg_type == "interactive"
         assert "30 MB" in card.card_text and url in card.card_text
-        assert text.content == {"text": "视频好了"}
 
 
 async def test_failed_upload_falls_back_to_a_link(tmp_path: Path) -> None:
@@ -139,8 +144,8 @@ async def test_failed_upload_falls_back_to_a_link(tmp_path: Path) -> None:
         url = r.fake.media_url("clip.mp4", clip.read_bytes())
         await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, "视频好了",
                                 media=(MediaResult(url=url, kind=MediaType.VIDEO, duration_s=1),)))
-        assert [m.msg_type for m in r.fake.messages] == ["interactive", "text"]
-        assert "234001" not in r.fake.messages[0].card_text
+        assert [m.msg_type for m in r.fake.messages] == ["interactive"]
+        assert "234001" not in r.fake.messages[0].card_text and url in r.fake.messages[0].card_text
 
 
 async def test_image_and_audio_results(tmp_path: Path) -> None:
@@ -152,9 +157,24 @@ async def test_image_and_audio_results(tmp_path: Path) -> None:
         await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, "图片好了", media=(image,)))
         await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, "音乐好了", job_id="job-2", media=(audio,)))
         kinds = [m.msg_type for m in r.fake.messages]
-        assert kinds == ["image", "text", "file", "text"]
+        assert kinds == ["image", "file"]
         assert r.fake.uploads[r.fake.messages[0].content["image_key"]].data == png.read_bytes()
-        assert r.fake.uploads[r.fake.messages[2].content["file_key"]].fields["file_type"] == "stream"
+        assert r.fake.uploads[r.fake.messages[1].content["file_key"]].fields["file_type"] == "stream"
+
+
+async def test_several_images_of_one_task_are_one_gallery_message(tmp_path: Path) -> None:
+    pngs = [media_factory.image(tmp_path / f"{n}.png", 32, 32) for n in range(3)]
+    async with rig(tmp_path) as r:
+        urls = [r.fake.media_url(p.name, p.read_bytes()) for p in pngs] + ["http://127.0.0.1:9/gone.png"]
+        media = tuple(MediaResult(url=u, kind=MediaType.IMAGE) for u in urls)
+        await r.sink.emit(event(Step.SUCCESS, Slot.RESULT, "图片好了", media=media))
+        (gallery,) = r.fake.messages
+        assert gallery.msg_type == "post"
+        rows = gallery.content["zh_cn"]["content"]
+        assert [row[0]["tag"] for row in rows] == ["img", "img", "img", "a"]  # the lost one: its link
+        uploaded = [r.fake.uploads[row[0]["image_key"]].data for row in rows[:3]]
+        assert uploaded == [p.read_bytes() for p in pngs]
+        assert rows[3][0]["href"] == urls[3]
 
 
 async def test_failure_is_a_card_with_buttons_and_replays_post_nothing_new(tmp_path: Path) -> None:

@@ -74,8 +74,9 @@ async def test_the_same_message_arriving_twice_at_once_is_handled_once(
             service.handle_message(message, "用默认的，画一只可爱的橘猫"))
         await service.wait_idle()
     assert first is not None and first == second
-    assert len(sink.of_step(Step.NOTICE)) == 1  # "preference cleared" shown once
     assert len(sink.of_step(Step.ACK)) == 1
+    (pregen,) = sink.of_step(Step.PREGEN)  # "preference cleared" shown once, in the status message
+    assert pregen.text.count("已清除你的模型偏好") == 1
     assert len(await sim.tasks()) == 1
 
 

@@ -43,14 +43,10 @@ def status_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
                  _TEMPLATE.get(step, "blue"), elements)
 
 
-def actions_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
-    """Steps 3/4 follow-up: the buttons (retry, faster, better, first frame) under the result."""
-    title_key = "feishu.card.title.failure" if event.step is Step.FAILURE else "feishu.card.title.next"
-    elements: list[dict[str, Any]] = []
-    if event.step is Step.FAILURE:
-        elements.append(_text(event.text))
-    elements.extend(_buttons(event.job_id, event.actions, event.language, messages))
-    return _card(messages.text(title_key, event.language), _TEMPLATE.get(event.step, "blue"), elements)
+def failure_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
+    """Step 4: what went wrong, with the buttons that can help (retry, a faster model...)."""
+    elements = [_text(event.text), *_buttons(event.job_id, event.actions, event.language, messages)]
+    return _card(messages.text("feishu.card.title.failure", event.language), "red", elements)
 
 
 def question_card(event: UxEvent, messages: Messages) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 - video ≤ 30 MB: upload as ``file_type=mp4`` with its duration in ms plus a cover image, then a ``media``
   message (Feishu's inline player needs exactly that); larger or failing: a card with an open button;
 - image ≤ 10 MB: upload, then an ``image`` message;
-- music / speech: an ``audio`` message for opus, otherwise a ``file`` message.
+- music / speech: an ``audio`` message for opus, otherwise a ``file`` message;
+- several results of one task (e.g. n images): ONE rich-text ``post`` holding every image and video
+  (``img`` / ``media`` tags), with a link line for any that cannot be shown inline.
 Files are streamed from the result URL to a temp file and from there to Feishu; nothing is held whole
 in memory. Whatever goes wrong here, the user still gets a way to open the result.
 """
@@ -45,14 +47,40 @@ class MediaDelivery:
         self._temp_root = temp_root
         self._downloader = HttpResultDownloader(http)
 
-    async def deliver(self, event: UxEvent, post: Poster) -> list[str]:
-        """Every result of ``event``: the message ids posted, in order."""
+    async def deliver(self, event: UxEvent, post: Poster) -> str:
+        """Every result of ``event`` in one message; its id."""
         limits = DeliveryLimits(max_file_bytes=_cap)
 
-        async def post_all(files: list[ResultFile], workdir: Path) -> list[str]:
-            return [await self._post_one(file, event, post, workdir) for file in files]
+        async def post_all(files: list[ResultFile], workdir: Path) -> str:
+            if len(files) == 1:
+                return await self._post_one(files[0], event, post, workdir)
+            return await self._post_gallery(files, event, post, workdir)
 
         return await deliver_results(event.media, self._downloader, limits, post_all, self._temp_root)
+
+    async def _post_gallery(self, files: list[ResultFile], event: UxEvent, post: Poster, workdir: Path
+                            ) -> str:
+        rows: list[list[dict[str, str]]] = []
+        for file in files:
+            try:
+                rows.append([await self._gallery_item(file, workdir)])
+            except (ImabotError, OSError) as exc:
+                log.warning("feishu gallery of job %s: media %d shown as a link: %r",
+                            event.job_id, file.index, exc)
+                rows.append([_link_tag(file)])
+        locale = "zh_cn" if event.language.value == "zh" else "en_us"
+        return await post("post", {locale: {"title": "", "content": rows}}, "gallery")
+
+    async def _gallery_item(self, file: ResultFile, workdir: Path) -> dict[str, str]:
+        media, path = file.media, file.path
+        if path is None or media.kind not in (MediaType.IMAGE, MediaType.VIDEO):
+            return _link_tag(file)
+        if media.kind is MediaType.IMAGE:
+            return {"tag": "img", "image_key": await self._api.upload_image(path)}
+        duration_ms = await self._duration_ms(media, path)
+        cover_key = await self._cover_key(media, path, workdir)
+        file_key = await self._api.upload_file(path, "mp4", file_name=path.name, duration_ms=duration_ms)
+        return {"tag": "media", "file_key": file_key, **({"image_key": cover_key} if cover_key else {})}
 
     async def _post_one(self, file: ResultFile, event: UxEvent, post: Poster, workdir: Path) -> str:
         media, index = file.media, file.index
@@ -119,6 +147,10 @@ class MediaDelivery:
         title = self._messages.text("feishu.card.title.success", event.language)
         card = link_card(title, text, media.url, event.language, self._messages)
         return await post("interactive", card, f"l{index}")
+
+
+def _link_tag(file: ResultFile) -> dict[str, str]:
+    return {"tag": "a", "text": f"{file.index + 1}. {file.media.url}", "href": file.media.url}
 
 
 def _cap(media: MediaResult) -> int:

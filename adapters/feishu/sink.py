@@ -21,7 +21,7 @@ from adapters.chat.status import EditPolicy, StatusEditor
 from adapters.chat.texts import chat_messages
 from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import REPLY_TARGET_GONE, THREAD_REPLY_UNSUPPORTED, FeishuApi
-from adapters.feishu.cards import actions_card, question_card, status_card
+from adapters.feishu.cards import failure_card, question_card, status_card
 from adapters.feishu.delivery import MediaDelivery
 from adapters.feishu.pacing import ChatPacer
 from core.clock import Clock
@@ -103,21 +103,18 @@ class FeishuSink:
     # ------------------------------------------------------------------ results
 
     async def _result(self, event: UxEvent) -> str:
+        """One message per result event: the failure card (text and buttons), the media (one gallery for
+        several), or the copyable link text. A success's summary and buttons are in the final status card."""
         part = "fail" if event.step is Step.FAILURE else ("r0" if event.media else "r1")
-        first: str | None = None
 
         async def post(msg_type: str, content: Mapping[str, Any], suffix: str) -> str:
             return await self._post(event, msg_type, content, f"{part}:{suffix}")
 
-        for ref in await self._delivery.deliver(event, post):
-            first = first or ref
-        if event.step is Step.FAILURE or event.actions:
-            if event.step is not Step.FAILURE:
-                await post("text", {"text": event.text}, "text")
-            ref = await post("interactive", actions_card(event, self._messages), "card")
-        else:
-            ref = await post("text", {"text": event.text}, "text")
-        return first or ref
+        if event.step is Step.FAILURE:
+            return await post("interactive", failure_card(event, self._messages), "card")
+        if event.media:
+            return await self._delivery.deliver(event, post)
+        return await post("text", {"text": event.text}, "text")
 
     # ------------------------------------------------------------------ plumbing
 

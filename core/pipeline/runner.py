@@ -145,17 +145,17 @@ class JobRunner:
         preference = await self._preferences.current(job.conversation, request.task_type)
         selection = select_model(request, leaves, catalog=d.catalog, preference=preference, profile=d.profile,
                                  messages=d.messages)
+        notes = [*request.notices, *selection.notices]
         if request.preference is PreferenceIntent.SAVE:  # a clear was applied at intake
             confirmation = await self._preferences.record(job.conversation, request, selection)
-            if confirmation:
-                await self.notice(job, confirmation)
+            if confirmation:  # said in the status message, like every other notice of a generation
+                notes.insert(0, confirmation)
         spec = TaskSpec(task_type=request.task_type, model_id=selection.model_id, prompt=request.prompt,
                         version_id=selection.leaf.version_id, params=dict(selection.params),
                         language=request.language.value)
         quote = await self._patiently(lambda: d.gateway.quote(spec))
         eta = self._estimate(selection.model_id, selection.leaf)
         source = selection.source
-        notes = [*request.notices, *selection.notices]
         auto = source in ("recommendation", "default")
         cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if auto else None
         if cheaper is not None:
@@ -316,7 +316,7 @@ class JobRunner:
             if part not in job.message_refs:
                 job = await self.emit(job, event, part, required=True)
         job = job.advance(JobState.DONE, self._d.clock.now(), finished_at=job.finished_at)
-        await self.emit(job, self._ux.done(job), None)
+        await self.emit(job, self._ux.done(job, self._success_actions(job)), None)
         await self._d.jobs.save(job)
         return job
 
@@ -358,9 +358,6 @@ class JobRunner:
         except ImabotError:
             leaves = None
         return self.alternatives(job.model_id, job, leaves)
-
-    async def notice(self, job: Job, text: str) -> None:
-        await self.emit(job, self._ux.notice(job.conversation, job.language, text, job.job_id), None)
 
     async def emit(self, job: Job, event: UxEvent, part: str | None, *, required: bool = False) -> Job:
         """Show ``event``; remember the message it produced under ``part`` (persisted)."""

@@ -132,8 +132,8 @@ class GenerationService:
             text_out = notice or self._d.messages.text("service.missing_prompt", request.language)
             await self._notice_once(key, conversation, request, text_out)
             return None
-        if notice:
-            await self._emit_notice(conversation, request.language, notice)
+        if notice:  # said in the job's own status message (one generation = at most 3 new messages)
+            request = replace(request, notices=(notice, *request.notices))
         return await self.submit(key, conversation, request)
 
     async def _understand(self, text: str, attachments: tuple[Attachment, ...]) -> Understanding:

@@ -141,10 +141,15 @@ class UxRenderer:
                            actions=failure_actions(kind, has_faster=has_faster))
 
     # ------------------------------------------------------------ Step 5
-    def done(self, job: Job) -> UxEvent:
+    def done(self, job: Job, success_actions: Sequence[ActionKind] = ()) -> UxEvent:
+        """The final status: the pre-generation block and how it ended; after a success also the result's
+        hints and its follow-up buttons (platforms that show no separate result text put them here)."""
         lang = job.language
+        actions: tuple[ActionKind, ...] = ()
         if job.state is JobState.DONE:
             line = self._t("ux.done.success", lang, actual=self.actual_seconds(job))
+            line = "\n".join((line, *job.hints))
+            actions = tuple(success_actions)
         elif job.state is JobState.CANCELLED:
             line = self._t("ux.done.cancelled", lang)
         elif job.state is JobState.TIMED_OUT:
@@ -152,7 +157,7 @@ class UxRenderer:
         else:
             line = self._t("ux.done.failed", lang)
         text = self.pregen_block(job) + "\n\n" + line if job.model_name else line
-        return self._event(job, Step.DONE, Slot.STATUS, text, error_kind=job.error_kind)
+        return self._event(job, Step.DONE, Slot.STATUS, text, error_kind=job.error_kind, actions=actions)
 
     # ------------------------------------------------------------ replies that are not a generation
     def notice(self, conversation: Conversation, language: Language, text: str, job_id: str = "") -> UxEvent:
