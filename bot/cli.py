@@ -9,6 +9,8 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.errors import SettingsError
+
 COMMANDS = ("demo", "generate", "run", "parse", "models", "sim", "discord")
 
 
@@ -34,7 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    return handler(args)
+    try:
+        return handler(args)
+    except SettingsError as exc:  # a set-up problem any command may meet late (e.g. the database)
+        print(f"imabot {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.config_check import describe_validation_error, unknown_keys
+from bot.errors import SettingsError
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
 
 SECRET_ENV_NAMES = (
     "IMA_API_KEY",
@@ -29,87 +34,106 @@ _SECRET_FIELD_NAMES = {"api_key", "token", "app_id", "app_secret", "encrypt_key"
                        "status_token"}
 
 
-class SettingsError(ValueError):
-    """Configuration cannot be used; the message says which key and why."""
+class Section(BaseModel):
+    """Base of every settings section: unknown keys, NaN and infinities are refused (a typo must not
+    silently fall back to a default). Every section model derives from it (tests/test_settings.py)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class ImaSettings(BaseModel):
-    base_url: str = "https://api.imastudio.com"
-    upload_base_url: str = "https://imapi.liveme.com"
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+Bytes = Annotated[int, Field(gt=0)]
+Port = Annotated[int, Field(ge=0, le=65_535)]
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+")]
+
+
+class ImaSettings(Section):
+    base_url: HttpUrl = "https://api.imastudio.com"
+    upload_base_url: HttpUrl = "https://imapi.liveme.com"
     language: Literal["en", "zh"] = "en"
-    app_source: str = "ima_skills"
-    request_timeout_s: float = 30.0
-    verify_timeout_s: float = 300.0
-    upload_timeout_s: float = 60.0
-    product_cache_ttl_s: float = 600.0
-    max_upload_bytes: int = 200 * 1024 * 1024
+    app_source: str = Field(default="ima_skills", min_length=1)
+    request_timeout_s: Seconds = 30.0
+    verify_timeout_s: Seconds = 300.0
+    upload_timeout_s: Seconds = 60.0
+    product_cache_ttl_s: float = Field(default=600.0, ge=0, le=86_400)
+    max_upload_bytes: Bytes = 200 * 1024 * 1024
 
 
-class StorageSettings(BaseModel):
+class StorageSettings(Section):
     data_dir: Path = Path("data")
-    db_file: str = "imabot.sqlite3"
+    db_file: str = Field(default="imabot.sqlite3", min_length=1, pattern=r"^[^/\\]+$")
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / self.db_file
 
 
-class BotSettings(BaseModel):
+class BotSettings(Section):
     default_media_type: Literal["video", "image", "music", "speech"] = "video"
     default_language: Literal["zh", "en"] = "zh"
     # "all" offers every live model; a non-empty allowlist restricts selection (e.g. Sevio/Seedance-only).
     model_profile: Literal["all", "allowlist"] = "all"
     allowed_models: list[str] = Field(default_factory=list)
-    max_attachment_bytes: int = 50 * 1024 * 1024
-    max_concurrent_jobs: int = 200
+    max_attachment_bytes: Bytes = 50 * 1024 * 1024
+    max_concurrent_jobs: int = Field(default=200, ge=1, le=100_000)
 
 
-class CatalogSettings(BaseModel):
+class CatalogSettings(Section):
     # model_id -> [min_s, max_s]; overrides the estimated time of the bundled model catalog.
-    estimated_seconds: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    estimated_seconds: dict[str, tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]]] = Field(
+        default_factory=dict)
+
+    @field_validator("estimated_seconds")
+    @classmethod
+    def _ordered(cls, value: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        for model_id, (low, high) in value.items():
+            if low > high:
+                raise ValueError(f"{model_id}: the first number (minimum) must not exceed the second")
+        return value
 
 
-class MediaSettings(BaseModel):
+class MediaSettings(Section):
     # Seedance reference-video pixel cap. The Seedance skill says 927,408 (just above 1280x720); the
     # newer ima-all-ai runtime says 92,740,800. We default to the stricter figure.
-    max_video_pixels: int = 927_408
-    probe_timeout_s: float = 15.0
-    fetch_timeout_s: float = 30.0
-    verify_concurrency: int = 3
+    max_video_pixels: int = Field(default=927_408, gt=0)
+    probe_timeout_s: Seconds = 15.0
+    fetch_timeout_s: Seconds = 30.0
+    verify_concurrency: int = Field(default=3, ge=1, le=64)
 
 
-class ConversationSettings(BaseModel):
+class ConversationSettings(Section):
     thread_keep: int = Field(default=50, ge=1, le=1000)  # recent generations kept per user and chat
     question_ttl_s: float = Field(default=600.0, ge=30.0, le=86_400.0)  # how long a question waits
     account_url: str = "https://www.imaclaw.ai/imaclaw/subscription"  # where users see their real balance
 
 
-class DiscordSettings(BaseModel):
+class DiscordSettings(Section):
     enabled: bool = True  # used only when DISCORD_BOT_TOKEN is set
-    api_base_url: str | None = None  # e.g. http://127.0.0.1:8081/api/v10 for a fake Discord
-    gateway_url: str | None = None  # e.g. ws://127.0.0.1:8081/gateway
-    edit_interval_s: float = 3.0
-    application_id: int | None = None
+    api_base_url: HttpUrl | None = None  # e.g. http://127.0.0.1:8081/api/v10 for a fake Discord
+    gateway_url: Annotated[str, Field(pattern=r"^wss?://[^\s/]+")] | None = None  # ws://127.0.0.1:8081/
+    # Discord allows about 5 edits per 5 s per message; faster than 1 s would be rate limited.
+    edit_interval_s: float = Field(default=3.0, ge=1.0, le=600)
+    application_id: int | None = Field(default=None, gt=0)
 
 
-class FeishuSettings(BaseModel):
+class FeishuSettings(Section):
     enabled: bool = True  # used only when FEISHU_APP_ID and FEISHU_APP_SECRET are set
-    domain: str = "https://open.feishu.cn"  # https://open.larksuite.com for Lark; a fake in tests
+    domain: HttpUrl = "https://open.feishu.cn"  # https://open.larksuite.com for Lark; a fake in tests
     intake: Literal["long_connection", "webhook"] = "long_connection"
-    webhook_host: str = "127.0.0.1"
-    webhook_port: int = 8090
-    webhook_path: str = "/feishu/events"
-    patch_interval_s: float = 3.0
+    webhook_host: str = Field(default="127.0.0.1", min_length=1)
+    webhook_port: Port = 8090
+    webhook_path: str = Field(default="/feishu/events", pattern=r"^/")
+    patch_interval_s: float = Field(default=3.0, ge=1.0, le=600)
 
 
-class SimSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 0
-    speed: float = 30.0
+class SimSettings(Section):
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: Port = 0
+    speed: float = Field(default=30.0, gt=0, le=10_000)
     seed: int = 0
 
 
-class OpsSettings(BaseModel):
+class OpsSettings(Section):
     """The ops HTTP server inside ``imabot run``: /healthz, /readyz, /metrics and the status page."""
 
     enabled: bool = True
@@ -122,7 +146,7 @@ class OpsSettings(BaseModel):
     ready_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
-class Secrets(BaseModel):
+class Secrets(BaseModel):  # from the environment only; not a file section
     ima_api_key: SecretStr | None = None
     discord_bot_token: SecretStr | None = None
     feishu_app_id: SecretStr | None = None
@@ -180,14 +204,26 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     """Read the TOML file (if any), apply env overrides and attach secrets from the environment."""
     file_data: dict[str, Any] = {}
     path = path or (Path(p) if (p := os.environ.get("IMABOT_CONFIG")) else None)
+    source = f"config file {path}" if path is not None else "configuration"
     if path is not None:
         try:
             file_data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise SettingsError(f"config file not found: {path}") from exc
+        except IsADirectoryError as exc:
+            raise SettingsError(f"config file {path} is a directory; pass the .toml file itself") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"config file {path} cannot be read ({type(exc).__name__}); check the "
+                                "path and its permissions") from exc
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"config file {path} is not valid TOML: {exc}") from exc
         _reject_secrets(file_data, "")
-    settings = Settings(**file_data)
+        unknown = unknown_keys(file_data, Settings, exclude={"secrets"})
+        if unknown:
+            raise SettingsError(f"{source}: {'; '.join(unknown)}")
+    try:
+        settings = Settings(**file_data)
+    except ValidationError as exc:
+        raise SettingsError(f"{source}: {describe_validation_error(exc, Settings)}") from None
     settings.secrets = Secrets.from_env(env)
     return settings

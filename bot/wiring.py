@@ -8,6 +8,7 @@ resume jobs of every platform that is running.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from adapters.media.lastframe import PyAvLastFrame
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
-from adapters.sqlite.db import Database
+from adapters.sqlite.db import Database, DatabaseUnusableError
 from adapters.sqlite.dedupe import SqliteDedupeStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
@@ -42,6 +43,18 @@ from core.ports import ImaGateway
 from core.selection import ModelProfile
 from core.types import Language, MediaType, Platform
 
+IMA_KEY_SHAPE = re.compile(r"ima_[^\s]+")
+
+
+async def open_database(settings: Settings) -> Database:
+    """The started database, or a one-line ``SettingsError`` naming the file or folder and the fix."""
+    db = Database(settings.storage.db_path)
+    try:
+        await db.start()
+    except DatabaseUnusableError as exc:
+        raise SettingsError(str(exc)) from None
+    return db
+
 
 @dataclass
 class App:
@@ -59,6 +72,9 @@ def ima_config(settings: Settings) -> ImaClientConfig:
     key = settings.secrets.ima_api_key
     if key is None:
         raise SettingsError("IMA_API_KEY is not set: export your IMA Open API key (see README) or use --sim")
+    if not IMA_KEY_SHAPE.fullmatch(key.get_secret_value()):
+        raise SettingsError("IMA_API_KEY does not look like an IMA Open API key (it starts with 'ima_' and "
+                            "has no spaces); copy it again from https://www.imaclaw.ai/imaclaw/apikey")
     ima = settings.ima
     return ImaClientConfig(base_url=ima.base_url, upload_base_url=ima.upload_base_url,
                            api_key=key.get_secret_value(), language=ima.language, app_source=ima.app_source,
@@ -78,8 +94,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
     messages = Messages.from_package()
     client_config = ima_config(settings) if gateway is None else None  # fail before touching any file
     async with AsyncExitStack() as stack:
-        db = Database(settings.storage.db_path)
-        await db.start()
+        db = await open_database(settings)
         stack.push_async_callback(db.aclose)
         if gateway is None:
             assert client_config is not None

@@ -7,7 +7,10 @@ edit an applied one.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
+import uuid
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +33,32 @@ def _migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+class DatabaseUnusableError(RuntimeError):
+    """The data folder or database file cannot be used. The message is one line for an operator: which
+    file or folder, what is wrong and what to do."""
+
+
+BUSY_TIMEOUT_MS = 5_000  # a brief lock by another connection is waited for, not reported as an error
+
+
+def check_data_dir(folder: Path) -> None:
+    """Create ``folder`` if needed and prove it is writable (a probe file), or raise
+    ``DatabaseUnusableError`` naming the folder (or the file that stands in its way)."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        where = "is a file" if blocker == folder else f"is under {blocker}, which is a file"
+        raise DatabaseUnusableError(f"data dir {folder} {where}; set [storage] data_dir to a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".imabot-write-check-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DatabaseUnusableError(f"data dir {folder} is not writable ({reason}); fix its permissions "
+                                    "or set [storage] data_dir to a writable folder") from None
+
+
 class Database:
     """Owns the connection. ``async with Database(path) as db: db.conn.execute(...)``."""
 
@@ -43,15 +72,75 @@ class Database:
             raise RuntimeError("Database.start() has not been awaited")
         return self._conn
 
+    @property
+    def path(self) -> str:
+        return self._path
+
     async def start(self) -> None:
+        """Open and migrate; any problem is a one-line ``DatabaseUnusableError`` (and no thread is left
+        running, so a failed start never keeps the process alive)."""
         if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self._path)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._migrate()
+            await asyncio.to_thread(self._check_file)
+        try:
+            self._conn = await aiosqlite.connect(self._path)
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
+        try:
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self._check_ours()
+            await self._migrate()
+        except BaseException as exc:
+            await self.aclose()
+            if isinstance(exc, sqlite3.Error):
+                raise self._unusable(exc) from None
+            raise
+
+    def _check_file(self) -> None:
+        path = Path(self._path)
+        check_data_dir(path.parent)
+        if path.is_dir():
+            raise DatabaseUnusableError(f"database {path} is a folder; set [storage] db_file to a file name")
+
+    def _unusable(self, exc: sqlite3.Error) -> DatabaseUnusableError:
+        text = str(exc).lower()
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return DatabaseUnusableError(
+                f"database {self._path} is damaged or not a SQLite file; move it away (imabot then starts "
+                "a new one) or restore it from a backup")
+        if "locked" in text or "busy" in text:
+            return DatabaseUnusableError(f"database {self._path} is locked by another process; stop the "
+                                         "other imabot using it or point [storage] data_dir elsewhere")
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return DatabaseUnusableError(f"database {self._path} cannot be opened for writing; check the "
+                                         "permissions of the file and its folder")
+        if "full" in text:
+            return DatabaseUnusableError(f"database {self._path}: the disk is full; free some space")
+        return DatabaseUnusableError(f"database {self._path} cannot be used ({exc}); move it away or "
+                                     "restore it from a backup")
+
+    async def _check_ours(self) -> None:
+        """A database made by another program (tables but no ``schema_version``, or versions we did not
+        write) is refused rather than migrated into."""
+        async with self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+            tables = {str(row[0]) for row in await cur.fetchall()}
+        if not tables:
+            return
+        if "schema_version" not in tables:
+            raise DatabaseUnusableError(
+                f"database {self._path} belongs to another program (tables {', '.join(sorted(tables)[:3])}, "
+                "no imabot schema); set [storage] db_file to another name or move the file away")
+        ours = {version: name for version, name, _ in _migrations()}
+        async with self.conn.execute("SELECT version, name FROM schema_version") as cur:
+            rows = [(int(row[0]), str(row[1])) for row in await cur.fetchall()]
+        strangers = [f"{v}:{n}" for v, n in rows if v in ours and ours[v] != n]
+        if strangers:
+            raise DatabaseUnusableError(
+                f"database {self._path} was written by another program (schema {strangers[0]}); set "
+                "[storage] db_file to another name or move the file away")
 
     async def aclose(self) -> None:
         if self._conn is not None:

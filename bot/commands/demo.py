@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _fresh_database(path: Path) -> None:
     # The simulator forgets its tasks when it stops, so a demo session never resumes old jobs.
+    # An unusable data dir is reported (one line) when the database is opened.
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float,

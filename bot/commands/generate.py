@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 import tempfile
 import uuid
@@ -47,6 +48,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The user reads the outcome in the printed messages; only real errors also go to stderr.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     setup = command_settings("generate", args)
     if setup is None:
         return 2
