@@ -14,6 +14,7 @@ from typing import TextIO
 from adapters.chat.texts import chat_messages, internal_error
 from adapters.console import MESSAGES_PACKAGE
 from core.conversation.follow import JOB_REF_PREFIX
+from core.intent.hygiene import clean_text
 from core.messages import Messages
 from core.platform import ActionKind, ActionOutcome, BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
@@ -145,7 +146,7 @@ class ConsoleChat:
     async def _request(self, text: str, reply_to: str | None = None) -> None:
         attachments, self._pending = tuple(self._pending), []
         try:
-            job_id = await self._service.handle_message(self._conversation(reply_to), text, attachments)
+            job_id = await self._service.handle_message(self._conversation(reply_to), clean_text(text), attachments)
         except Exception as exc:  # a bug must not end the chat; the user can simply try again
             log.error("console request failed: %s", type(exc).__name__)
             self._say(internal_error(self._m, self._language))

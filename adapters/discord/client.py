@@ -33,6 +33,7 @@ from adapters.discord.language import language_of
 from adapters.discord.origins import Origins
 from adapters.discord.translator import CatalogTranslator
 from core.catalog.products import ProductLeaf
+from core.intent.hygiene import clean_text
 from core.messages import Messages
 from core.platform import ActionKind, BotService
 from core.request import RequestOverrides
@@ -163,7 +164,7 @@ class ImabotDiscordClient(discord.Client):
             params=dict(request.params),
         )
         await self.service.handle_message(
-            conversation_from_interaction(interaction), request.prompt, attachments, overrides
+            conversation_from_interaction(interaction), clean_text(request.prompt), attachments, overrides
         )
 
     async def _refuse_after_defer(self, interaction: discord.Interaction[Any], text: str) -> None:
@@ -284,7 +285,7 @@ class ImabotDiscordClient(discord.Client):
         try:
             await self.service.handle_message(
                 conversation_from_message(message),
-                strip_mentions(message.content, self.user.id),
+                clean_text(strip_mentions(message.content, self.user.id)),
                 attachments,
                 None,
             )

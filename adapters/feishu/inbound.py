@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.intent.hygiene import clean_text
 from core.types import Attachment, AttachmentKind, Conversation, Platform
 
 SUPPORTED_TYPES = frozenset({"text", "post", "image", "file", "audio", "media"})
@@ -170,7 +171,7 @@ def _clean(text: str, names: Mapping[str, str], bot_keys: set[str]) -> str:
             return ""
         return "@" + names[key] if names.get(key) else ""
 
-    stripped = _PLACEHOLDER.sub(replace, text)
+    stripped = _PLACEHOLDER.sub(replace, clean_text(text))
     return "\n".join(_SPACES.sub(" ", line).strip() for line in stripped.splitlines()).strip()
 
 

@@ -23,6 +23,7 @@ from bot.settings import Settings, SettingsError
 from bot.sim_mode import TimeLapseClock, command_settings, local_simulator, positive_speed, with_data_dir
 from bot.wiring import build_app
 from core.clock import Clock, SystemClock
+from core.intent.hygiene import clean_text
 from core.jobs import JobState
 from core.messages import Messages
 from core.platform import EventSink
@@ -93,7 +94,7 @@ async def _one_request(settings: Settings, clock: Clock, text: str, attachments:
         app.context.sinks[Platform.CLI] = sink
         conversation = Conversation(platform=Platform.CLI, chat_id="cli", user_id=_user(),
                                     message_id=uuid.uuid4().hex, is_direct=True)
-        job_id = await app.conversation.handle_message(conversation, text, attachments)
+        job_id = await app.conversation.handle_message(conversation, clean_text(text), attachments)
         if job_id is None:
             return 1
         job = await app.service.wait_for(job_id)

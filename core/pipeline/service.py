@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from core.catalog.products import ProductLeaf
 from core.errors import ImabotError
 from core.intent import IntentKind, Understanding, apply_overrides, understand
+from core.intent.hygiene import clean_name, clean_text
 from core.jobs import Job, JobState
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
@@ -97,6 +98,9 @@ class GenerationService:
     async def handle_message(self, conversation: Conversation, text: str,
                              attachments: Sequence[Attachment] = (),
                              overrides: RequestOverrides | None = None) -> str | None:
+        # Every platform cleans at intake; done again here because the store cannot hold what it removes.
+        text = clean_text(text)
+        attachments = [replace(a, name=clean_name(a.name)) for a in attachments]
         key = f"{conversation.platform.value}:{conversation.message_id}"
         # A platform may deliver the same message twice at once: the second joins the first's intake
         # (the store's UNIQUE key alone would still let both show preference notices).
