@@ -111,8 +111,8 @@ class DiscordSettings(Section):
     enabled: bool = True  # used only when DISCORD_BOT_TOKEN is set
     api_base_url: HttpUrl | None = None  # e.g. http://127.0.0.1:8081/api/v10 for a fake Discord
     gateway_url: Annotated[str, Field(pattern=r"^wss?://[^\s/]+")] | None = None  # ws://127.0.0.1:8081/
-    # Discord allows about 5 edits per 5 s per message; faster than 1 s would be rate limited.
-    edit_interval_s: float = Field(default=3.0, ge=1.0, le=600)
+    # Discord allows about 5 edits per 5 s per message: below ~1 s edits get rate limited.
+    edit_interval_s: float = Field(default=3.0, ge=0.2, le=600)
     application_id: int | None = Field(default=None, gt=0)
 
 
@@ -123,7 +123,7 @@ class FeishuSettings(Section):
     webhook_host: str = Field(default="127.0.0.1", min_length=1)
     webhook_port: Port = 8090
     webhook_path: str = Field(default="/feishu/events", pattern=r"^/")
-    patch_interval_s: float = Field(default=3.0, ge=1.0, le=600)
+    patch_interval_s: float = Field(default=3.0, ge=0.2, le=600)
 
 
 class SimSettings(Section):

@@ -114,7 +114,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         preparer = AttachmentPreparer(
             gateway, PyAvProbe(timeout_s=media.probe_timeout_s), remote,
             MediaLimits.load_default(max_video_pixels=media.max_video_pixels),
-            temp_dir=settings.storage.data_dir / "tmp", verify_concurrency=media.verify_concurrency)
+            temp_dir=settings.storage.data_dir / "tmp", verify_concurrency=media.verify_concurrency,
+            clock=clock)
         bot = settings.bot
         sinks: dict[Platform, EventSink] = {}
         observed = ObservedSinks(sinks)  # the conversation layer sees failures that offer a retry

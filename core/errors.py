@@ -29,11 +29,22 @@ class ErrorKind(StrEnum):
     UNKNOWN_MODEL = "unknown_model"
     INVALID_INPUT = "invalid_input"  # attachments wrong kind/size/count, preflight violations
     VERIFY_FAILED = "verify_failed"  # assets/verify did not pass
+    VERIFY_PENDING = "verify_pending"  # assets/verify still "processing" after we waited
     MISSING_PROMPT = "missing_prompt"
     CANCELLED = "cancelled"
-    LOST = "lost"  # crash while creating: we cannot know whether the task exists
+    LOST = "lost"  # OUR process restarted while the create call was in flight: outcome unknown
+    CREATE_UNCONFIRMED = "create_unconfirmed"  # connection lost / unreadable reply after the create was sent
+    CREATE_TIMED_OUT = "create_timed_out"  # the create was sent and IMA did not answer in time
+    UPLOAD_REFUSED = "upload_refused"  # the upload server refused a file (HTTP 4xx on the PUT)
+    TASK_NOT_FOUND = "task_not_found"  # a created task that IMA's detail no longer knows (404)
+    POLL_UNREACHABLE = "poll_unreachable"  # a created task whose status IMA would not tell us, repeatedly
+    UNSAFE_URL = "unsafe_url"  # a link to a private/local address (or not a public http(s) link)
+    STORE_UNAVAILABLE = "store_unavailable"  # the database refused writes for longer than we wait
     INTERNAL = "internal"
 
+
+# A create was sent but its answer never arrived: the task may exist and may have been charged.
+UNCERTAIN_CREATE_KINDS = frozenset({ErrorKind.LOST, ErrorKind.CREATE_UNCONFIRMED, ErrorKind.CREATE_TIMED_OUT})
 
 # Kinds whose cause is transient: safe to retry a *poll* (never a create) after a backoff.
 TRANSIENT_KINDS = frozenset({ErrorKind.NETWORK, ErrorKind.RATE_LIMITED, ErrorKind.SERVER_ERROR,

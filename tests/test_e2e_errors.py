@@ -162,5 +162,6 @@ async def test_unusable_attachment_is_explained_before_any_upload(
     assert job is not None and job.error_kind is ErrorKind.INVALID_INPUT
     text = sink.of_step(Step.FAILURE, job_id)[0].text
     assert text.splitlines()[1] == "• 原因：输入图片处理失败，请检查图片格式或换张图"
-    assert "附件有问题，已在上传前停止（未扣积分）" in text and "notes.png" in text
+    assert "附件有问题，已在上传前停止" in text and "notes.png" in text
+    assert text.splitlines()[-1] == "💰 没有扣除积分。"
     assert (await sim.calls()).get("upload", 0) == 0 and await sim.tasks() == []

@@ -225,7 +225,8 @@ async def test_cancel_while_running_stops_polling_and_warns_about_credits(
     assert job is not None and job.state is JobState.CANCELLED
     assert polls_later == polls_then
     failure = sink.of_step(Step.FAILURE, job_id)[0]
-    assert "积分可能仍会被扣除" in failure.text
+    assert job.task_id is not None
+    assert f"🧾 任务已创建（ID：{job.task_id}），已扣除 {job.credits} 积分。" in failure.text
     assert sink.of_step(Step.SUCCESS, job_id) == []
 
 

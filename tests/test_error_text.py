@@ -12,7 +12,7 @@ from core.media.preflight import PreflightError, VerificationError, Violation
 from core.messages import Messages
 from core.platform import ActionKind, Alternative
 from core.types import Language, MediaType
-from core.ux.error_text import error_detail, failure_actions, failure_text, reason_text
+from core.ux.error_text import Charge, error_detail, failure_actions, failure_text, reason_text
 
 M = Messages.from_package()
 
@@ -44,9 +44,20 @@ VIDEO_REASONS: dict[ErrorKind, tuple[str, str]] = {
                               "Your media didn't pass the content check, try another file"),
     ErrorKind.MISSING_PROMPT: ("还不知道你想生成什么，请描述一下内容", "I don't know what to create yet, please describe it"),
     ErrorKind.CANCELLED: ("已按你的要求取消", "Cancelled as you asked"),
-    ErrorKind.LOST: ("提交任务时服务重启了，无法确认任务是否已创建；为避免重复扣积分，没有自动重试",
-                     "The service restarted while your task was being submitted, so I can't tell whether it was "
-                     "created; to avoid charging you twice I didn't retry"),
+    ErrorKind.LOST: ("提交任务时机器人服务重启了", "The bot restarted while your task was being submitted"),
+    ErrorKind.CREATE_UNCONFIRMED: ("提交任务时与 IMA 的连接中断了",
+                                   "The connection to IMA broke while your task was being submitted"),
+    ErrorKind.CREATE_TIMED_OUT: ("提交任务后 IMA 没有及时回复", "IMA did not answer in time after your task was submitted"),
+    ErrorKind.UPLOAD_REFUSED: ("上传服务器拒收了你的文件，请稍后重新发送",
+                               "The upload server refused your file; please send it again in a moment"),
+    ErrorKind.TASK_NOT_FOUND: ("IMA 查不到这个任务了", "IMA can no longer find this task"),
+    ErrorKind.POLL_UNREACHABLE: ("等待结果时多次联系不上 IMA，无法得知任务状态",
+                                 "I couldn't reach IMA repeatedly while waiting, so I can't tell how the task is doing"),
+    ErrorKind.UNSAFE_URL: ("这个链接指向内网/本机地址，或不是公开的网页链接",
+                           "This link points to a private/local address, or isn't a public web link"),
+    ErrorKind.VERIFY_PENDING: ("IMA 仍在审核你的素材，任务还没有创建；请过几分钟再发送一次",
+                               "IMA is still checking your file, so no task was created yet; please send it again in a few minutes"),
+    ErrorKind.STORE_UNAVAILABLE: ("机器人的数据库暂时无法写入", "The bot's database can't be written to right now"),
     ErrorKind.INTERNAL: ("视频生成遇到问题，请稍后重试或换个模型试试",
                          "Video generation encountered an issue, please try again or use another model"),
 }
@@ -78,6 +89,7 @@ def test_insufficient_points_failure_has_credit_link_and_alternatives_in_zh() ->
         "❌ 视频生成失败\n"
         "• 原因：积分不足，无法创建任务\n"
         "💡 购买积分: https://www.imaclaw.ai/imaclaw/subscription\n"
+        "💰 没有扣除积分。\n"
         "• 建议改用：\n"
         "  - Wan 2.6（25 pts）\n"
         "  - Hailuo 2.0（5 pts）\n"
@@ -89,13 +101,14 @@ def test_insufficient_points_failure_has_credit_link_and_alternatives_in_zh() ->
 def test_auth_failure_has_key_link_and_no_alternatives_in_en() -> None:
     text = failure_text(M, ErrorKind.AUTH, MediaType.IMAGE, Language.EN, [Alternative("a", "A", 3)])
     assert text == ("❌ Image generation failed\n• Reason: Your IMA key is invalid or unauthorized\n"
-                    "💡 Generate a new key: https://www.imaclaw.ai/imaclaw/apikey")
+                    "💡 Generate a new key: https://www.imaclaw.ai/imaclaw/apikey\n💰 Nothing was charged.")
 
 
 def test_timeout_points_to_the_creation_record() -> None:
-    text = failure_text(M, ErrorKind.TIMEOUT, MediaType.VIDEO, Language.EN, [Alternative("v", "Vidu Q2", None)])
+    text = failure_text(M, ErrorKind.TIMEOUT, MediaType.VIDEO, Language.EN, [Alternative("v", "Vidu Q2", None)],
+                        charge=Charge.CREATED, task_id="t-1", credits=40)
     assert "https://www.imastudio.com/ai-creation/text-to-video" in text
-    assert "  - Vidu Q2" in text
+    assert text.index("creation record") < text.index("  - Vidu Q2")
 
 
 def test_actions_offer_retry_only_when_it_can_help() -> None:
@@ -146,4 +159,7 @@ def test_a_cancellation_is_not_announced_as_a_failure() -> None:
     text = failure_text(M, ErrorKind.CANCELLED, MediaType.VIDEO, Language.ZH)
     assert text.splitlines()[0] == "🛑 已按你的要求取消"
     assert "失败" not in text and "原因" not in text
-    assert "积分可能仍会被扣除" in text
+    assert "没有扣除积分" in text
+    after = failure_text(M, ErrorKind.CANCELLED, MediaType.VIDEO, Language.ZH, charge=Charge.CREATED, task_id="t9",
+                         credits=40)
+    assert "任务已创建（ID：t9），已扣除 40 积分" in after

@@ -314,7 +314,7 @@ async def test_create_reset_or_unreadable_reply_is_lost_not_retried(sim: Sim, fa
     await sim.faults(fault)
     with pytest.raises(ImaApiError) as info:
         await sim.client.create_task(spec("wan2.6-t2v"))
-    assert info.value.kind is ErrorKind.LOST
+    assert info.value.kind is ErrorKind.CREATE_UNCONFIRMED
     assert await sim.calls("tasks/create") == 1
 
 

@@ -133,6 +133,8 @@ async def test_headers_envelope_and_config_repr(clock: FakeClock) -> None:
         (httpx.Response(503, content=b""), ErrorKind.UNAVAILABLE),
         (httpx.Response(429, content=b"", headers={"Retry-After": "12"}), ErrorKind.RATE_LIMITED),
         (httpx.Response(500, json={"code": 0, "data": {}}), ErrorKind.SERVER_ERROR),
+        (httpx.Response(200, json={"code": 404, "message": "Task not found"}), ErrorKind.TASK_NOT_FOUND),
+        (httpx.Response(404, content=b"not here"), ErrorKind.TASK_NOT_FOUND),
     ],
 )
 async def test_poll_replies_that_are_not_clean_envelopes_are_typed(
@@ -151,9 +153,10 @@ async def test_poll_replies_that_are_not_clean_envelopes_are_typed(
     [
         (httpx.ConnectError("refused"), ErrorKind.NETWORK, ErrorKind.NETWORK),
         (httpx.ConnectTimeout("slow"), ErrorKind.NETWORK, ErrorKind.NETWORK),
-        (httpx.ReadTimeout("slow"), ErrorKind.LOST, ErrorKind.NETWORK),
-        (httpx.ReadError("reset"), ErrorKind.LOST, ErrorKind.NETWORK),
-        (httpx.RemoteProtocolError("truncated"), ErrorKind.LOST, ErrorKind.PROTOCOL),
+        (httpx.ReadTimeout("slow"), ErrorKind.CREATE_TIMED_OUT, ErrorKind.NETWORK),
+        (httpx.WriteTimeout("slow"), ErrorKind.CREATE_TIMED_OUT, ErrorKind.NETWORK),
+        (httpx.ReadError("reset"), ErrorKind.CREATE_UNCONFIRMED, ErrorKind.NETWORK),
+        (httpx.RemoteProtocolError("truncated"), ErrorKind.CREATE_UNCONFIRMED, ErrorKind.PROTOCOL),
     ],
 )
 async def test_transport_errors(
@@ -195,7 +198,7 @@ async def test_create_reply_without_id_is_lost_not_retried(clock: FakeClock) -> 
     async with client_with(handler, clock) as client:
         with pytest.raises(ImaApiError) as info:
             await client.create_task(TaskSpec(TaskType.TEXT_TO_VIDEO, "wan2.6-t2v", "x"))
-    assert info.value.kind is ErrorKind.LOST
+    assert info.value.kind is ErrorKind.CREATE_UNCONFIRMED
 
 
 async def test_create_body_is_the_built_payload_with_the_spec_language(clock: FakeClock) -> None:

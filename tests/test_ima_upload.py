@@ -177,6 +177,8 @@ async def test_other_kinds_cannot_be_uploaded(
         ("token:malformed", ErrorKind.PROTOCOL),
         ("upload:http=500", ErrorKind.SERVER_ERROR),
         ("upload:reset", ErrorKind.NETWORK),
+        ("upload:http=403", ErrorKind.UPLOAD_REFUSED),
+        ("upload:http=413", ErrorKind.UPLOAD_REFUSED),
     ],
 )
 async def test_upload_failures_are_typed(

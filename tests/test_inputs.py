@@ -14,7 +14,7 @@ import pytest
 
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
-from core.errors import ErrorKind
+from core.errors import ErrorKind, InputError
 from core.media.inputs import AttachmentPreparer, display_name
 from core.media.ports import MediaTooLargeError, MediaUnreadableError
 from core.media.preflight import MediaLimits, PreflightError, VerificationError
@@ -237,8 +237,8 @@ async def test_failed_verification_stops_with_a_translated_message(tmp_path: Pat
     assert render_violations(error.violations, "en").startswith("IMA's content compliance check did not pass")
 
 
-@pytest.mark.parametrize(("status", "passes"), [("Active", True), ("success", True), ("processing", False),
-                                                ("", False), ("weird", False)])
+@pytest.mark.parametrize(("status", "passes"), [("Active", True), ("success", True), ("weird", False),
+                                                ("failed", False)])
 async def test_only_active_or_success_passes(tmp_path: Path, status: str, passes: bool) -> None:
     h = Harness(tmp_path, verify_status=lambda name: status)
     attachments = [local(mf.image(tmp_path / "a.png", 640, 640), IMAGE)]
@@ -247,6 +247,25 @@ async def test_only_active_or_success_passes(tmp_path: Path, status: str, passes
     else:
         with pytest.raises(VerificationError):
             await h.prepare(I2V, attachments)
+
+
+@pytest.mark.parametrize("status", ["processing", ""])
+async def test_a_check_still_in_progress_is_asked_again_until_it_settles(tmp_path: Path, status: str) -> None:
+    answers = iter([status, status, "Active"])
+    h = Harness(tmp_path, verify_status=lambda name: next(answers))
+    attachments = [local(mf.image(tmp_path / "a.png", 640, 640), IMAGE)]
+    assert len((await h.prepare(I2V, attachments)).input_urls) == 1
+    assert len(h.gateway.verified) == 3
+
+
+async def test_a_check_that_never_settles_is_reported_as_in_progress_not_raw(tmp_path: Path) -> None:
+    h = Harness(tmp_path, verify_status=lambda name: "processing")
+    attachments = [local(mf.image(tmp_path / "a.png", 640, 640), IMAGE)]
+    with pytest.raises(InputError) as caught:
+        await h.prepare(I2V, attachments)
+    assert caught.value.kind is ErrorKind.VERIFY_PENDING
+    assert not isinstance(caught.value, VerificationError)
+    assert len(h.gateway.verified) == 11  # bounded: the first ask and ten more
 
 
 async def test_verification_runs_concurrently_but_bounded(tmp_path: Path) -> None:

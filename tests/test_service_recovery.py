@@ -152,7 +152,7 @@ async def test_crash_after_create_before_recording_it_is_never_created_again(
     assert len(await sim.tasks()) == 1  # created once at IMA, never again
     assert job is not None and job.state is JobState.FAILED and job.error_kind is ErrorKind.LOST
     (failure,) = second.of_step(Step.FAILURE)
-    assert failure.text.splitlines()[1] == (
-        "• 原因：提交任务时服务重启了，无法确认任务是否已创建；为避免重复扣积分，没有自动重试")
+    assert failure.text.splitlines()[1] == "• 原因：提交任务时机器人服务重启了"
+    assert failure.text.splitlines()[2].startswith("⚠️ 无法确认任务是否已创建；如果已创建，积分已被扣除。")
     assert "https://www.imastudio.com/ai-creation/text-to-video" in failure.text
     assert failure.actions == ()

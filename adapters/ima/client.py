@@ -152,8 +152,8 @@ class ImaClient:
     async def create_task(self, spec: TaskSpec) -> CreatedTask:
         """Create with reflection: up to 3 attempts, adjusting after 500 / 6009 / 6010 / 6006 only.
 
-        A transport failure after the request may have reached the server is raised as ``LOST``
-        (the task may exist) and is never retried here.
+        A transport failure after the request may have reached the server is raised as
+        ``CREATE_TIMED_OUT`` / ``CREATE_UNCONFIRMED`` (the task may exist) and is never retried here.
         """
         adjustments: list[str] = []
         refresh = False
@@ -176,7 +176,7 @@ class ImaClient:
             except ImaApiError as err:
                 if err.kind is ErrorKind.PROTOCOL:
                     # The server took the request but the reply is unreadable: a task may exist.
-                    raise ImaApiError(err.detail, kind=ErrorKind.LOST, code=err.code) from None
+                    raise ImaApiError(err.detail, kind=ErrorKind.CREATE_UNCONFIRMED, code=err.code) from None
                 plan = (plan_retry(err.kind, quote.leaf, spec.params, quote.inner_params)
                         if attempt < MAX_ATTEMPTS and _reflectable(err) else None)
                 if plan is None:
@@ -192,7 +192,7 @@ class ImaClient:
             task_id = str(data.get("id") or "") if isinstance(data, Mapping) else ""
             if not task_id:
                 # Accepted without an id: a task may exist that we cannot poll, so never re-create.
-                raise ImaApiError("create reply has no task id", kind=ErrorKind.LOST)
+                raise ImaApiError("create reply has no task id", kind=ErrorKind.CREATE_UNCONFIRMED)
             return CreatedTask(task_id=task_id, quote=quote, attempts=attempt, adjustments=tuple(adjustments))
         raise AssertionError("unreachable: the last attempt either returns or raises")
 
@@ -222,14 +222,12 @@ class ImaClient:
                 timeout=self._config.upload_timeout_s,
             )
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, "upload_put", unsure=False) from None
+            raise self._transport_error(exc, "upload_put") from None
         log.info("PUT %s -> %d (%d bytes, %.0f ms)", strip_query(ful), resp.status_code, size,
                  (time.perf_counter() - started) * 1000)
         if not 200 <= resp.status_code < 300:
             detail = f"upload PUT to {strip_query(ful)} answered HTTP {resp.status_code}"
-            if resp.status_code >= 500 or resp.status_code == 429:
-                raise map_api_error(resp.status_code, None, detail, secrets=self._secrets)
-            raise ImaApiError(detail, kind=ErrorKind.BAD_PARAMS, code=resp.status_code)
+            raise ima_errors.map_upload_refusal(resp.status_code, detail, secrets=self._secrets)
         return fdl
 
     async def verify_asset(self, url: str, name: str) -> VerifyResult:
@@ -302,7 +300,7 @@ class ImaClient:
             )
             raw = resp.content
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, op, unsure=op == "create") from None
+            raise self._transport_error(exc, op) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         body = _parse_json(raw)
         code = body.get("code") if isinstance(body, Mapping) else None
@@ -316,25 +314,17 @@ class ImaClient:
         if isinstance(body, Mapping) and "code" in body:
             message = str(body.get("message") or "")
             raise map_api_error(resp.status_code, code, message, retry_after=retry_after,
-                                secrets=self._secrets)
+                                secrets=self._secrets, op=op)
         if resp.status_code >= 400:
             raise map_api_error(resp.status_code, None, f"{op}: HTTP {resp.status_code} without an envelope",
-                                retry_after=retry_after, secrets=self._secrets)
+                                retry_after=retry_after, secrets=self._secrets, op=op)
         raise ImaApiError(f"{op}: reply is not a JSON envelope (HTTP {resp.status_code}, {len(raw)} bytes)",
                           kind=ErrorKind.PROTOCOL, code=resp.status_code)
 
-    def _transport_error(self, exc: httpx.HTTPError, op: str, *, unsure: bool) -> ImaApiError:
-        # Connect failures never reached the server; anything later may have (a create may exist).
-        reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-        if unsure and reached:
-            kind = ErrorKind.LOST
-        elif isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
-            kind = ErrorKind.PROTOCOL
-        else:
-            kind = ErrorKind.NETWORK
-        detail = redact_text(f"{op}: {type(exc).__name__}: {exc}", self._secrets)
-        log.warning("%s", detail)
-        return ImaApiError(detail, kind=kind)
+    def _transport_error(self, exc: httpx.HTTPError, op: str) -> ImaApiError:
+        error = ima_errors.map_transport_error(exc, op, secrets=self._secrets)
+        log.warning("%s", error.detail)
+        return error
 
 
 def _outcome_label(err: ImaApiError) -> str:

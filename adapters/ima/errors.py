@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpx
+
 from core.errors import ErrorKind, ImaApiError
 
 SUCCESS_CODES = frozenset({0, 200})
@@ -52,17 +54,21 @@ _MESSAGE_KINDS: tuple[tuple[str, ErrorKind], ...] = (
     ("invalid product attribute", ErrorKind.BAD_PARAMS),
     ("invalid value for model", ErrorKind.BAD_PARAMS),
     ("too many requests", ErrorKind.RATE_LIMITED),
+    ("task not found", ErrorKind.TASK_NOT_FOUND),
 )
 
 _SIGNED_URL = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 
 
 def map_api_error(http_status: int | None, code: Any, message: str, *, retry_after: float | None = None,
-                  secrets: Iterable[str] = ()) -> ImaApiError:
-    """One place decides the ``ErrorKind``: the body code first, then the message, then HTTP status."""
+                  secrets: Iterable[str] = (), op: str | None = None) -> ImaApiError:
+    """One place decides the ``ErrorKind``: the body code first, then the message, then HTTP status.
+    ``op`` names the call: a 404 from ``detail`` means the task is unknown (not a parameter error)."""
     message = redact_text(str(message or ""), secrets)
     body_code = _as_int(code)
     kind = _CODE_KINDS.get(body_code) if body_code is not None else None
+    if op == "detail" and 404 in (body_code, http_status):
+        kind = ErrorKind.TASK_NOT_FOUND
     if kind is None:
         lowered = message.lower()
         kind = next((k for needle, k in _MESSAGE_KINDS if needle in lowered), None)
@@ -75,6 +81,29 @@ def map_api_error(http_status: int | None, code: Any, message: str, *, retry_aft
     source = "body" if body_code is not None else "http"
     return ImaApiError(detail, kind=kind or ErrorKind.INTERNAL, code=reported, retry_after=retry_after,
                        params={"code": str(reported), "code_source": source})
+
+
+def map_transport_error(exc: httpx.HTTPError, op: str, *, secrets: Iterable[str] = ()) -> ImaApiError:
+    """A request that got no usable HTTP answer. Connect failures never reached the server; anything
+    later may have, so for a create the outcome is unknown: a timeout and a broken connection are told
+    apart (both are never re-sent)."""
+    reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if op == "create" and reached:
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        kind = ErrorKind.CREATE_TIMED_OUT if timed_out else ErrorKind.CREATE_UNCONFIRMED
+    elif isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
+        kind = ErrorKind.PROTOCOL
+    else:
+        kind = ErrorKind.NETWORK
+    return ImaApiError(redact_text(f"{op}: {type(exc).__name__}: {exc}", secrets), kind=kind)
+
+
+def map_upload_refusal(status: int, detail: str, *, secrets: Iterable[str] = ()) -> ImaApiError:
+    """The upload PUT answered ``status`` (not 2xx): 5xx / 429 are transient; any other refusal (403 for
+    an expired or rejected signature, 413 too large) is an upload refused, not a parameter error."""
+    if status >= 500 or status == 429:
+        return map_api_error(status, None, detail, secrets=secrets)
+    return ImaApiError(detail, kind=ErrorKind.UPLOAD_REFUSED, code=status)
 
 
 def _by_range(status: int) -> ErrorKind | None:

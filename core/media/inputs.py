@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from core.errors import ImabotError
+from core.clock import Clock
+from core.errors import ErrorKind, ImabotError, InputError
 from core.media.ports import (
     AssetGateway,
     MediaInfo,
@@ -56,6 +57,11 @@ log = logging.getLogger("imabot.inputs")
 SEEDANCE_TASKS = frozenset({TaskType.IMAGE_TO_VIDEO, TaskType.FIRST_LAST_FRAME_TO_VIDEO,
                             TaskType.REFERENCE_IMAGE_TO_VIDEO})
 PASSING_VERIFY_STATUSES = frozenset({"active", "success"})
+# IMA is still reviewing: asked again after these pauses (about 2 minutes in all), then reported as
+# "still in progress" (never as a refusal, and never with the raw status).
+UNSETTLED_VERIFY_STATUSES = frozenset({"processing", "pending", "reviewing", "in_review", "auditing", ""})
+VERIFY_SETTLE_DELAYS_S = (2.0, 3.0, 5.0, 10.0, 10.0, 15.0, 15.0, 20.0, 20.0, 20.0)
+_STILL_CHECKING = Violation("", "compliance_pending", NO_VALUE, NO_VALUE, "")
 _ROLE_RANK = {"first_frame": 0, "last_frame": 2}
 
 
@@ -89,8 +95,12 @@ class AttachmentPreparer:
     """``core.ports.InputPreparer`` for every request with attachments."""
 
     def __init__(self, gateway: AssetGateway, probe: MediaProbe, remote: RemoteFetcher, limits: MediaLimits,
-                 *, temp_dir: Path, verify_concurrency: int = 3, fetch_concurrency: int = 4) -> None:
+                 *, temp_dir: Path, verify_concurrency: int = 3, fetch_concurrency: int = 4,
+                 clock: Clock | None = None) -> None:
+        """``clock`` paces re-asking a compliance check that is still in progress; without one (test
+        doubles that answer at once) it is asked again without pausing."""
         self._gateway = gateway
+        self._clock = clock
         self._probe = probe
         self._remote = remote
         self._limits = limits
@@ -226,17 +236,25 @@ class AttachmentPreparer:
         slots = asyncio.Semaphore(self._verify_slots)
 
         async def one(f: _Fetched, url: str) -> Violation | None:
-            async with slots:
-                result = await self._gateway.verify_asset(url, PurePosixPath(f.name).stem or f.name)
-            status = (result.status or "").strip().lower()
-            if result.passed and status in PASSING_VERIFY_STATUSES:
-                return None
-            return Violation(f.name, "compliance", status or "?", "active", "media.fix.compliance")
+            name = PurePosixPath(f.name).stem or f.name
+            for pause in (*VERIFY_SETTLE_DELAYS_S, None):
+                async with slots:
+                    result = await self._gateway.verify_asset(url, name)
+                status = (result.status or "").strip().lower()
+                if result.passed and status in PASSING_VERIFY_STATUSES:
+                    return None
+                if status not in UNSETTLED_VERIFY_STATUSES or result.error_code:
+                    return Violation(f.name, "compliance", status or "?", "active", "media.fix.compliance")
+                if pause is not None and self._clock is not None:
+                    await self._clock.sleep(pause)
+            return _STILL_CHECKING
 
         outcomes = await asyncio.gather(*(one(f, u) for f, u in zip(fetched, urls, strict=True)))
-        failed = [v for v in outcomes if v is not None]
+        failed = [v for v in outcomes if v is not None and v is not _STILL_CHECKING]
         if failed:
             raise VerificationError(failed)
+        if _STILL_CHECKING in outcomes:
+            raise InputError("compliance check still in progress", kind=ErrorKind.VERIFY_PENDING)
 
 
 def _in_role_order(task_type: TaskType, attachments: Sequence[Attachment]) -> list[Attachment]:

@@ -43,7 +43,13 @@ class MediaRejectedError(InputError):
 
 
 class PreflightError(MediaRejectedError):
-    """Attachments break a count, kind, size, format, dimension or duration limit."""
+    """Attachments break a count, kind, size, format, dimension or duration limit. When every problem
+    is a refused link (private/local address, not http(s)...), the reason says so, not "check the format"."""
+
+    def __init__(self, violations: Sequence[Violation], detail: str = "") -> None:
+        super().__init__(violations, detail)
+        if self.violations and all(v.what.startswith("url_") for v in self.violations):
+            self.kind = ErrorKind.UNSAFE_URL
 
 
 class VerificationError(MediaRejectedError):

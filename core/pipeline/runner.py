@@ -287,7 +287,8 @@ class JobRunner:
                     failures += 1
                     job = job.update(clock.now(), polls=job.polls + 1)
                     if failures >= policy.max_consecutive_failures:
-                        raise
+                        raise ImabotError(f"{failures} polls in a row failed ({exc.kind.value})",
+                                          kind=ErrorKind.POLL_UNREACHABLE) from exc
                     next_poll = clock.now() + transient_delay(failures, timing, rng, exc.retry_after, policy)
                     continue
                 failures = 0

@@ -14,7 +14,7 @@ from core.jobs import Job, JobState
 from core.messages import Messages
 from core.platform import ActionKind, Alternative, Slot, Step, UxEvent
 from core.types import AttachmentKind, Conversation, Language, MediaType
-from core.ux.error_text import failure_actions, failure_text
+from core.ux.error_text import charge_of, failure_actions, failure_text
 
 STATUS_PART = "status"
 SUCCESS_PARTS = ("result:0", "result:1")
@@ -134,11 +134,13 @@ class UxRenderer:
             credits = job.credits
             alternatives = [a for a in alternatives if a.points is not None and a.points < credits]
         beyond_images = any(a.kind is not AttachmentKind.IMAGE for a in job.request.attachments)
+        charge = charge_of(kind, job.task_id)
         text = failure_text(self._m, kind, job.media_type, job.language, alternatives, detail,
-                            inputs_beyond_images=beyond_images)
+                            inputs_beyond_images=beyond_images, charge=charge, task_id=job.task_id,
+                            credits=job.credits)
         return self._event(job, Step.FAILURE, Slot.RESULT, text, error_kind=kind,
                            alternatives=tuple(alternatives)[:2],
-                           actions=failure_actions(kind, has_faster=has_faster))
+                           actions=failure_actions(kind, has_faster=has_faster, charge=charge))
 
     # ------------------------------------------------------------ Step 5
     def done(self, job: Job, success_actions: Sequence[ActionKind] = ()) -> UxEvent:
