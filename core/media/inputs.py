@@ -61,7 +61,13 @@ PASSING_VERIFY_STATUSES = frozenset({"active", "success"})
 # "still in progress" (never as a refusal, and never with the raw status).
 UNSETTLED_VERIFY_STATUSES = frozenset({"processing", "pending", "reviewing", "in_review", "auditing", ""})
 VERIFY_SETTLE_DELAYS_S = (2.0, 3.0, 5.0, 10.0, 10.0, 15.0, 15.0, 20.0, 20.0, 20.0)
-_STILL_CHECKING = Violation("", "compliance_pending", NO_VALUE, NO_VALUE, "")
+
+
+class _StillChecking:
+    """A compliance check that had not settled when we stopped asking."""
+
+
+_STILL_CHECKING = _StillChecking()
 _ROLE_RANK = {"first_frame": 0, "last_frame": 2}
 
 
@@ -235,7 +241,7 @@ class AttachmentPreparer:
         await on_stage("verifying")
         slots = asyncio.Semaphore(self._verify_slots)
 
-        async def one(f: _Fetched, url: str) -> Violation | None:
+        async def one(f: _Fetched, url: str) -> Violation | _StillChecking | None:
             name = PurePosixPath(f.name).stem or f.name
             for pause in (*VERIFY_SETTLE_DELAYS_S, None):
                 async with slots:
@@ -250,7 +256,7 @@ class AttachmentPreparer:
             return _STILL_CHECKING
 
         outcomes = await asyncio.gather(*(one(f, u) for f, u in zip(fetched, urls, strict=True)))
-        failed = [v for v in outcomes if v is not None and v is not _STILL_CHECKING]
+        failed = [v for v in outcomes if isinstance(v, Violation)]
         if failed:
             raise VerificationError(failed)
         if _STILL_CHECKING in outcomes:
