@@ -212,3 +212,37 @@ def test_public_addresses_pass_the_check() -> None:
     for text in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34",
                  "64:ff9b::5db8:d822"):
         assert is_public_address(ipaddress.ip_address(text)), text
+
+
+async def test_a_platform_host_is_trusted_by_name_but_its_redirect_into_private_space_is_not(
+        tmp_path: Path) -> None:
+    """A platform's own host (here a loopback fake CDN) needs no public address; where it redirects to
+    is checked like any first URL: 10.0.0.1 is refused before anything connects to it."""
+    server = Server({"/att/cat.png": lambda: httpx.Response(302, headers={"location": "http://10.0.0.1/x.png"}),
+                     "/att/ok.png": lambda: httpx.Response(200, content=b"OK")})
+    async with fetcher_for(server) as fetcher:
+        trusted = frozenset({"127.0.0.1"})
+        ok = await fetcher.fetch("http://127.0.0.1:8081/att/ok.png", tmp_path, 100, trusted_hosts=trusted)
+        with pytest.raises(UnsafeUrlError) as refused:
+            await fetcher.fetch("http://127.0.0.1:8081/att/cat.png", tmp_path, 100, trusted_hosts=trusted)
+        with pytest.raises(UnsafeUrlError):  # without the per-call trust, loopback is refused outright
+            await fetcher.fetch("http://127.0.0.1:8081/att/ok.png", tmp_path, 100)
+    assert ok.read_bytes() == b"OK"
+    assert refused.value.reason == UnsafeUrlReason.PRIVATE_ADDRESS
+    assert [r.url.host for r in server.seen] == ["127.0.0.1", "127.0.0.1"]
+
+
+async def test_headers_go_only_to_the_first_origin_and_error_bodies_give_their_code(tmp_path: Path) -> None:
+    server = Server({"/r": lambda: httpx.Response(302, headers={"location": "https://cdn.example.com/f.png"}),
+                     "/f.png": lambda: httpx.Response(200, content=b"F"),
+                     "/gone": lambda: httpx.Response(400, json={"code": 234043, "msg": "forwarded"})})
+    async with fetcher_for(server) as fetcher:
+        token = {"Authorization": "Bearer t-secret"}
+        await fetcher.fetch("https://other.example.org/r", tmp_path, 100, headers=token)
+        with pytest.raises(RemoteFetchError) as failed:
+            await fetcher.fetch("https://other.example.org/gone", tmp_path, 100, headers=token)
+    first, second, third = server.seen
+    assert first.headers["authorization"] == "Bearer t-secret"
+    assert "authorization" not in second.headers  # never forwarded to a redirect target
+    assert third.headers["authorization"] == "Bearer t-secret"
+    assert failed.value.code == 400 and failed.value.params["code"] == "234043"

@@ -1,18 +1,27 @@
-"""``core.media.ports.RemoteFetcher`` that only talks to public http(s) hosts (SSRF guard).
+"""The one safe fetcher for every URL the bot downloads (SSRF guard): user links, platform attachments
+(Discord CDN, Feishu resources) and result media for delivery. Implements ``core.media.ports.RemoteFetcher``.
 
 Every hop (the first URL and each redirect) is checked: scheme, no credentials, no internal host
 names, and every address the host resolves to must be public. The request is then sent to the
 checked address itself (Host header and TLS SNI keep the name), so a second DNS answer cannot
-swap in an internal address. Sizes are capped by Content-Length and again while streaming.
+swap in an internal address. Sizes are capped by Content-Length and again while streaming
+(``MediaTooLargeError``: "too large", not "download failed").
+
+Operator-configured origins (a local IMA simulator) and, per call, a platform's own hosts (its CDN, a
+fake on loopback) are trusted BY NAME: only the address check is skipped for them, and a redirect from
+them to any other host is checked like every first URL, so they can never lead into private space.
+Request headers (a platform token) are sent only to the first URL's origin, never to a redirect target.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import json
 import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -20,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from adapters.streaming import save_capped
-from core.media.ports import RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
+from core.media.ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> the IP addresses (as text) the host resolves to."""
@@ -29,6 +38,7 @@ _BLOCKED_NAMES = ("localhost",)
 _BLOCKED_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain")
 _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_ERROR_BODY_BYTES = 4096
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -80,30 +90,46 @@ class SafeRemoteFetcher:
         if self._owns_client:
             await self._client.aclose()
 
-    async def fetch(self, url: str, dest_dir: Path, max_bytes: int) -> Path:
-        dest = dest_dir / ("download" + _suffix_of(url))
+    async def fetch(self, url: str, dest_dir: Path, max_bytes: int, *,
+                    trusted_hosts: frozenset[str] = frozenset(), headers: Mapping[str, str] | None = None,
+                    name: str | None = None) -> Path:
+        """Download ``url`` to ``dest_dir / name``. ``trusted_hosts``: host names (any port) this call
+        may reach without the public-address check (a platform's CDN or API host); ``headers`` go to
+        the first URL's origin only. Raises ``UnsafeUrlError``, ``MediaTooLargeError`` or
+        ``RemoteFetchError`` (``code`` = HTTP status, ``params['code']`` = a JSON body's own code)."""
+        dest = dest_dir / (name or ("download" + _suffix_of(url)))
+        trusted = frozenset(h.rstrip(".").lower() for h in trusted_hosts)
         try:
             async with asyncio.timeout(self._timeout_s):
-                await self._follow(url, dest, max_bytes)
+                await self._follow(url, dest, max_bytes, trusted, dict(headers or {}))
         except TimeoutError as exc:
+            await _discard(dest)
             raise RemoteFetchError(f"{_host(url)}: timed out after {self._timeout_s:g}s") from exc
         except httpx.HTTPError as exc:
+            await _discard(dest)
             raise RemoteFetchError(f"{_host(url)}: {type(exc).__name__}") from exc
+        except MediaTooLargeError:
+            await _discard(dest)
+            raise
         return dest
 
-    async def _follow(self, url: str, dest: Path, max_bytes: int) -> None:
-        current = url
+    async def _follow(self, url: str, dest: Path, max_bytes: int, trusted: frozenset[str],
+                      headers: dict[str, str]) -> None:
+        current, first_origin = url, _origin(url)
         for _ in range(self._max_redirects + 1):
-            target, host, sni = await self._checked_target(current)
+            target, host, sni = await self._checked_target(current, trusted)
             extensions = {"sni_hostname": sni} if sni else {}
-            request = self._client.build_request("GET", target, headers={"Host": host}, extensions=extensions)
+            sent = {**(headers if _origin(current) == first_origin else {}), "Host": host}
+            request = self._client.build_request("GET", target, headers=sent, extensions=extensions)
             response = await self._client.send(request, stream=True)
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
                     continue
                 if not response.is_success:
-                    raise RemoteFetchError(f"{_host(current)}: HTTP {response.status_code}")
+                    raise RemoteFetchError(f"{_host(current)}: HTTP {response.status_code}",
+                                           code=response.status_code,
+                                           params={"code": await _body_code(response)})
                 await save_capped(response, dest, max_bytes)
                 return
             finally:
@@ -111,7 +137,7 @@ class SafeRemoteFetcher:
         raise UnsafeUrlError(f"{_host(url)}: more than {self._max_redirects} redirects",
                              reason=UnsafeUrlReason.TOO_MANY_REDIRECTS)
 
-    async def _checked_target(self, url: str) -> tuple[str, str, str | None]:
+    async def _checked_target(self, url: str, trusted: frozenset[str]) -> tuple[str, str, str | None]:
         """Validate one hop; return the URL rewritten to a checked address, the Host header and
         the TLS server name (None when the URL already names an address)."""
         parts = urlsplit(url)
@@ -120,9 +146,9 @@ class SafeRemoteFetcher:
             raise UnsafeUrlError(f"scheme {scheme!r}", reason=UnsafeUrlReason.SCHEME)
         if parts.username is not None or parts.password is not None:
             raise UnsafeUrlError(f"{_host(url)}: credentials in URL", reason=UnsafeUrlReason.CREDENTIALS)
-        if _origin(url) in self._trusted:
-            return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, "")), parts.netloc, None
         host = (parts.hostname or "").rstrip(".").lower()
+        if _origin(url) in self._trusted or host in trusted:
+            return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, "")), parts.netloc, None
         if not host or host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES):
             raise UnsafeUrlError(f"{host or '?'}: internal host name", reason=UnsafeUrlReason.HOST_NAME)
         try:
@@ -150,6 +176,26 @@ class SafeRemoteFetcher:
             return [ipaddress.ip_address(a.split("%")[0]) for a in raw]
         except (OSError, ValueError) as exc:
             raise UnsafeUrlError(f"{host}: cannot resolve", reason=UnsafeUrlReason.UNRESOLVABLE) from exc
+
+
+async def _body_code(response: httpx.Response) -> str:
+    """A platform's own error code from a small JSON error body (e.g. Feishu's 234043), else ""."""
+    body = b""
+    with contextlib.suppress(httpx.HTTPError):
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) >= _ERROR_BODY_BYTES:
+                break
+    try:
+        value = json.loads(body[:_ERROR_BODY_BYTES])
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    code = value.get("code") if isinstance(value, dict) else None
+    return str(code) if code is not None else ""
+
+
+async def _discard(path: Path) -> None:
+    await asyncio.to_thread(path.unlink, True)
 
 
 def _suffix_of(url: str) -> str:
