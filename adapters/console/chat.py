@@ -146,7 +146,8 @@ class ConsoleChat:
     async def _request(self, text: str, reply_to: str | None = None) -> None:
         attachments, self._pending = tuple(self._pending), []
         try:
-            job_id = await self._service.handle_message(self._conversation(reply_to), clean_text(text), attachments)
+            job_id = await self._service.handle_message(self._conversation(reply_to), clean_text(text),
+                                                        attachments)
         except Exception as exc:  # a bug must not end the chat; the user can simply try again
             log.error("console request failed: %s", type(exc).__name__)
             self._say(internal_error(self._m, self._language))

@@ -34,6 +34,7 @@ from core.conversation.thread import ThreadEntry, ThreadStore
 from core.conversation.wording import ALL, answer_for
 from core.errors import ImabotError
 from core.intent import IntentKind, PrefsAction, Understanding, understand
+from core.intent.hygiene import clean_text
 from core.jobs import JobStore
 from core.messages import Messages
 from core.pipeline.service import GenerationService, ServiceConfig
@@ -116,7 +117,7 @@ class ConversationService:
     async def handle_message(self, conversation: Conversation, text: str,
                              attachments: Sequence[Attachment] = (),
                              overrides: RequestOverrides | None = None) -> str | None:
-        text = text if isinstance(text, str) else ""
+        text = clean_text(text) if isinstance(text, str) else ""  # platforms clean it too; the store needs it
         if overrides is not None:  # a structured command is an order
             return await self._remember(conversation, await self._pipeline.handle_message(
                 conversation, text, attachments, overrides))
