@@ -81,7 +81,7 @@ async def test_the_retry_question_is_answered_by_words(
         failed = await ask(bot, "生成一段视频：海边的日落")
         await finished(bot, failed)
         failure = sink.of_step(Step.FAILURE)[-1]
-        assert "需要我帮你用其他模型重试吗" in failure.text and failure.alternatives
+        assert "需要我帮你重试吗" in failure.text and failure.alternatives
         suggested = failure.alternatives[0].model_id
         retried = await ask(bot, "好的")  # yes: the suggested model, same prompt
         await finished(bot, retried)

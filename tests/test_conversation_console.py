@@ -76,7 +76,7 @@ async def test_console_retry_question_by_words_then_by_command(
     lines = ["生成一段视频：海边的日落", WAIT, "好的", WAIT, "/retry", WAIT]
     shown = await chat(sim, db, clock, tmp_path, lines)
     failed, retried, third = await jobs(db)
-    assert "需要我帮你用其他模型重试吗" in shown
+    assert "需要我帮你重试吗" in shown
     assert retried.parent_job_id == failed.job_id and third.parent_job_id == retried.job_id
     assert retried.model_id != failed.model_id and third.model_id != retried.model_id
     assert third.state is JobState.DONE and len(await sim.tasks()) == 3
