@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from bot.errors import SettingsError
 
-COMMANDS = ("demo", "generate", "run", "parse", "models", "sim", "discord")
+COMMANDS = ("demo", "generate", "run", "parse", "models", "sim", "discord", "jobs", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:
