@@ -5,6 +5,7 @@ platform goes away, /metrics counted the job through every state with its points
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,7 @@ JOB_PATH = ("received", "acknowledged", "submitting", "submitted", "running", "d
 async def ops_url(bot: Bot) -> str:
     """The address the bot logged for its ops server (port 0 = a free one)."""
     while True:
-        found = re.search(r"ops server listening on (http://\S+)", bot.output())
+        found = re.search(r'ops server listening on (http://[^\s"]+)', bot.output())
         if found:
             return found.group(1)
         await asyncio.sleep(0.05)
@@ -82,7 +83,7 @@ async def test_health_readiness_and_metrics_of_a_running_bot(tmp_path: Path, sim
     try:
         async with _imabot_run(tmp_path, _config(sim_url, tmp_path, discord_section(fake)),
                                {"DISCORD_BOT_TOKEN": "fake-bot-token"}) as bot, \
-                httpx.AsyncClient(trust_env=False, timeout=10) as http:
+                httpx.AsyncClient(trust_env=False, timeout=START_S) as http:
             base = await bot.until(ops_url(bot), START_S)
             assert (await http.get(f"{base}/healthz")).json() == {"status": "ok"}
             await bot.until(fake.identified.wait(), START_S)
@@ -117,3 +118,10 @@ async def test_health_readiness_and_metrics_of_a_running_bot(tmp_path: Path, sim
     finally:
         await fake.aclose()
     assert "Traceback" not in before_disconnect
+    # Not a terminal: JSON lines. Every line parses; lines about the job carry its id, place and user hash.
+    lines = [json.loads(line) for line in bot.output().splitlines() if line.strip()]
+    about_job = [line for line in lines if "job_id" in line]
+    assert {line["logger"] for line in about_job} >= {"imabot.jobs", "imabot.ima"}  # transitions, IMA create
+    assert all(line["platform"] == "discord" and line["chat"] and len(line["user"]) == 12
+               for line in about_job)
+    assert "ima_subprocess_test_key" not in bot.output()

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.app_context import AppContext
+from bot.logs import FORMATS, JobLog, configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_app
 from core.clock import Clock, SystemClock
+from core.ops.telemetry import FanOut
 
 if TYPE_CHECKING:
     from bot.ops.wiring import OpsParts
@@ -36,11 +38,13 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run the bot on the configured platforms (Discord, Feishu)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", choices=FORMATS, default=None,
+                        help="json or text (default: text on a terminal, JSON otherwise)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level, args.log_format)
     try:
         settings = load_settings(Path(args.config) if args.config else None)
         return asyncio.run(serve(settings))
@@ -90,7 +94,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Cl
 
 async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -> int:
     ops = _ops_parts(settings, clock or SystemClock())
-    async with build_app(settings, clock=clock, telemetry=ops.telemetry if ops else None) as app, \
+    telemetry = FanOut([JobLog(), *([ops.telemetry] if ops else [])])
+    async with build_app(settings, clock=clock, telemetry=telemetry) as app, \
             AsyncExitStack() as platforms:
         started: list[str] = []
         if ops is not None:  # up before the platforms: /healthz answers during start-up, /readyz says why not

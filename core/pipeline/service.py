@@ -22,6 +22,7 @@ from core.errors import ImabotError
 from core.intent import IntentKind, Understanding, apply_overrides, understand
 from core.intent.hygiene import clean_name, clean_text
 from core.jobs import Job, JobState
+from core.ops.log_context import about_job
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
 from core.platform import ActionKind, ActionOutcome, ActionReply
@@ -158,7 +159,8 @@ class GenerationService:
             return None if job.notice_only else job.job_id
         self._acking[job.job_id] = False
         try:
-            ack = await self._runner.acknowledge(job)
+            with about_job(job):
+                ack = await self._runner.acknowledge(job)
         finally:
             cancelled = self._acking.pop(job.job_id)
         if cancelled:  # its cancel button was used before the platform call even returned
@@ -234,7 +236,8 @@ class GenerationService:
             self._waiting -= 1
             self._d.telemetry.queue_length(self._waiting)
         try:
-            await self._runner.run(job)
+            with about_job(job):  # every log line of this job's task names the job
+                await self._runner.run(job)
         finally:
             self._slots.release()
 
