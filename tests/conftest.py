@@ -53,3 +53,12 @@ async def ima(sim: SimHarness) -> AsyncIterator[ImaClient]:
     """A started ``ImaClient`` talking to ``sim``."""
     async with sim.client() as client:
         yield client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, not a wall of 's': which browser tests were skipped and why."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser:" in str(r.longrepr)]
+    if skipped:
+        files = sorted({r.nodeid.split("::")[0] for r in skipped})
+        reason = str(skipped[0].longrepr[-1]).split("browser:", 1)[-1].strip()  # type: ignore[index]
+        terminalreporter.write_line(f"browser tests skipped ({', '.join(files)}): {reason}")

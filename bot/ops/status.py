@@ -15,6 +15,7 @@ from core.messages import Messages
 from core.ops.history import JobFilter, JobHistory, UsageRow, user_hash
 from core.types import Language
 from core.ux.error_text import reason_text
+from core.ux.renderer import progress_percent
 
 ACTIVE_STATES = tuple(s for s in JobState if s not in TERMINAL_STATES)
 FAILED_STATES = (JobState.FAILED, JobState.TIMED_OUT)
@@ -72,7 +73,7 @@ class StatusPage:
     def _active(self, jobs: Sequence[Job], now: float) -> str:
         rows = []
         for job in jobs:
-            percent = self.live.progress.get(job.job_id, 0)
+            percent = self._percent(job, now)
             job_id = escape(job.job_id)
             rows.append(
                 f'<tr data-job="{job_id}"><td>{job_id}</td><td>{escape(job.state.value)}</td>'
@@ -82,6 +83,13 @@ class StatusPage:
                 f"<td>{int(now - job.created_at)} s</td></tr>")
         return _table("Running and queued jobs", ["job", "state", "progress", "platform", "chat", "user",
                                                   "model", "prompt", "age"], rows, "nothing is running")
+
+    def _percent(self, job: Job, now: float) -> int:
+        """The last progress shown in the chat, moved on by the chat's own formula between updates."""
+        shown = self.live.progress.get(job.job_id, 0)
+        if job.submitted_at is None or not job.eta_s:
+            return shown
+        return max(shown, progress_percent(now - job.submitted_at, job.eta_s[1]))
 
     def _failures(self, jobs: Sequence[Job]) -> str:
         rows = []
