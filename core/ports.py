@@ -72,6 +72,7 @@ class Quote:
     credit: int
     inner_params: Mapping[str, Any]
     exact: bool  # False when the requested combination was not offered and a fallback rule won
+    ignored_params: tuple[str, ...] = ()  # requested keys this model has no field for (dropped)
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ class ImaClient:
         leaf = choose_leaf(leaves, spec.model_id, spec.version_id)
         res = resolve(leaf, spec.params)
         return Quote(leaf=leaf, attribute_id=res.rule.attribute_id, credit=res.rule.points,
-                     inner_params=res.inner_params, exact=res.exact)
+                     inner_params=res.inner_params, exact=res.exact, ignored_params=res.ignored_keys)
 
     # ------------------------------------------------------------ tasks
 

@@ -313,7 +313,7 @@ class _Classifier:
             return False  # a question without a make-word or a medium is asked back, never guessed at
         if self.attachments:
             return cue or content >= 2
-        return content >= (2 if cue else 4)
+        return content >= (1 if cue else 4)
 
     # ------------------------------------------------------------ helpers
     def _answer(self, core: str) -> Answer | None:

@@ -31,6 +31,17 @@ _PREFIX = (
 _SEC = r"(?:秒钟|秒|s(?![a-z])|secs?\b|seconds?\b)"
 _MIN = r"(?:分钟|mins?\b|minutes?\b)"
 
+_UNIT = rf"(?:{_SEC}|{_MIN}|分)"
+# Lengths no clip has: a sign or an exponent ("-5秒", "1e308 seconds"). Found first so that "308 seconds"
+# is not read out of "1e308 seconds".
+_ODD_DURATION = rx(
+    _PREFIX
+    + r"(?:(?<![\w.])[-−]\s*\d+(?:\.\d+)?(?:e[+-]?\d+)?|(?<![\w.])\d+(?:\.\d+)?e[+-]?\d+)\s*"
+    + _UNIT
+    + _SUFFIX
+)
+MAX_SANE_SECONDS = 600  # longer than any clip a model makes by far: a typo or a joke, not a length to fit
+
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # 1分30秒 / 1 min 30 s
     (
@@ -50,8 +61,23 @@ _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def find_durations(text: NormText) -> list[Finding]:
+    """``duration`` findings in seconds; a length no clip has (zero, negative, an exponent, beyond
+    ``MAX_SANE_SECONDS``) becomes a ``duration_rejected`` finding holding the user's words, so that the
+    model's default is used and the user is told (issue #13)."""
     found: list[Finding] = []
     taken: list[tuple[int, int]] = []
+
+    def add(match: re.Match[str], seconds: float | None) -> None:
+        taken.append((match.start(), match.end()))
+        span = text.span(match.start(), match.end())
+        phrase = text.original[span[0] : span[1]].strip().removesuffix("的").strip()
+        if seconds is None or not 0 < seconds <= MAX_SANE_SECONDS or round(seconds) < 1:
+            found.append(Finding("duration_rejected", phrase, span, phrase))
+        else:
+            found.append(Finding("duration", round(seconds), span, phrase))
+
+    for match in islice(_ODD_DURATION.finditer(text.norm), MAX_MATCHES):
+        add(match, None)
     for pattern, kind in _DURATION_PATTERNS:
         for match in islice(pattern.finditer(text.norm), MAX_MATCHES):
             if len(found) >= MAX_MATCHES:
@@ -59,11 +85,9 @@ def find_durations(text: NormText) -> list[Finding]:
             if any(match.start() < e and s < match.end() for s, e in taken):
                 continue
             seconds = _duration_seconds(match, kind)
-            if seconds is None or seconds <= 0 or seconds > 3600:
+            if seconds is None:
                 continue
-            taken.append((match.start(), match.end()))
-            span = text.span(match.start(), match.end())
-            found.append(Finding("duration", round(seconds), span, text.original[span[0] : span[1]].strip()))
+            add(match, seconds)
     return sorted(found, key=lambda f: f.span)
 
 

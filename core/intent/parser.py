@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from core.catalog.models import ModelCatalog
+from core.intent.counts import find_counts
 from core.intent.language import detect_language
 from core.intent.media import detect_media, merges_images, task_type_for
 from core.intent.models import ModelMention, UnknownModel, find_models, find_tiers, find_unknown_model
@@ -104,6 +105,8 @@ def parse(
     )
 
     params, notices = _resolve_params(findings, msgs, language)
+    if "duration" in params:
+        params.pop("duration_rejected", None)  # a usable length was given as well
     if media in (MediaType.VIDEO, MediaType.IMAGE) and "aspect_ratio" not in params:
         implied = platform_aspects(norm, mentions)
         if implied:  # "抖音视频": the platform's usual shape, unless the message names one
@@ -212,6 +215,8 @@ def _param_findings(
     if media is MediaType.VIDEO:
         found += find_durations(norm)
         found += find_audio_params(norm)
+    if media is not MediaType.SPEECH:
+        found += find_counts(norm)
     if media in (MediaType.VIDEO, MediaType.IMAGE):
         found += find_aspects(norm)
         found += find_resolutions(norm, media)

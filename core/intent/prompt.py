@@ -126,9 +126,24 @@ _SPACES = rx(r"[ \t\u3000]{2,}")
 _QUOTED = rx(r"[“\"「『‘'](.+?)[”\"」』’']")
 
 
+# A head made only of command words ("根据首尾帧生成视频：", "用文生图功能画：", "内容如下：", "prompt:"): the
+# content is what follows the colon.
+_COMMAND_HEAD = rx(
+    r"^(?:请你?|帮我|帮忙|给我|麻烦你?|用|使用|根据|按照|按|通过|以|基于|来|一下|一个|一段|一张|一首|一幅|个|"
+    r"的|功能|模式|方式|工具|生成|制作|创作|做|画|写|出|视频|短片|动画|图片|图|照片|图像|音乐|歌|歌曲|"
+    r"语音|首尾帧|首帧|尾帧|图生视频|文生视频|图生图|文生图|参考图|参考|内容|如下|是|为|要求|提示词|描述|主题|"
+    r"画面|具体|这样|下面|以下|please|make|create|generate|draw|render|a|an|the|video|clip|image|picture|"
+    r"song|music|speech|with|using|from|prompt|description|content|following|as|follows|below|mode|"
+    r"text|to|first|last|frames?|and|of|me|[\s,，、])+[:：]"
+)
+
+
 def clean_prompt(remaining: str, media: MediaType = MediaType.VIDEO) -> str:
     """Music prompts keep their nouns ("…的背景音乐", "轻音乐"): the genre is the request."""
     text = _SPACES.sub(" ", _ORPHAN_PUNCT.sub(r"\1", remaining)).strip()
+    head = _COMMAND_HEAD.match(NormText.of(text[:120]).norm)
+    if head is not None and text[head.end() :].strip():
+        text = text[NormText.of(text[:120]).span(0, head.end())[1] :].strip()
     text = _strip_repeatedly(text, _LEADING, leading=True, rounds=12)
     text = _strip_repeatedly(text, _TRAILING_BY_MEDIA.get(media, _TRAILING), leading=False, rounds=6)
     return text.strip()

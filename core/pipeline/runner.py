@@ -31,6 +31,7 @@ from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink,
 from core.ports import ImaGateway, InputPreparer, PreferenceStore, TaskSpec
 from core.request import PreferenceIntent
 from core.selection import ModelProfile, select_model
+from core.selection.form_fit import unsupported_notices
 from core.types import Attachment, Conversation, Language, MediaType, Platform
 from core.ux.error_text import error_detail, offers_alternatives
 from core.ux.renderer import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
@@ -150,12 +151,17 @@ class JobRunner:
             confirmation = await self._preferences.record(job.conversation, request, selection)
             if confirmation:  # said in the status message, like every other notice of a generation
                 notes.insert(0, confirmation)
+        params = dict(selection.params)
+        count = int(params.pop("n", 1) or 1)  # "画4张" where the form offers n: one task, n results
         spec = TaskSpec(task_type=request.task_type, model_id=selection.model_id, prompt=request.prompt,
-                        version_id=selection.leaf.version_id, params=dict(selection.params),
+                        version_id=selection.leaf.version_id, params=params, n=count,
                         language=request.language.value)
         quote = await self._patiently(lambda: d.gateway.quote(spec))
         eta = self._estimate(selection.model_id, selection.leaf)
         source = selection.source
+        notes += unsupported_notices(quote.ignored_params, request.params,
+                                     d.catalog.display_name(selection.model_id, request.language),
+                                     d.messages, request.language)
         auto = source in ("recommendation", "default")
         cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if auto else None
         if cheaper is not None:
@@ -163,7 +169,7 @@ class JobRunner:
                                          points=cheaper.points))
         job = job.update(d.clock.now(), model_id=selection.model_id,
                          model_name=self._model_name(selection.model_id, selection.leaf, job),
-                         credits=quote.credit, eta_s=eta, notes=tuple(notes),
+                         credits=quote.credit * count, eta_s=eta, notes=tuple(notes),
                          hints=(selection.mismatch_hint,) if selection.mismatch_hint else (),
                          from_preference=source == "preference")
         await d.jobs.save(job)
@@ -181,7 +187,7 @@ class JobRunner:
         created = await d.gateway.create_task(spec)
         now = d.clock.now()
         job = job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
-                          credits=created.quote.credit)
+                          credits=created.quote.credit * spec.n)
         await d.jobs.save(job)
         return job
 

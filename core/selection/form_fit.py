@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,9 @@ from core.messages import Messages
 from core.types import Language
 
 _VOICE_FIELDS = ("voice_id", "voice_type", "voice", "speaker")
+# Speech controls the form seldom lists: they go on to the gateway, which maps them to the model's own
+# fields (seed-tts: ``audio_params``) or reports them as not supported, so the user hears about it.
+SPEECH_CONTROLS = ("speed", "volume", "pitch", "emotion", "voice")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class _Fitting:
     """One fit in progress: where fitted values and notices go, and how notices are worded."""
 
     form: Mapping[str, list[Any]]
+    defaults: Mapping[str, Any]
     out: dict[str, Any]
     notices: list[str]
     model: str
@@ -40,10 +44,15 @@ def fit_params(
 ) -> tuple[dict[str, Any], list[str]]:
     """The request's params in the leaf's own terms; values not offered become the closest option."""
     form = _form_options(leaf)
-    fit = _Fitting(form, {}, [], model_name, msgs, lang)
+    defaults = {str(item.get("field")): item.get("value") for item in leaf.form_config}
+    fit = _Fitting(form, defaults, {}, [], model_name, msgs, lang)
     for key, value in params.items():
         if key == "duration":
             _fit_duration(value, fit)
+        elif key == "duration_rejected":
+            _reject_duration(str(value), fit)
+        elif key == "n":
+            _fit_count(value, fit)
         elif key == "resolution":
             target = "resolution" if "resolution" in form else "quality" if "quality" in form else None
             _fit_choice(key, target, value, fit, _resolution_rank)
@@ -54,10 +63,28 @@ def fit_params(
         elif key == "generate_audio":
             _fit_audio(bool(value), fit)
         elif key == "voice":
-            _fit_voice(str(value), form, fit.out)
-        elif key in form:
+            if not _fit_voice(str(value), form, fit.out):
+                fit.out[key] = value
+        elif key in form or key in SPEECH_CONTROLS:
             fit.out[key] = value
     return fit.out, fit.notices
+
+
+def unsupported_notices(
+    ignored: Sequence[str], requested: Mapping[str, Any], model_name: str, msgs: Messages, lang: Language
+) -> list[str]:
+    """Speech controls the user asked for that the gateway found no field for ("语速快一点" on a model
+    without a speed): one notice each, before anything is charged."""
+    asked = [key for key in SPEECH_CONTROLS if key in ignored and key in requested]
+    return [
+        msgs.text(
+            "selection.unsupported_param",
+            lang,
+            model=model_name,
+            param=msgs.text(f"selection.param.{key}", lang),
+        )
+        for key in asked
+    ]
 
 
 def _form_options(leaf: ProductLeaf) -> dict[str, list[Any]]:
@@ -91,6 +118,43 @@ def _fit_duration(value: Any, fit: _Fitting) -> None:
     longest = max(n for _, n in options)
     key = "selection.clamped_duration" if wanted > longest else "selection.adjusted_duration"
     fit.notice(key, requested=_fmt(wanted), maximum=_fmt(longest), chosen=_fmt(best_n))
+
+
+def _reject_duration(requested: str, fit: _Fitting) -> None:
+    """A length no clip has ("99999秒", "0秒"): the model's default, said before anything is charged."""
+    lengths = sorted(n for o in fit.form.get("duration", []) if (n := _number(o)) is not None)
+    if not lengths:
+        fit.unsupported("duration")
+        return
+    default = _number(fit.defaults.get("duration"))
+    chosen = default if default is not None else lengths[0]
+    span = _fmt(lengths[0]) if lengths[0] == lengths[-1] else f"{_fmt(lengths[0])}–{_fmt(lengths[-1])}"
+    fit.notices.append(
+        fit.msgs.text(
+            "understanding.duration_out_of_range",
+            fit.lang,
+            model=fit.model,
+            lengths=span,
+            requested=requested,
+            chosen=_fmt(chosen),
+        )
+    )
+
+
+def _fit_count(value: Any, fit: _Fitting) -> None:
+    """ "画4张" / "two versions": ``n`` where the form offers it (credits × n, said so), else one."""
+    wanted = int(value)
+    offered = sorted(int(n) for o in fit.form.get("n", []) if (n := _number(o)) is not None)
+    if not offered or max(offered) < 2:
+        fit.notice("understanding.one_at_a_time", requested=wanted)
+        return
+    chosen = max((n for n in offered if n <= wanted), default=offered[0])
+    option = next(o for o in fit.form["n"] if _number(o) == chosen)
+    fit.out["n"] = option
+    if chosen == wanted:
+        fit.notice("understanding.count", n=chosen)
+    else:
+        fit.notice("understanding.count_fitted", n=chosen, maximum=max(offered))
 
 
 def _fit_choice(
@@ -135,14 +199,15 @@ def _fit_audio(wanted: bool, fit: _Fitting) -> None:
     fit.unsupported("generate_audio")
 
 
-def _fit_voice(gender: str, form: Mapping[str, list[Any]], out: dict[str, Any]) -> None:
+def _fit_voice(gender: str, form: Mapping[str, list[Any]], out: dict[str, Any]) -> bool:
     words = ("female", "女", "woman", "girl") if gender == "female" else ("male", "男", "man", "boy")
     for name in _VOICE_FIELDS:
         for option in form.get(name, []):
             text = str(option).casefold()
             if any(w in text for w in words) and not (gender == "male" and "female" in text):
                 out[name] = option
-                return
+                return True
+    return False
 
 
 def _number(value: Any) -> float | None:
