@@ -126,6 +126,10 @@ class FeishuSettings(Section):
     patch_interval_s: float = Field(default=3.0, ge=0.2, le=600)
 
 
+class EchoSettings(Section):
+    enabled: bool = False  # the in-memory chat of adapters/echo (tests drive it; nobody can reach it)
+
+
 class SimSettings(Section):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: Port = 0
@@ -173,6 +177,7 @@ class Settings(BaseSettings):
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     feishu: FeishuSettings = Field(default_factory=FeishuSettings)
+    echo: EchoSettings = Field(default_factory=EchoSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)

@@ -57,6 +57,7 @@ class Platform(StrEnum):
     DISCORD = "discord"
     FEISHU = "feishu"
     CLI = "cli"
+    ECHO = "echo"  # the in-memory chat of adapters/echo
 
 
 @dataclass(frozen=True, slots=True)
