@@ -112,6 +112,7 @@ _QUESTION = rx(
     r"(?:[?？]|吗|呢|么|嘛|没有?)\s*$|^(?:what|how|why|when|where|who|which|is|are|do|does|did|can|could|"
     r"will|would|should|any)\b"
 )
+_REPEATED = re.compile(r"^(.{1,5}?)(?:[\s,，]*\1)+$")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 PLAIN_LIMIT = 3  # content units a cue phrase may leave beside it ("取消那个视频")
 QUESTION_LIMIT = 8  # a question may name what it is about ("做人像用哪个模型比较好")
@@ -198,9 +199,10 @@ class _Classifier:
         return _units(rest) <= limit
 
     def _prefs(self, core: str, answer: Answer | None) -> Understanding | None:
-        if self._small(self.cues.prefs_clear, core, QUESTION_LIMIT) or (
-            self.request.preference is PreferenceIntent.CLEAR and self.request.missing_prompt
-        ):
+        handed_back = self.request.preference is PreferenceIntent.CLEAR and self.request.missing_prompt
+        if handed_back and matches(self.cues.again, core):
+            handed_back = False  # "换个模型再试一次": a retry with another model, not a settings change
+        if self._small(self.cues.prefs_clear, core, QUESTION_LIMIT) or handed_back:
             return self._u(IntentKind.PREFS, answer=answer, prefs=PrefsAction.CLEAR)
         named = self.request.model_id or self.request.tier
         if named and self._small(self.cues.prefs_persist, core, also=self.cues.prefs_set):
@@ -229,11 +231,18 @@ class _Classifier:
         return None
 
     def _models(self, core: str, answer: Answer | None) -> Understanding | None:
+        named = tuple(dict.fromkeys(self._named_models(core)))
         plain = self._small(self.cues.models, core)
         question = not plain and not _DESCRIBED.search(core)
-        if not plain and not (question and self._small(self.cues.models_question, core, QUESTION_LIMIT)):
+        asked = question and self._small(self.cues.models_question, core, QUESTION_LIMIT)
+        available = (  # "有可灵吗", "is sora available?"
+            question
+            and bool(named)
+            and _QUESTION.search(core)
+            and self._small(self.cues.models_availability, core)
+        )
+        if not (plain or asked or available):
             return None
-        named = tuple(dict.fromkeys(self._named_models(core)))
         media, _ = detect_media(NormText.of(core), [])
         return self._u(
             IntentKind.MODELS,
@@ -300,7 +309,10 @@ class _Classifier:
 
     @staticmethod
     def _changes(request: GenerationRequest) -> bool:
-        return bool(request.params) or request.model_id is not None or request.tier is not None
+        another_model = request.preference is PreferenceIntent.CLEAR  # "换个模型"
+        return (
+            bool(request.params) or request.model_id is not None or request.tier is not None or another_model
+        )
 
     def _has_content(self, core: str, content: int) -> bool:
         prompt = NormText.of(self.request.prompt).norm.strip()
@@ -317,7 +329,7 @@ class _Classifier:
 
     # ------------------------------------------------------------ helpers
     def _answer(self, core: str) -> Answer | None:
-        bare = core.strip(" .。!！~～,，?？")
+        bare = _REPEATED.sub(r"\1", core.strip(" .。!！~～,，?？"))  # "好的好的" -> "好的"
         if matches(self.cues.yes, bare):
             return Answer.YES
         if matches(self.cues.no, bare):

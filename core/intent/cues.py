@@ -24,6 +24,7 @@ class IntentCues:
     help_question: Patterns
     models: Patterns
     models_question: Patterns
+    models_availability: Patterns
     status: Patterns
     usage: Patterns
     prefs_set: Patterns
@@ -56,6 +57,7 @@ def cues_from(data: Mapping[str, Any]) -> IntentCues:
         help_question=get("help", "question"),
         models=get("models", "patterns"),
         models_question=get("models", "question"),
+        models_availability=get("models", "availability"),
         status=get("status", "patterns"),
         usage=get("usage", "patterns"),
         prefs_set=get("prefs", "set"),

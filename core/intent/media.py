@@ -130,7 +130,10 @@ _EDIT_PATTERN = rx(
     r"修一下|美颜|磨皮|扩图|扩展|扩充|延展|外扩|补全|补完整|戴上|穿上|换上|去除|擦掉|消除|修复|修补|上色|"
     r"\b(?:replace|remove|add|erase)\s+(?:the|a|an|his|her|their|this|that)\b|"
     r"\bchange\s+the\s+(?:background|color|colour)\b|\bout-?paint|\buncrop\b|\bcolou?ri[sz]e\b|"
-    r"\b(?:extend|expand|widen)\s+(?:the\s+)?(?:image|picture|photo|canvas|it|this|frame)\b|\brestore\b"
+    r"\b(?:extend|expand|widen)\s+(?:the\s+)?(?:image|picture|photo|canvas|it|this|frame)\b|\brestore\b|"
+    r"\b(?:make|turn)\s+(?:it|this|him|her|them)\s+(?:into\s+)?(?:a|an)\s+(?!video|clip|animation|movie|gif)|"
+    r"\b(?:make|turn|paint|colou?r)\s+(?:the\s+|his\s+|her\s+)?\w+\s+(?:red|blue|green|purple|pink|yellow|orange|"
+    r"black|white|golden|gr[ae]y|brown|silver)\b"
 )
 # Two pictures made into one ("把这两张照片合成一张", "put the cat from the first into the second").
 _MERGE_PATTERN = rx(
