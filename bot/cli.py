@@ -1,6 +1,13 @@
-"""``imabot`` command line. Each sub-command lives in ``bot/commands/<name>.py`` and exposes
-``add_parser(subparsers)`` which registers itself with ``set_defaults(handler=...)``; a handler takes
-the parsed namespace and returns the process exit code."""
+"""``imabot`` command line, imported per sub-command.
+
+Every sub-command is a row of ``COMMANDS``: its one-line help, the module under ``bot/commands/`` that
+implements it and that module's function which adds the command's arguments to the parser made for it
+here (``configure(parser)`` by default) and registers ``set_defaults(handler=...)``; a handler takes the
+parsed namespace and returns the process exit code. Only the chosen sub-command's module is imported,
+so ``imabot parse`` never pays for discord.py, lark_oapi, PyAV or the simulator. A command module may
+import at its top what that command always needs; anything only some of its paths need is imported
+where it is used. To add a command: one row here, one module (or one more function in a module).
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,56 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from bot.errors import SettingsError
 
-COMMANDS = ("demo", "generate", "run", "parse", "models", "sim", "discord", "jobs", "check")
+
+class Command(NamedTuple):
+    help: str
+    module: str
+    configure: str = "configure"
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS: dict[str, Command] = {
+    "demo": Command("chat with the bot in this terminal (local simulator)", "demo"),
+    "generate": Command("run one generation request end to end", "generate"),
+    "run": Command("run the bot on the configured platforms (Discord, Feishu)", "run"),
+    "parse": Command("parse a chat message into a generation request", "parse"),
+    "models": Command("list IMA models per task type", "models"),
+    "sim": Command("run the local IMA API simulator (for demos and tests)", "sim"),
+    "discord": Command("Discord tools (register slash commands)", "discord"),
+    "jobs": Command("list jobs from the bot's database (newest first)", "jobs", "configure_jobs"),
+    "job": Command("one job's whole history: states, quote, IMA task, deliveries", "jobs", "configure_job"),
+    "usage": Command("jobs and points per day, chat and user", "jobs", "configure_usage"),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser for ``command`` (its module imported); every other sub-command is only named,
+    so the top-level help still lists them all."""
     parser = argparse.ArgumentParser(prog="imabot", description="AI video, image, music and speech bot")
     parser.add_argument("--config", help="path to a TOML config file (default: $IMABOT_CONFIG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"bot.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"bot.commands.{name}":
-                continue
-            raise
-        module.add_parser(sub)
+    for name, row in COMMANDS.items():
+        chosen = name == command
+        command_parser = sub.add_parser(name, help=row.help, description=row.help, add_help=chosen)
+        if chosen:
+            module = importlib.import_module(f"bot.commands.{row.module}")
+            getattr(module, row.configure)(command_parser)
     return parser
 
 
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (None when there is none), without importing any of them."""
+    known, _rest = build_parser().parse_known_args(argv)
+    command: str | None = known.command
+    return command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen_command(argv))
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:

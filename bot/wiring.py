@@ -25,7 +25,6 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
-from bot.sim_mode import SimulatorMediaFetcher
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, SystemClock
 from core.conversation.observe import ObservedSinks
@@ -107,6 +106,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             stack.push_async_callback(safe.aclose)
             remote = safe
             if simulator_url is not None:  # demo / --sim: results live on the loopback simulator
+                from bot.sim_mode import SimulatorMediaFetcher  # the simulator stack only when used
+
                 sim_media = SimulatorMediaFetcher(simulator_url, safe)
                 stack.push_async_callback(sim_media.aclose)
                 remote = sim_media

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
 
 from adapters.chat.texts import chat_messages
 from adapters.console import MESSAGES_PACKAGE as CONSOLE_MESSAGES
@@ -27,8 +26,7 @@ DEFAULT_SPEED = 24.0
 DEMO_DB = "demo.sqlite3"
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="chat with the bot in this terminal (local simulator)")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sim-fault", action="append", default=[], metavar="SPEC",
                         help="simulator fault to preview failure messages, e.g. task:rs=2:once (repeatable)")
     parser.add_argument("--speed", type=positive_speed, default=DEFAULT_SPEED,

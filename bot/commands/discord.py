@@ -23,8 +23,7 @@ from core.clock import SystemClock
 from core.types import Language, Platform, TaskType
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("discord", help="Discord tools (register slash commands)")
+def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="discord_command", metavar="ACTION", required=True)
     sync = actions.add_parser("sync", help="register (overwrite) the slash commands with Discord")
     sync.add_argument(

@@ -32,8 +32,7 @@ from core.types import Attachment, AttachmentKind, Conversation, Platform
 DEFAULT_SIM_SPEED = 24.0
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("generate", help="run one generation request end to end")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="what to create, e.g. '一只猫在草地上奔跑，5秒'")
     for kind in ("image", "video", "audio"):
         parser.add_argument(f"--{kind}", action="append", default=[], metavar="PATH|URL",

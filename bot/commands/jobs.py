@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from core.jobs import Job
@@ -41,18 +41,21 @@ def parse_since(text: str, now: float) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def add_parser(subparsers: Any) -> None:
-    jobs = subparsers.add_parser("jobs", help="list jobs from the bot's database (newest first)")
+def configure_jobs(jobs: argparse.ArgumentParser) -> None:
     jobs.add_argument("--state", action="append", default=[], metavar="STATE",
                       help="only jobs in this state (repeat or comma-separate: running,failed)")
     jobs.add_argument("--user", help="a platform user id or the user hash shown in logs")
     jobs.add_argument("--since", help="accepted since: 30m, 2h, 7d or a UTC date (2026-12-01)")
     jobs.add_argument("--limit", type=int, default=50, help="at most this many jobs (default 50)")
     jobs.set_defaults(handler=run_jobs)
-    job = subparsers.add_parser("job", help="one job's whole history: states, quote, IMA task, deliveries")
+
+
+def configure_job(job: argparse.ArgumentParser) -> None:
     job.add_argument("job_id", help="a job id (from a log line or `imabot jobs`) or its IMA task id")
     job.set_defaults(handler=run_job)
-    usage = subparsers.add_parser("usage", help="jobs and points per day, chat and user")
+
+
+def configure_usage(usage: argparse.ArgumentParser) -> None:
     usage.add_argument("--since", default="7d", help="from: 30m, 2h, 7d (default) or a UTC date")
     usage.set_defaults(handler=run_usage)
 

@@ -10,7 +10,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -43,8 +42,7 @@ class ModelRow:
         return str(lo) if lo == hi else f"{lo}~{hi}"
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("models", help="list IMA models per task type")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-type", choices=[t.value for t in TaskType],
                         help="one task type (default: all)")
     parser.add_argument("--sim", action="store_true", help="use the in-process simulator (no API key needed)")

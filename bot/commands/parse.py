@@ -16,8 +16,7 @@ from core.request import GenerationRequest
 from core.types import Attachment, AttachmentKind, Language, MediaType
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("parse", help="parse a chat message into a generation request")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="*", help="the message text (words are joined with spaces)")
     parser.add_argument("--image", action="append", default=[], metavar="URL", help="an attached image")
     parser.add_argument("--video", action="append", default=[], metavar="URL", help="an attached video")

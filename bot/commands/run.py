@@ -2,8 +2,8 @@
 
 Each platform's wiring module has a starter (``bot.discord_wiring.start_discord(ctx)``,
 ``bot.feishu_wiring.start_feishu(ctx)``) that returns an async context manager, or None when that
-platform is not configured; a platform's SDK is imported only when its starter runs. Exit 2 when no
-platform is configured.
+platform is not configured. A wiring module (and so its SDK: discord.py, lark_oapi) is imported only
+when the settings configure that platform. Exit 2 when no platform is configured.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ Starter = Callable[[AppContext], AbstractAsyncContextManager[Any] | None]
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("run", help="run the bot on the configured platforms (Discord, Feishu)")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--log-format", choices=FORMATS, default=None,
                         help="json or text (default: text on a terminal, JSON otherwise)")
@@ -56,12 +55,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start_discord(ctx: AppContext) -> AbstractAsyncContextManager[Any] | None:
+    settings = ctx.settings
+    if not settings.discord.enabled or settings.secrets.discord_bot_token is None:
+        return None
     from bot.discord_wiring import start_discord
 
     return start_discord(ctx)
 
 
 def _start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[Any] | None:
+    settings, secrets = ctx.settings, ctx.settings.secrets
+    if not settings.feishu.enabled or secrets.feishu_app_id is None or secrets.feishu_app_secret is None:
+        return None
     from bot.feishu_wiring import start_feishu
 
     return start_feishu(ctx)

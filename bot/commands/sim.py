@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import Any
 
 from adapters.embedded_http import url_of, wait_started
 from sim.config import SimConfig
@@ -14,8 +13,7 @@ from sim.faults import FaultSpec, FaultSpecError
 from sim.server import RemoteHostRefusedError, bind, make_server
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("sim", help="run the local IMA API simulator (for demos and tests)")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--speed", type=float, default=1.0, help="time scale (10 = ten times faster)")
