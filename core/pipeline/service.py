@@ -218,12 +218,12 @@ class GenerationService:
             return
         task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.job_id}")
         self._tasks[job.job_id] = task
-        task.add_done_callback(self._forget)
+        task.add_done_callback(partial(self._forget, job.job_id))
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        for job_id, known in list(self._tasks.items()):
-            if known is task:
-                del self._tasks[job_id]
+    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
+        """O(1): a job's finished task leaves the table (unless a newer task took its place)."""
+        if self._tasks.get(job_id) is task:
+            del self._tasks[job_id]
         if not task.cancelled() and task.exception() is not None:
             log.error("job task %s died: %s", task.get_name(), type(task.exception()).__name__)
 
