@@ -57,6 +57,11 @@ class ImaSettings(Section):
     upload_timeout_s: Seconds = 60.0
     product_cache_ttl_s: float = Field(default=600.0, ge=0, le=86_400)
     max_upload_bytes: Bytes = 200 * 1024 * 1024
+    # Requests to IMA in flight at once; more queue inside the bot (never a pool timeout). Status polls
+    # have their own connections so a burst of creates/uploads cannot starve them (docs/performance.md).
+    poll_connections: int = Field(default=64, ge=1, le=1000)
+    call_connections: int = Field(default=16, ge=1, le=1000)
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
 
 class StorageSettings(Section):

@@ -79,7 +79,8 @@ def ima_config(settings: Settings) -> ImaClientConfig:
                            api_key=key.get_secret_value(), language=ima.language, app_source=ima.app_source,
                            request_timeout_s=ima.request_timeout_s, verify_timeout_s=ima.verify_timeout_s,
                            upload_timeout_s=ima.upload_timeout_s, product_cache_ttl_s=ima.product_cache_ttl_s,
-                           max_upload_bytes=ima.max_upload_bytes)
+                           max_upload_bytes=ima.max_upload_bytes, poll_connections=ima.poll_connections,
+                           call_connections=ima.call_connections, transport=ima.transport)
 
 
 @asynccontextmanager

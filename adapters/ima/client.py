@@ -26,6 +26,7 @@ from adapters.ima.detail import snapshot_from_detail
 from adapters.ima.errors import is_success, map_api_error, mask_key, redact_text, strip_query
 from adapters.ima.payload import build_create_payload
 from adapters.ima.reflection import MAX_ATTEMPTS, REFLECTABLE_KINDS, plan_retry
+from adapters.ima.transport import RequestGate, TransportKind, ima_transport
 from adapters.ima.upload import (
     UPLOAD_TOKEN_PATH,
     checked_size,
@@ -62,6 +63,11 @@ class ImaClientConfig:
     upload_timeout_s: float = 60.0
     product_cache_ttl_s: float = 600.0
     max_upload_bytes: int = 200 * 1024 * 1024
+    # Requests in flight at once (the rest queue in the client, never in the transport's pool): status
+    # polls have their own lane so a burst of creates or uploads cannot starve them.
+    poll_connections: int = 64
+    call_connections: int = 16
+    transport: TransportKind = "aiohttp"
 
     def __repr__(self) -> str:
         return (f"ImaClientConfig(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r}, "
@@ -86,6 +92,8 @@ class ImaClient:
         self._products: dict[TaskType, tuple[float, tuple[ProductLeaf, ...]]] = {}
         self._inflight: dict[TaskType, asyncio.Future[tuple[ProductLeaf, ...]]] = {}
         self._user_agent = _user_agent()
+        self._gate = RequestGate(config.poll_connections, config.call_connections,
+                                 self._telemetry.ima_queue_wait)
 
     def __repr__(self) -> str:
         return f"ImaClient({self._config!r})"
@@ -216,11 +224,12 @@ class ImaClient:
             raise ImaApiError("upload token reply lacks ful/fdl", kind=ErrorKind.PROTOCOL)
         started = time.perf_counter()
         try:
-            resp = await self._client().put(
-                ful, content=file_chunks(path, size),
-                headers={"Content-Type": mime, "Content-Length": str(size)},
-                timeout=self._config.upload_timeout_s,
-            )
+            async with self._gate.slot("call"):
+                resp = await self._client().put(
+                    ful, content=file_chunks(path, size),
+                    headers={"Content-Type": mime, "Content-Length": str(size)},
+                    timeout=self._config.upload_timeout_s,
+                )
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, "upload_put") from None
         log.info("PUT %s -> %d (%d bytes, %.0f ms)", strip_query(ful), resp.status_code, size,
@@ -256,7 +265,8 @@ class ImaClient:
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             ima_errors.install_log_redaction(self._config.api_key)
-            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._config.request_timeout_s,
+            transport = self._transport or ima_transport(self._gate.connections, kind=self._config.transport)
+            self._http = httpx.AsyncClient(transport=transport, timeout=self._config.request_timeout_s,
                                            follow_redirects=False)
         return self._http
 
@@ -292,13 +302,13 @@ class ImaClient:
         url = path_or_url if "://" in path_or_url else self._config.base_url.rstrip("/") + path_or_url
         headers = self._headers(language) if authenticated else {"User-Agent": self._user_agent}
         started = time.perf_counter()
+        content = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode()
         try:
-            resp = await self._client().request(
-                method, url, params=params, headers=headers,
-                content=None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode(),
-                timeout=timeout_s or self._config.request_timeout_s,
-            )
-            raw = resp.content
+            async with self._gate.slot("poll" if op == "detail" else "call"):
+                resp = await self._client().request(method, url, params=params, headers=headers,
+                                                    content=content,
+                                                    timeout=timeout_s or self._config.request_timeout_s)
+                raw = resp.content
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, op) from None
         elapsed_ms = (time.perf_counter() - started) * 1000

@@ -31,6 +31,10 @@ class Telemetry(Protocol):
         """One request to IMA (``endpoint``: product_list, create, detail, upload_token, verify...)."""
         ...
 
+    def ima_queue_wait(self, lane: str, seconds: float) -> None:
+        """A request to IMA waited ``seconds`` for a free connection (``lane``: "poll" or "call")."""
+        ...
+
     def platform_call(self, platform: Platform, operation: str, outcome: str, seconds: float) -> None:
         """One call to a chat platform's API (send, edit, upload, ...); ``outcome`` "ok" or an error word."""
         ...
@@ -66,6 +70,9 @@ class NoTelemetry:
         return None
 
     def ima_call(self, endpoint: str, outcome: str, seconds: float) -> None:
+        return None
+
+    def ima_queue_wait(self, lane: str, seconds: float) -> None:
         return None
 
     def platform_call(self, platform: Platform, operation: str, outcome: str, seconds: float) -> None:
@@ -104,6 +111,10 @@ class FanOut(NoTelemetry):
     def ima_call(self, endpoint: str, outcome: str, seconds: float) -> None:
         for part in self._parts:
             part.ima_call(endpoint, outcome, seconds)
+
+    def ima_queue_wait(self, lane: str, seconds: float) -> None:
+        for part in self._parts:
+            part.ima_queue_wait(lane, seconds)
 
     def platform_call(self, platform: Platform, operation: str, outcome: str, seconds: float) -> None:
         for part in self._parts:
