@@ -14,6 +14,9 @@ from PIL import Image, UnidentifiedImageError
 from core.media.ports import MediaInfo, MediaUnreadableError
 from core.types import AttachmentKind
 
+TAIL_SECONDS = 2.0  # last frame: seek this far before the end, then decode to the end
+_MICROS = 1_000_000
+
 _PIL_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff",
                 "GIF": "gif"}
 # Plugins tried when opening (a JPEG with several pictures opens through JPEG and reports "MPO").
@@ -173,3 +176,31 @@ def first_frame_jpeg(video_path: Path, dest: Path, max_decode_pixels: int) -> No
         raise
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise MediaUnreadableError(f"{video_path.name}: cover failed: {type(exc).__name__}") from exc
+
+
+def last_frame_jpeg(video_path: Path, dest: Path, max_decode_pixels: int) -> Path:
+    """Write the last decodable frame of ``video_path`` to ``dest`` (JPEG): seek close to the end first
+    (a long clip is not decoded from the start)."""
+    try:
+        with av.open(str(video_path)) as container:
+            if not container.streams.video:
+                raise MediaUnreadableError("no video stream")
+            stream = container.streams.video[0]
+            context = stream.codec_context
+            if context.width * context.height > max_decode_pixels:
+                raise MediaUnreadableError(f"frame too large to decode: {context.width}x{context.height}")
+            if container.duration and container.duration > TAIL_SECONDS * _MICROS:
+                tail = int(container.duration - TAIL_SECONDS * _MICROS)
+                container.seek(tail, backward=True, any_frame=False)
+            last = None
+            for frame in container.decode(stream):
+                last = frame
+            if last is None:
+                raise MediaUnreadableError("no decodable frame")
+            picture: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
+            picture.convert("RGB").save(dest, "JPEG", quality=92)
+            return dest
+    except MediaUnreadableError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise MediaUnreadableError(f"{video_path.name}: last frame failed: {type(exc).__name__}") from exc

@@ -12,14 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import av
-from PIL import Image
-
 from core.media.ports import AssetGateway, MediaUnreadableError, RemoteFetcher
 from core.types import AttachmentKind
-
-TAIL_SECONDS = 2.0  # seek this far before the end, then decode to the end
-_MICROS = 1_000_000
 
 
 class PyAvLastFrame:
@@ -54,27 +48,8 @@ def _make_dir(parent: Path) -> str:
 
 
 def last_frame_jpeg(video_path: Path, dest: Path, max_decode_pixels: int) -> Path:
-    """Write the last decodable frame of ``video_path`` to ``dest`` (JPEG)."""
-    try:
-        with av.open(str(video_path)) as container:
-            if not container.streams.video:
-                raise MediaUnreadableError("no video stream")
-            stream = container.streams.video[0]
-            context = stream.codec_context
-            if context.width * context.height > max_decode_pixels:
-                raise MediaUnreadableError(f"frame too large to decode: {context.width}x{context.height}")
-            if container.duration and container.duration > TAIL_SECONDS * _MICROS:
-                tail = int(container.duration - TAIL_SECONDS * _MICROS)
-                container.seek(tail, backward=True, any_frame=False)
-            last = None
-            for frame in container.decode(stream):
-                last = frame
-            if last is None:
-                raise MediaUnreadableError("no decodable frame")
-            picture: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
-            picture.convert("RGB").save(dest, "JPEG", quality=92)
-            return dest
-    except MediaUnreadableError:
-        raise
-    except (av.FFmpegError, ValueError, OSError) as exc:
-        raise MediaUnreadableError(f"{video_path.name}: last frame failed: {type(exc).__name__}") from exc
+    """Write the last decodable frame of ``video_path`` to ``dest`` (JPEG). Runs in a worker thread;
+    PyAV and Pillow are imported here, on first use (``adapters.media.av_files``)."""
+    from adapters.media.av_files import last_frame_jpeg as decode_last_frame
+
+    return decode_last_frame(video_path, dest, max_decode_pixels)
