@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config_check import describe_validation_error, unknown_keys
@@ -29,9 +29,10 @@ SECRET_ENV_NAMES = (
     "FEISHU_ENCRYPT_KEY",
     "FEISHU_VERIFICATION_TOKEN",
     "OPS_STATUS_TOKEN",
+    "IMABOT_SECRET_KEY",
 )
 _SECRET_FIELD_NAMES = {"api_key", "token", "app_id", "app_secret", "encrypt_key", "verification_token",
-                       "status_token"}
+                       "status_token", "secret_key"}
 
 
 class Section(BaseModel):
@@ -155,6 +156,47 @@ class OpsSettings(Section):
     ready_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
+_POINTS = 10_000_000  # a budget above this is a typo (core.spend.policy.MAX_POINTS)
+_PLACE = r"^(discord:(guild|channel|role|user)|feishu:(tenant|chat|user)):[A-Za-z0-9_\-]+$"
+
+
+class SpendSettings(Section):
+    confirm: bool = True  # operators can turn confirmations off
+    confirm_above_points: int = Field(default=100, ge=0, le=_POINTS)
+    confirm_expiry_s: float = Field(default=600.0, ge=10.0, le=86_400.0)
+    account_url: str = "https://www.imastudio.com"  # where users see their real balance
+
+
+class QuotaSettings(Section):
+    user_day_points: int | None = Field(default=None, ge=0, le=_POINTS)
+    user_month_points: int | None = Field(default=None, ge=0, le=_POINTS)
+    chat_day_points: int | None = Field(default=None, ge=0, le=_POINTS)
+    # per Discord guild / Feishu tenant
+    space_day_points: int | None = Field(default=None, ge=0, le=_POINTS)
+    running_per_user: int = Field(default=2, ge=1, le=1000)
+    queued_per_user: int = Field(default=5, ge=0, le=1000)
+    utc_offset_hours: int = Field(default=0, ge=-12, le=14)
+
+
+class AccessSettings(Section):
+    # "discord:guild:<id>", "discord:channel:<id>", "discord:role:<id>", "discord:user:<id>",
+    # "feishu:tenant:<key>", "feishu:chat:<id>", "feishu:user:<open_id>". An empty allow list of a kind
+    # allows every id of that kind that is not denied.
+    allow: list[Annotated[str, StringConstraints(pattern=_PLACE)]] = Field(default_factory=list)
+    deny: list[Annotated[str, StringConstraints(pattern=_PLACE)]] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)  # "discord:<user id>" / "feishu:<open_id>"
+    disallowed_reply: Literal["ignore", "notice_once"] = "ignore"
+
+
+class BillingSettings(Section):
+    mode: Literal["operator", "user_key", "user_key_required"] = "operator"
+
+
+class ModerationSettings(Section):
+    blocked_words: list[str] = Field(default_factory=list)
+    blocked_words_file: Path | None = None  # one word or phrase per line; '#' comments
+
+
 class Secrets(BaseModel):  # from the environment only; not a file section
     ima_api_key: SecretStr | None = None
     discord_bot_token: SecretStr | None = None
@@ -163,6 +205,7 @@ class Secrets(BaseModel):  # from the environment only; not a file section
     feishu_encrypt_key: SecretStr | None = None
     feishu_verification_token: SecretStr | None = None
     ops_status_token: SecretStr | None = None
+    imabot_secret_key: SecretStr | None = None  # Fernet master key for users' own IMA keys
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -185,6 +228,11 @@ class Settings(BaseSettings):
     echo: EchoSettings = Field(default_factory=EchoSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    spend: SpendSettings = Field(default_factory=SpendSettings)
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
 
     @classmethod

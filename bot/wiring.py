@@ -25,6 +25,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
+from bot.spend_wiring import build_spend
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, SystemClock
 from core.conversation.observe import ObservedSinks
@@ -40,6 +41,7 @@ from core.pipeline.service import GenerationService, ServiceConfig
 from core.platform import AttachmentFetcher, EventSink
 from core.ports import ImaGateway
 from core.selection import ModelProfile
+from core.spend.hooks import SettlingJobStore
 from core.types import Language, MediaType, Platform
 
 IMA_KEY_SHAPE = re.compile(r"ima_[^\s]+")
@@ -123,9 +125,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         observed = ObservedSinks(sinks)  # the conversation layer sees failures that offer a retry
         fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
                                                        Platform.CLI: LocalFileFetcher()}
+        spend = build_spend(settings, db, clock, messages, gateway)
         deps = RunnerDeps(
-            gateway=gateway, jobs=ObservedJobStore(SqliteJobStore(db), telemetry),
-            preferences=SqlitePreferenceStore(db),
+            gateway=gateway, jobs=SettlingJobStore(ObservedJobStore(SqliteJobStore(db), telemetry), spend.gate),
+            preferences=SqlitePreferenceStore(db), spend=spend,
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
             clock=clock, sinks=observed, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),

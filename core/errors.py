@@ -40,6 +40,7 @@ class ErrorKind(StrEnum):
     POLL_UNREACHABLE = "poll_unreachable"  # a created task whose status IMA would not tell us, repeatedly
     UNSAFE_URL = "unsafe_url"  # a link to a private/local address (or not a public http(s) link)
     STORE_UNAVAILABLE = "store_unavailable"  # the database refused writes for longer than we wait
+    REFUSED = "refused"  # a spend rule (budget, queue, own key) stopped the job before anything was created
     INTERNAL = "internal"
 
 

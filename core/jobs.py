@@ -32,6 +32,7 @@ class JobState(StrEnum):
     RECEIVED = "received"
     ACKNOWLEDGED = "acknowledged"
     UPLOADING = "uploading"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # quoted; nothing is created until the user confirms
     SUBMITTING = "submitting"  # create call in flight; no task id yet
     SUBMITTED = "submitted"
     RUNNING = "running"
@@ -53,8 +54,10 @@ PRE_CREATE_STATES = frozenset({JobState.RECEIVED, JobState.ACKNOWLEDGED, JobStat
 _ENDINGS = frozenset({JobState.FAILED, JobState.CANCELLED})
 ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
     JobState.RECEIVED: frozenset({JobState.ACKNOWLEDGED, JobState.DONE}) | _ENDINGS,
-    JobState.ACKNOWLEDGED: frozenset({JobState.UPLOADING, JobState.SUBMITTING}) | _ENDINGS,
-    JobState.UPLOADING: frozenset({JobState.SUBMITTING}) | _ENDINGS,
+    JobState.ACKNOWLEDGED: frozenset({JobState.UPLOADING, JobState.SUBMITTING,
+                                      JobState.AWAITING_CONFIRMATION}) | _ENDINGS,
+    JobState.UPLOADING: frozenset({JobState.SUBMITTING, JobState.AWAITING_CONFIRMATION}) | _ENDINGS,
+    JobState.AWAITING_CONFIRMATION: frozenset({JobState.ACKNOWLEDGED}) | _ENDINGS,
     JobState.SUBMITTING: frozenset({JobState.SUBMITTED}) | _ENDINGS,
     JobState.SUBMITTED: frozenset({JobState.RUNNING, JobState.DELIVERING, JobState.TIMED_OUT}) | _ENDINGS,
     JobState.RUNNING: frozenset({JobState.DELIVERING, JobState.TIMED_OUT}) | _ENDINGS,
@@ -215,11 +218,13 @@ def media_from_json(raw: str | None) -> tuple[MediaResult, ...]:
 def conversation_to_dict(c: Conversation) -> dict[str, Any]:
     return {"platform": c.platform.value, "chat_id": c.chat_id, "user_id": c.user_id,
             "message_id": c.message_id, "is_direct": c.is_direct, "thread_id": c.thread_id,
-            "user_display": c.user_display, "reply_to": c.reply_to}
+            "user_display": c.user_display, "reply_to": c.reply_to, "space_id": c.space_id,
+            "roles": list(c.roles), "manager": c.manager}
 
 
 def conversation_from_dict(d: Mapping[str, Any]) -> Conversation:
     return Conversation(platform=Platform(d["platform"]), chat_id=d["chat_id"], user_id=d["user_id"],
                         message_id=d["message_id"], is_direct=bool(d.get("is_direct")),
                         thread_id=d.get("thread_id"), user_display=d.get("user_display"),
-                        reply_to=d.get("reply_to"))
+                        reply_to=d.get("reply_to"), space_id=d.get("space_id"),
+                        roles=tuple(d.get("roles") or ()), manager=bool(d.get("manager")))

@@ -91,6 +91,11 @@ class Conversation:
     user_display: str | None = None
     # The platform message this one replies to or quotes (a result or a status message), if any.
     reply_to: str | None = None
+    # For access control and budgets: the Discord guild / Feishu tenant, the user's Discord role ids,
+    # and whether the platform says the user manages this place (Discord's Manage Server).
+    space_id: str | None = None
+    roles: tuple[str, ...] = ()
+    manager: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ VIDEO_REASONS: dict[ErrorKind, tuple[str, str]] = {
     ErrorKind.VERIFY_PENDING: ("IMA 仍在审核你的素材，任务还没有创建；请过几分钟再发送一次",
                                "IMA is still checking your file, so no task was created yet; please send it again in a few minutes"),
     ErrorKind.STORE_UNAVAILABLE: ("机器人的数据库暂时无法写入", "The bot's database can't be written to right now"),
+    ErrorKind.REFUSED: ("这个请求没有开始", "This request was not started"),
     ErrorKind.INTERNAL: ("视频生成遇到问题，请稍后重试或换个模型试试",
                          "Video generation encountered an issue, please try again or use another model"),
 }

@@ -49,6 +49,7 @@ CREATE_PATH = "/open/v1/tasks/create"
 DETAIL_PATH = "/open/v1/tasks/detail"
 VERIFY_PATH = "/open/v1/assets/verify"
 VERIFY_PASS = frozenset({"active", "success"})
+NOT_CREATED_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE})
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -94,6 +95,15 @@ class ImaClient:
         self._user_agent = _user_agent()
         self._gate = RequestGate(config.poll_connections, config.call_connections,
                                  self._telemetry.ima_queue_wait)
+        self._parent: ImaClient | None = None
+
+    def with_key(self, api_key: str) -> ImaClient:
+        """A client for another account's key (a user's own) that shares this client's connections."""
+        child = ImaClient(replace(self._config, api_key=api_key), transport=self._transport,
+                          clock=self._clock, telemetry=self._telemetry)
+        child._parent = self
+        child._gate = self._gate  # one bound on requests in flight, whoever's key
+        return child
 
     def __repr__(self) -> str:
         return f"ImaClient({self._config!r})"
@@ -182,6 +192,8 @@ class ImaClient:
                 data = await self._call("POST", CREATE_PATH, op="create", json_body=body,
                                         language=spec.language)
             except ImaApiError as err:
+                if err.kind in NOT_CREATED_KINDS and err.code in (429, 503):
+                    err.params["not_created"] = "1"  # refused before any task existed: safe to send again
                 if err.kind is ErrorKind.PROTOCOL:
                     # The server took the request but the reply is unreadable: a task may exist.
                     raise ImaApiError(err.detail, kind=ErrorKind.CREATE_UNCONFIRMED, code=err.code) from None
@@ -263,6 +275,9 @@ class ImaClient:
         return (self._config.api_key,)
 
     def _client(self) -> httpx.AsyncClient:
+        if self._parent is not None:
+            ima_errors.install_log_redaction(self._config.api_key)
+            return self._parent._client()
         if self._http is None:
             ima_errors.install_log_redaction(self._config.api_key)
             transport = self._transport or ima_transport(self._gate.connections, kind=self._config.transport)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from random import Random
 from typing import Protocol, TypeVar
 
@@ -25,14 +24,17 @@ from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
 from core.messages import Messages
 from core.ops.telemetry import NoTelemetry, Telemetry
+from core.pipeline.guards import NoLocalFiles, complete_despite_cancel
 from core.pipeline.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
 from core.pipeline.preferences import PreferenceBook
-from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, UxEvent
+from core.pipeline.spending import SpendSteps, create_retrying
+from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, Step, UxEvent
 from core.ports import ImaGateway, InputPreparer, PreferenceStore, TaskSpec
 from core.request import PreferenceIntent
 from core.selection import ModelProfile, select_model
 from core.selection.form_fit import unsupported_notices
-from core.types import Attachment, Conversation, Language, MediaType, Platform
+from core.spend.hooks import Spend
+from core.types import Conversation, Language, MediaType, Platform
 from core.ux.error_text import error_detail, offers_alternatives
 from core.ux.renderer import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
 
@@ -60,6 +62,7 @@ class RunnerDeps:
     eta_overrides: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     delivery_attempts: int = 3
     telemetry: Telemetry = field(default_factory=NoTelemetry)
+    spend: Spend | None = None  # budgets, queue, confirmation, own keys (issue #12); None: no limits
 
 
 def classify_failure(reason: str | None) -> ErrorKind:
@@ -94,6 +97,8 @@ class JobRunner:
         self._ux = UxRenderer(deps.messages)
         self._preferences = preferences or PreferenceBook(deps.preferences, deps.catalog, deps.messages,
                                                           deps.clock)
+        self._spending = (SpendSteps(self, deps.spend, deps.jobs, deps.gateway, deps.clock, deps.messages)
+                          if deps.spend is not None else None)
 
     # ------------------------------------------------------------ the service's interface (JobSteps)
     async def acknowledge(self, job: Job) -> Job:
@@ -111,6 +116,8 @@ class JobRunner:
     # ------------------------------------------------------------ entry point
     async def run(self, job: Job) -> Job:
         try:
+            if job.state is JobState.AWAITING_CONFIRMATION:  # parked until the user answers
+                return job
             if job.state is JobState.RECEIVED:  # written but never acknowledged (crash right after intake)
                 job = await self.acknowledge(job)
                 job = job.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
@@ -131,6 +138,8 @@ class JobRunner:
             log.info("job %s failed: %s (code %s)", job.job_id, exc.kind.value, exc.code)
             latest = await self._d.jobs.get(job.job_id) or job
             detail = error_detail(self._d.messages, exc, latest.language)
+            if self._spending is not None:
+                detail = await self._spending.failure_detail(latest, exc, detail)
             return await self.finish_failed(latest, exc.kind, detail=detail)
         except Exception as exc:
             # Type only at error level (exception text may carry request data); the trace for debugging.
@@ -157,11 +166,14 @@ class JobRunner:
                         version_id=selection.leaf.version_id, params=params, n=count,
                         language=request.language.value)
         quote = await self._patiently(lambda: d.gateway.quote(spec))
+        cost = quote.credit * max(1, spec.n)  # what is shown is what is charged
         eta = self._estimate(selection.model_id, selection.leaf)
         source = selection.source
         notes += unsupported_notices(quote.ignored_params, request.params,
                                      d.catalog.display_name(selection.model_id, request.language),
                                      d.messages, request.language)
+        if not quote.exact:
+            notes.append(d.messages.text("spend.quote.fallback_rule", job.language))
         auto = source in ("recommendation", "default")
         cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if auto else None
         if cheaper is not None:
@@ -169,22 +181,41 @@ class JobRunner:
                                          points=cheaper.points))
         job = job.update(d.clock.now(), model_id=selection.model_id,
                          model_name=self._model_name(selection.model_id, selection.leaf, job),
-                         credits=quote.credit * count, eta_s=eta, notes=tuple(notes),
+                         credits=None, eta_s=eta, notes=tuple(notes),
                          hints=(selection.mismatch_hint,) if selection.mismatch_hint else (),
                          from_preference=source == "preference")
         await d.jobs.save(job)
-        job = await self.emit(job, self._ux.pregen(job), STATUS_PART)
-        if request.attachments:
+        spending = self._spending
+        if spending is not None and (refused := await spending.precheck(job, cost)) is not None:
+            return refused
+        if request.attachments:  # checked (counts, kinds, sizes, probes) before the cost is shown
+            job = await self.emit(job, self._ux.pregen(job), STATUS_PART)
             job = job.advance(JobState.UPLOADING, d.clock.now())
             await d.jobs.save(job)
             spec = await self._prepare_inputs(job, spec)
+        job = job.update(d.clock.now(), credits=cost)
+        await d.jobs.save(job)
+        pregen = self._ux.pregen(job)
+        if request.attachments:
+            pregen = replace(pregen, step=Step.PROGRESS, percent=0)
+        job = await self.emit(job, pregen, STATUS_PART)
+        gateway = d.gateway
+        if spending is not None:
+            cleared = await spending.clear_to_create(job, selection, cost)
+            if isinstance(cleared, Job):
+                return cleared
+            gateway = cleared
         job = job.advance(JobState.SUBMITTING, d.clock.now())
         await d.jobs.save(job)
-        return await _complete_despite_cancel(self._create_and_record(job, spec))
+        return await complete_despite_cancel(self._create_and_record(job, spec, gateway))
 
-    async def _create_and_record(self, job: Job, spec: TaskSpec) -> Job:
+    async def _create_and_record(self, job: Job, spec: TaskSpec, gateway: ImaGateway) -> Job:
         d = self._d
-        created = await d.gateway.create_task(spec)
+        async def busy() -> None:
+            nonlocal job
+            job = await self.emit(job, self._ux.stage(job, "busy"), STATUS_PART)
+
+        created = await create_retrying(gateway, spec, d.clock, busy, seed=job.job_id)
         now = d.clock.now()
         job = job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
                           credits=created.quote.credit * spec.n)
@@ -207,7 +238,7 @@ class JobRunner:
     async def _prepare_inputs(self, job: Job, spec: TaskSpec) -> TaskSpec:
         if self._d.preparer is None:
             raise InputError("no input preparer configured")
-        fetcher = self._d.fetchers.get(job.conversation.platform) or _NoLocalFiles()
+        fetcher = self._d.fetchers.get(job.conversation.platform) or NoLocalFiles()
         holder = [job]
 
         async def on_stage(stage: str) -> None:
@@ -268,6 +299,7 @@ class JobRunner:
         if task_id is None or start is None:  # pragma: no cover - guaranteed by the state machine
             raise RuntimeError(f"job {job.job_id} is {job.state} without a task")
         timing, policy = self.timing(job), backoff_policy()
+        gateway = await self._spending.task_gateway(job) if self._spending is not None else d.gateway
         rng = Random(f"{clock.now()}:{job.job_id}")
         now = clock.now()
         deadline = start + timing.max_wait_s
@@ -286,7 +318,7 @@ class JobRunner:
                 next_progress = now + timing.progress_every_s
             if now >= next_poll:
                 try:
-                    snap = await d.gateway.get_task(task_id)
+                    snap = await gateway.get_task(task_id)
                 except ImabotError as exc:
                     if exc.kind not in TRANSIENT_KINDS:
                         raise
@@ -394,19 +426,6 @@ class JobRunner:
         return job
 
 
-async def _complete_despite_cancel(work: Coroutine[object, object, T]) -> T:
-    """Once the create request is out, IMA may already be charging for it: a cancel (shutdown or the
-    user's) waits until the answer is recorded, then goes on, so the task id is never lost."""
-    task = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await asyncio.wait([task])
-        if not task.cancelled():
-            task.exception()  # a failed create stays SUBMITTING (unknown outcome); the cancel wins
-        raise
-
-
 def first_frame_url(job: Job) -> str | None:
     """The image to start a new image-to-video from: a video's cover or the image itself."""
     for media in job.result:
@@ -415,10 +434,3 @@ def first_frame_url(job: Job) -> str | None:
         if media.kind is MediaType.IMAGE and media.url:
             return media.url
     return None
-
-
-class _NoLocalFiles:
-    """For platforms without a fetcher: only remote URLs (fetched by the preparer) can be used."""
-
-    async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
-        raise InputError("this platform cannot provide attachment files")

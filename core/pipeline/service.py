@@ -21,10 +21,12 @@ from core.catalog.products import ProductLeaf
 from core.errors import ImabotError
 from core.intent import IntentKind, Understanding, apply_overrides, understand
 from core.intent.hygiene import clean_name, clean_text
+from core.intent.language import detect_language
 from core.jobs import Job, JobState
 from core.ops.log_context import about_job
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
+from core.pipeline.spend_desk import SpendDesk
 from core.platform import ActionKind, ActionOutcome, ActionReply
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.selection import Selection, select_model
@@ -59,10 +61,18 @@ class GenerationService:
         self._seq = itertools.count(1)
         self._waiting = 0  # jobs waiting for a free slot (reported as the queue length)
         self._closed = False
+        self._spend = SpendDesk(self, deps.spend, deps) if deps.spend is not None else None
+
+    @property
+    def spend(self) -> SpendDesk | None:
+        """Usage, own keys, confirmations and admin commands (None when no spend rules are wired)."""
+        return self._spend
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Reconcile: resume every unfinished job whose platform can show events."""
+        if self._spend is not None:
+            await self._spend.expire_due()
         for job in await self._d.jobs.unfinished():
             if job.notice_only or job.conversation.platform not in self._d.sinks:
                 continue
@@ -124,8 +134,18 @@ class GenerationService:
         if existing is not None:
             self._d.telemetry.dedupe_hit(conversation.platform)
             return None if existing.notice_only else existing.job_id
+        if self._spend is not None:  # access, pause, keys, answers to a confirmation: before parsing
+            language = detect_language(text, self._config.default_language)
+            handled, reply = await self._spend.screen(conversation, text, language)
+            if handled:
+                if reply:
+                    await self._notice_once(key, conversation, self._placeholder(language), reply)
+                return None
         understanding = await self._understand(text, tuple(attachments))
         request = apply_overrides(understanding.parsed, overrides, self._d.catalog)
+        if self._spend is not None and (refusal := self._spend.moderation(request)) is not None:
+            await self._notice_once(key, conversation, request, refusal)
+            return None
         notice = await self._apply_preference(conversation, request)
         # A structured command (overrides) is an order; free text is one only when it is understood as a
         # new, self-contained generation. Everything else is answered, never charged (issue #11); the
@@ -140,6 +160,12 @@ class GenerationService:
         if notice:  # said in the job's own status message (one generation = at most 3 new messages)
             request = replace(request, notices=(notice, *request.notices))
         return await self.submit(key, conversation, request)
+
+    def _placeholder(self, language: Language) -> GenerationRequest:
+        """The request recorded with a notice that was answered before parsing (it holds no user text)."""
+        task = next(t for t in TaskType if t.media_type is self._config.default_media)
+        return GenerationRequest(media_type=self._config.default_media, task_type=task, prompt="",
+                                 language=language)
 
     async def _understand(self, text: str, attachments: tuple[Attachment, ...]) -> Understanding:
         c = self._config
@@ -157,6 +183,11 @@ class GenerationService:
         job, inserted = await self._d.jobs.insert(job)
         if not inserted:
             return None if job.notice_only else job.job_id
+        if self._spend is not None and (refusal := await self._spend.admit(job)) is not None:
+            await self._emit_notice(conversation, request.language, refusal, job.job_id)
+            refused = replace(job, notice_only=True).advance(JobState.DONE, self._d.clock.now())
+            await self._d.jobs.save(refused)
+            return None
         self._acking[job.job_id] = False
         try:
             with about_job(job):
@@ -213,6 +244,18 @@ class GenerationService:
         except ImabotError:
             return None
 
+    def resume(self, job: Job) -> None:
+        """Run a job again from its stored state (a confirmed job, for example)."""
+        self._spawn(job)
+
+    async def cancel_job(self, job: Job) -> ActionReply:
+        """Stop a job as its cancel button would (admin commands, expired confirmations)."""
+        return await self._once(f"cancel:{job.job_id}", lambda: self._cancel(job))
+
+    async def notice(self, conversation: Conversation, language: Language, text: str,
+                     job_id: str = "") -> None:
+        await self._emit_notice(conversation, language, text, job_id)
+
     def _spawn(self, job: Job) -> None:
         if self._closed or job.job_id in self._tasks:
             return
@@ -250,9 +293,15 @@ class GenerationService:
             return ActionReply(ActionOutcome.NOT_FOUND, m.text("service.action.not_found", lang))
         owner = job.conversation
         if (conversation.platform, conversation.user_id) != (owner.platform, owner.user_id):
-            return ActionReply(ActionOutcome.NOT_OWNER, m.text("service.action.not_owner", lang))
+            key = "spend.confirm.not_owner" if action in (ActionKind.CONFIRM, ActionKind.DECLINE) else \
+                "service.action.not_owner"
+            return ActionReply(ActionOutcome.NOT_OWNER, m.text(key, lang))
         if action is ActionKind.CANCEL:  # a double click joins the cancel already under way
             return await self._once(f"cancel:{job.job_id}", lambda: self._cancel(job))
+        if action in (ActionKind.CONFIRM, ActionKind.DECLINE):
+            if self._spend is None:
+                return ActionReply(ActionOutcome.NOT_FOUND, m.text("service.action.not_found", lang))
+            return await self._spend.answer(conversation, job_id, action is ActionKind.CONFIRM)
         request = self._variant(job, action)
         if isinstance(request, str):
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text(request, lang))

@@ -32,12 +32,13 @@ _FOLLOW_THE_RECORD = UNCERTAIN_CREATE_KINDS | {ErrorKind.TASK_NOT_FOUND, ErrorKi
 _NO_ALTERNATIVES = _FOLLOW_THE_RECORD | {
     ErrorKind.AUTH, ErrorKind.NETWORK, ErrorKind.MISSING_PROMPT, ErrorKind.CANCELLED, ErrorKind.INVALID_INPUT,
     ErrorKind.VERIFY_FAILED, ErrorKind.RATE_LIMITED, ErrorKind.UPLOAD_REFUSED, ErrorKind.UNSAFE_URL,
-    ErrorKind.VERIFY_PENDING,
+    ErrorKind.VERIFY_PENDING, ErrorKind.REFUSED,
 }
 # Retrying the same request cannot succeed (or could charge twice) for these.
 _NO_RETRY = _FOLLOW_THE_RECORD | {
     ErrorKind.AUTH, ErrorKind.INSUFFICIENT_POINTS, ErrorKind.SUBSCRIPTION_REQUIRED, ErrorKind.MISSING_PROMPT,
     ErrorKind.CANCELLED, ErrorKind.INVALID_INPUT, ErrorKind.VERIFY_FAILED, ErrorKind.UNSAFE_URL,
+    ErrorKind.REFUSED,
 }
 
 

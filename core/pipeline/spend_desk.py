@@ -1,0 +1,271 @@
+"""The service's spend desk: what users and admins do with the spend rules (issue #12) - answers to a
+confirmation (buttons and words), intake screening, queue admission, usage, own keys, admin commands.
+
+``GenerationService.spend`` exposes it to platforms and to the conversation layer (``describe_usage``,
+``answer_pending``, ``link_key``, ``admin``...)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from core.errors import ErrorKind
+from core.jobs import Job, JobState, JobStore
+from core.messages import Messages
+from core.pipeline.runner import JobRunner, RunnerDeps
+from core.pipeline.spending import SpendSteps
+from core.platform import ActionOutcome, ActionReply
+from core.request import GenerationRequest
+from core.spend import admin as admin_words
+from core.spend.access import is_admin
+from core.spend.admin import AdminCommand, AdminInputError, AdminVerb
+from core.spend.gate import CHAT, DAY_POINTS, MONTH_POINTS, PAUSED, USER, Entry
+from core.spend.hooks import Spend
+from core.spend.keys import find_key
+from core.spend.ports import Confirmation, ConfirmState
+from core.spend.usage import build_report, describe_usage, report_text
+from core.spend.words import Answer, answer_words, normalize
+from core.types import Conversation, Language
+
+log = logging.getLogger(__name__)
+_REMOVE_KEY = frozenset({"删除密钥", "解绑密钥", "remove key", "unlink key", "key remove", "delete key"})
+_ANSWER_TEXT = {
+    ConfirmState.CONFIRMED: "spend.confirm.already_confirmed",
+    ConfirmState.DECLINED: "spend.confirm.already_declined",
+}
+
+
+class ServiceControl(Protocol):
+    def resume(self, job: Job) -> None: ...
+
+    async def cancel_job(self, job: Job) -> ActionReply: ...
+
+
+class SpendDesk:
+    def __init__(self, service: ServiceControl, spend: Spend, deps: RunnerDeps) -> None:
+        self._service = service
+        self._spend = spend
+        self._gate = spend.gate
+        self._jobs: JobStore = deps.jobs
+        self._m: Messages = deps.messages
+        self._clock = deps.clock
+        self._steps = SpendSteps(JobRunner(deps), spend, deps.jobs, deps.gateway, deps.clock, deps.messages)
+
+    # ------------------------------------------------------------ intake
+    async def screen(
+        self, conversation: Conversation, text: str, language: Language
+    ) -> tuple[bool, str | None]:
+        """Before parsing: (handled, reply). Disallowed places, paused chats, messages carrying a key,
+        "remove my key", and yes / no / "don't ask me again" answers never reach the parser."""
+        verdict = await self._gate.intake(conversation, language)
+        if verdict.entry is not Entry.GO:
+            return True, verdict.text or None
+        key = find_key(text)
+        if key is not None:  # never parsed, stored or logged as a prompt
+            if not conversation.is_direct:
+                return True, self._m.text("spend.key.group_refused", language)
+            reply = await self.link_key(conversation, key, language)
+            return True, reply + "\n" + self._m.text("spend.key.linked_dm", language)
+        if normalize(text) in _REMOVE_KEY:
+            return True, await self.remove_key(conversation, language)
+        admin_reply = await self.admin_text(conversation, text, language) if conversation.is_direct else None
+        if admin_reply is not None:
+            return True, admin_reply
+        answer = answer_words().classify(text)
+        if answer is Answer.SKIP_CONFIRM or answer is Answer.ASK_AGAIN:
+            skip = answer is Answer.SKIP_CONFIRM
+            await self._gate.set_skip_confirm(conversation, skip)
+            reply = self._m.text(
+                "spend.confirm.skip_saved" if skip else "spend.confirm.skip_cleared", language
+            )
+            confirmed = await self.answer_pending(conversation, True) if skip else None
+            return True, f"{reply}\n{confirmed}" if confirmed else reply
+        if answer is Answer.YES or answer is Answer.NO:
+            replied = await self.answer_pending(conversation, answer is Answer.YES)
+            if replied is not None:
+                return True, replied
+        return False, None
+
+    def moderation(self, request: GenerationRequest) -> str | None:
+        return self._gate.moderation_refusal(request.prompt, request.language) if request.prompt else None
+
+    async def admit(self, job: Job) -> str | None:
+        await self.expire_due()  # expired questions free their places first
+        return await self._gate.admit(job.job_id, job.conversation, job.language)
+
+    # ------------------------------------------------------------ confirmation
+    async def answer_pending(self, conversation: Conversation, yes: bool) -> str | None:
+        """A yes / no said in chat: answers the user's latest pending confirmation there (None: nothing
+        pending, the words mean something else)."""
+        c = conversation
+        pending = await self._gate.confirmations.latest_pending(c.platform.value, c.user_id, c.chat_id)
+        if pending is None:
+            return None
+        return (await self.answer(conversation, pending.job_id, yes)).text
+
+    async def answer(self, conversation: Conversation, job_id: str, yes: bool) -> ActionReply:
+        """Confirm or decline ``job_id``: only its requester, only once, only before it expires."""
+        confirmations, now = self._gate.confirmations, self._clock.now()
+        confirmation = await confirmations.get(job_id)
+        job = await self._jobs.get(job_id)
+        if confirmation is None or job is None:
+            return ActionReply(ActionOutcome.NOT_FOUND, self._m.text("spend.confirm.none", _lang(job)))
+        lang = job.language
+        if (conversation.platform.value, conversation.user_id) != (
+            confirmation.owner.platform,
+            confirmation.owner.user_id,
+        ):
+            return ActionReply(ActionOutcome.NOT_OWNER, self._m.text("spend.confirm.not_owner", lang))
+        if confirmation.state is ConfirmState.PENDING and confirmation.expires_at <= now:
+            await self._expire(confirmation)
+            confirmation = await confirmations.get(job_id) or confirmation
+        if confirmation.state is not ConfirmState.PENDING or job.state is not JobState.AWAITING_CONFIRMATION:
+            return self._answered(confirmation, lang)
+        state = ConfirmState.CONFIRMED if yes else ConfirmState.DECLINED
+        if not await confirmations.answer(job_id, state):  # answered twice at once: the other one won
+            return self._answered(await confirmations.get(job_id) or confirmation, lang)
+        if not yes:
+            await self._steps.refuse(job, self._m.text("spend.confirm.declined", lang), ErrorKind.CANCELLED)
+            return ActionReply(ActionOutcome.CANCELLED, self._m.text("spend.confirm.declined", lang))
+        job = job.advance(JobState.ACKNOWLEDGED, now)
+        await self._jobs.save(job)
+        self._service.resume(job)
+        return ActionReply(
+            ActionOutcome.STARTED, self._m.text("spend.confirm.confirmed", lang), new_job_id=job_id
+        )
+
+    def _answered(self, confirmation: Confirmation, lang: Language) -> ActionReply:
+        if confirmation.state is ConfirmState.EXPIRED:
+            return ActionReply(ActionOutcome.NOT_ALLOWED, self._expired_text(lang))
+        key = _ANSWER_TEXT.get(confirmation.state, "spend.confirm.none")
+        return ActionReply(ActionOutcome.NOT_ALLOWED, self._m.text(key, lang))
+
+    def _expired_text(self, lang: Language) -> str:
+        minutes = max(1, round(self._gate.policy.confirm.expiry_s / 60))
+        return self._m.text("spend.confirm.expired", lang, minutes=minutes)
+
+    async def expire_due(self) -> None:
+        for confirmation in await self._gate.confirmations.expired(self._clock.now()):
+            await self._expire(confirmation)
+
+    async def _expire(self, confirmation: Confirmation) -> None:
+        if not await self._gate.confirmations.answer(confirmation.job_id, ConfirmState.EXPIRED):
+            return
+        job = await self._jobs.get(confirmation.job_id)
+        if job is not None and job.state is JobState.AWAITING_CONFIRMATION:
+            await self._steps.refuse(job, self._expired_text(job.language), ErrorKind.CANCELLED)
+
+    # ------------------------------------------------------------ usage and keys
+    async def describe_usage(self, conversation: Conversation, language: Language) -> str:
+        keys = self._spend.keys
+        key_line = await keys.describe(conversation, language) if keys is not None else None
+        return await describe_usage(self._gate, conversation, language, key_line)
+
+    async def link_key(self, conversation: Conversation, key: str, language: Language) -> str:
+        keys = self._spend.keys
+        if keys is None:
+            return self._m.text("spend.key.off", language)
+        return await keys.link(conversation, key, language)
+
+    async def remove_key(self, conversation: Conversation, language: Language) -> str:
+        keys = self._spend.keys
+        if keys is None:
+            return self._m.text("spend.key.none", language)
+        return await keys.remove(conversation, language)
+
+    # ------------------------------------------------------------ admin
+    def is_admin(self, conversation: Conversation) -> bool:
+        return is_admin(self._gate.policy.access, conversation)
+
+    async def admin_text(self, conversation: Conversation, text: str, language: Language) -> str | None:
+        """An admin command in words (``admin usage`` / ``管理 暂停``); None when the text is not one."""
+        try:
+            command = admin_words.parse_admin(text)
+        except AdminInputError:
+            return (
+                self._m.text("spend.admin.bad", language) + "\n" + self._m.text("spend.admin.help", language)
+            )
+        if command is None:
+            return None
+        return await self.admin(conversation, command, language)
+
+    async def admin(self, conversation: Conversation, command: AdminCommand, language: Language) -> str:
+        m, gate, platform = self._m, self._gate, conversation.platform.value
+        if not self.is_admin(conversation):
+            return m.text("spend.admin.not_admin", language)
+        verb = command.verb
+        if verb is AdminVerb.USAGE:
+            period = admin_words.report_period(
+                command.period, self._clock.now(), gate.policy.quota.utc_offset_hours
+            )
+            entries = await gate.ledger.entries(period.start, period.end)
+            return report_text(build_report(entries, period.start, period.end), m, language)
+        if verb is AdminVerb.BUDGET and command.target:
+            subject = ":".join(admin_words.qualified(command.target, platform))
+            if command.clear:
+                await gate.settings.put(USER, subject, DAY_POINTS, None)
+                await gate.settings.put(USER, subject, MONTH_POINTS, None)
+                return m.text("spend.admin.budget_cleared", language, user=subject)
+            await gate.settings.put(USER, subject, DAY_POINTS, _stored(command.day_points))
+            await gate.settings.put(USER, subject, MONTH_POINTS, _stored(command.month_points))
+            return m.text(
+                "spend.admin.budget_set",
+                language,
+                user=subject,
+                day=_shown(command.day_points),
+                month=_shown(command.month_points),
+            )
+        if verb in (AdminVerb.PAUSE, AdminVerb.RESUME):
+            chat = (
+                ":".join(admin_words.qualified(command.target, platform))
+                if command.target
+                else f"{platform}:{conversation.chat_id}"
+            )
+            await gate.settings.put(CHAT, chat, PAUSED, "1" if verb is AdminVerb.PAUSE else None)
+            return m.text(f"spend.admin.{verb.value}d", language, chat=chat)
+        if verb is AdminVerb.JOBS:
+            return await self._jobs_text(language)
+        if verb is AdminVerb.CANCEL and command.target:
+            job = await self._jobs.get(command.target)
+            if job is None or job.notice_only:
+                return m.text("spend.admin.no_job", language, job=command.target)
+            reply = await self._service.cancel_job(job)
+            key = (
+                "spend.admin.cancelled"
+                if reply.outcome is ActionOutcome.CANCELLED
+                else "spend.admin.not_cancelled"
+            )
+            return m.text(key, language, job=job.job_id)
+        return m.text("spend.admin.help", language)
+
+    async def _jobs_text(self, language: Language) -> str:
+        jobs = [j for j in await self._jobs.unfinished() if not j.notice_only]
+        if not jobs:
+            return self._m.text("spend.admin.jobs.none", language)
+        lines = [self._m.text("spend.admin.jobs.head", language, count=len(jobs))]
+        for job in jobs[:50]:
+            c = job.conversation
+            lines.append(
+                self._m.text(
+                    "spend.admin.jobs.line",
+                    language,
+                    job=job.job_id,
+                    user=f"{c.platform.value}:{c.user_id}",
+                    state=job.state.value,
+                    model=job.model_name or "-",
+                    points=job.credits if job.credits else "-",
+                )
+            )
+        return "\n".join(lines)
+
+
+def _lang(job: Job | None) -> Language:
+    return job.language if job is not None else Language.EN
+
+
+def _stored(points: int | None) -> str:
+    return "none" if points is None else str(points)
+
+
+def _shown(points: int | None) -> str:
+    return "-" if points is None else str(points)

@@ -1,0 +1,283 @@
+"""Issue #12 through the real service, SQLite stores and the in-process simulator: budgets, the queue,
+confirmations (buttons, words, expiry, restart), moderation, access, pause, 429 on create."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from adapters.sqlite.db import Database
+from adapters.sqlite.jobs import SqliteJobStore
+from core.clock import FakeClock
+from core.errors import ErrorKind
+from core.jobs import JobState
+from core.platform import ActionKind, ActionOutcome, Step
+from core.spend.policy import (
+    AccessPolicy,
+    ConfirmPolicy,
+    DisallowedReply,
+    PlaceRules,
+    QuotaPolicy,
+    SpendPolicy,
+)
+from core.types import Conversation, Platform
+from tests.support.conversations import conversation
+from tests.support.ima import SimHarness
+from tests.support.sinks import RecordingSink
+from tests.support.spend import spend_service
+
+CAT = "用Seedream生成一只猫的图片"  # 5 points
+NO_CONFIRM = ConfirmPolicy(enabled=False)
+
+
+def chat(user: str = "u1", chat_id: str = "c1", **kw: object) -> Conversation:
+    return conversation(user_id=user, chat_id=chat_id, is_direct=False, **kw)  # type: ignore[arg-type]
+
+
+async def test_daily_budget_refuses_before_anything_is_created_and_says_what_is_left(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(quota=QuotaPolicy(user_day_points=12), confirm=NO_CONFIRM)
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        for _ in range(2):
+            job = await service.wait_for(await service.handle_message(chat(), CAT) or "")
+            assert job is not None and job.state is JobState.DONE and job.credits == 5
+        refused_id = await service.handle_message(chat(), CAT)
+        refused = await service.wait_for(refused_id or "")
+    assert (
+        refused is not None and refused.state is JobState.FAILED and refused.error_kind is ErrorKind.REFUSED
+    )
+    text = sink.of_step(Step.FAILURE, refused.job_id)[0].text
+    assert "已用 10 / 12，还剩 2" in text and "重置" in text and "未扣积分" in text
+    assert len(await sim.tasks()) == 2  # the third never reached IMA
+    assert all(e.credits is None for e in sink.for_job(refused.job_id))  # no cost shown for it
+
+
+async def test_hundred_concurrent_requests_from_one_user_get_exactly_the_caps(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(quota=QuotaPolicy(running_per_user=2, queued_per_user=5), confirm=NO_CONFIRM)
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, spend):
+        ids = await asyncio.gather(*(service.handle_message(chat(), CAT) for _ in range(100)))
+        accepted = [i for i in ids if i is not None]
+        open_at_intake = await spend.gate.ledger.open_counts("console", "u1")
+        await service.wait_idle()
+        jobs = [await service.job(i) for i in accepted]
+        entries = await spend.gate.ledger.entries(0, clock.now() + 1)
+    assert len(accepted) == 7 and sum(open_at_intake) == 7
+    refusals = [e for e in sink.of_step(Step.NOTICE) if "上限" in e.text]
+    assert len(refusals) == 93 and all("没有创建任务" in e.text for e in refusals)
+    assert all(j is not None and j.state is JobState.DONE for j in jobs)
+    assert len(await sim.tasks()) == 7
+    # Never more than 2 running at once: sweep the reservation intervals (an end frees before a start).
+    edges = sorted([(e.started_at or 0.0, 1) for e in entries] + [(e.settled_at or 0.0, -1) for e in entries])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    assert peak == 2 and len(entries) == 7
+    print(
+        f"\nconcurrency: 100 requests -> {len(accepted)} accepted (2 running + 5 queued), "
+        f"{len(refusals)} refused, {len(await sim.tasks())} tasks created"
+    )
+
+
+async def test_queue_position_is_shown_and_moves(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(quota=QuotaPolicy(running_per_user=1, queued_per_user=5), confirm=NO_CONFIRM)
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        ids = [await service.handle_message(chat(), CAT) for _ in range(3)]
+        await service.wait_idle()
+    third = [e.text for e in sink.for_job(ids[2] or "") if "排队中" in e.text]
+    assert any("前面还有 1 个" in t for t in third), third
+    moved = next(i for i, t in enumerate(third) if "前面还有 1 个" in t) + 1
+    later = third[moved:]
+    assert any("等你正在运行的任务完成" in t for t in later), third  # it moved up
+    second = [e.text for e in sink.for_job(ids[1] or "") if "排队中" in e.text]
+    assert second and "前面还有" not in " ".join(second)
+    assert len(await sim.tasks()) == 3
+
+
+async def test_expensive_job_waits_for_a_yes_in_words(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        job_id = await service.handle_message(chat(), CAT) or ""
+        job = await service.wait_for(job_id)
+        assert job is not None and job.state is JobState.AWAITING_CONFIRMATION
+        question = sink.for_job(job_id)[-1]
+        assert "5 积分" in question.text and question.actions == (ActionKind.CONFIRM, ActionKind.DECLINE)
+        assert await sim.tasks() == []
+        assert await service.handle_message(chat(), "好的") is None
+        await service.wait_idle()
+        done = await service.job(job_id)
+    assert done is not None and done.state is JobState.DONE
+    assert "已确认" in sink.all_text() and len(await sim.tasks()) == 1
+
+
+async def test_confirmation_by_button_only_for_the_requester_and_only_once(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        job_id = await service.handle_message(chat(), CAT) or ""
+        await service.wait_for(job_id)
+        other = await service.handle_action(chat(user="u2"), job_id, ActionKind.CONFIRM)
+        assert other.outcome is ActionOutcome.NOT_OWNER and await sim.tasks() == []
+        first = await service.handle_action(chat(), job_id, ActionKind.CONFIRM)
+        second = await service.handle_action(chat(), job_id, ActionKind.CONFIRM)
+        await service.wait_idle()
+    assert first.outcome is ActionOutcome.STARTED
+    assert second.outcome is ActionOutcome.NOT_ALLOWED and "已经确认过" in second.text
+    assert len(await sim.tasks()) == 1
+
+
+async def test_declined_confirmation_creates_nothing(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, spend):
+        job_id = await service.handle_message(chat(), CAT) or ""
+        await service.wait_for(job_id)
+        reply = await service.handle_action(chat(), job_id, ActionKind.DECLINE)
+        again = await service.handle_message(chat(), "yes")  # nothing pending any more: a new request
+        await service.wait_idle()
+        job = await service.job(job_id)
+        entry = await spend.gate.ledger.get(job_id)
+    assert reply.outcome is ActionOutcome.CANCELLED and "未扣积分" in reply.text
+    assert job is not None and job.state is JobState.CANCELLED
+    assert entry is not None and entry.state.value == "released" and entry.points == 0
+    assert again is not None  # "yes" with nothing pending is an ordinary message
+    assert all(t["model_id"] != "doubao-seedream-4.5" for t in await sim.tasks())
+
+
+async def test_an_answer_after_expiry_says_so_and_creates_nothing(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5, expiry_s=600))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        job_id = await service.handle_message(chat(), CAT) or ""
+        await service.wait_for(job_id)
+        clock.advance(601)
+        reply = await service.handle_action(chat(), job_id, ActionKind.CONFIRM)
+        job = await service.job(job_id)
+    assert reply.outcome is ActionOutcome.NOT_ALLOWED and "已过期" in reply.text
+    assert job is not None and job.state is JobState.CANCELLED
+    assert await sim.tasks() == []
+
+
+async def test_pending_confirmation_survives_a_restart(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        job_id = await service.handle_message(chat(), CAT) or ""
+        await service.wait_for(job_id)
+    stored = await SqliteJobStore(db).get(job_id)
+    assert stored is not None and stored.state is JobState.AWAITING_CONFIRMATION
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        await service.handle_message(chat(), "yes")
+        await service.wait_idle()
+        job = await service.job(job_id)
+    assert job is not None and job.state is JobState.DONE and len(await sim.tasks()) == 1
+
+
+async def test_unknown_model_and_unsupported_resolution_need_confirmation_even_when_cheap(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, SpendPolicy()) as (service, _):
+        runway = await service.handle_message(chat(), "用Runway Gen-4生成一只猫在弹钢琴的视频") or ""
+        hailuo = await service.handle_message(chat(), "用海螺2.3生成竖屏视频，一只猫在弹钢琴") or ""
+        jobs = [await service.wait_for(runway), await service.wait_for(hailuo)]
+    assert all(j is not None and j.state is JobState.AWAITING_CONFIRMATION for j in jobs)
+    assert "你指定的模型不可用" in sink.for_job(runway)[-1].text
+    assert "画面比例或分辨率" in sink.for_job(hailuo)[-1].text
+    assert await sim.tasks() == []
+
+
+async def test_dont_ask_me_again_is_remembered(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        first = await service.handle_message(chat(), CAT) or ""
+        await service.wait_for(first)
+        await service.handle_message(chat(), "不用确认")  # confirms the pending one and remembers
+        await service.wait_idle()
+        second = await service.handle_message(chat(), CAT) or ""
+        await service.wait_idle()
+        jobs = [await service.job(first), await service.job(second)]
+    assert all(j is not None and j.state is JobState.DONE for j in jobs)
+    assert "不再询问" in sink.all_text()
+
+
+async def test_blocked_words_are_refused_politely_before_anything_is_created(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    policy = SpendPolicy(blocked_words=("Forbidden Thing",), confirm=NO_CONFIRM)
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        zh = await service.handle_message(chat(), "用Seedream生成一张ｆｏｒｂｉｄｄｅｎ ｔｈｉｎｇ的图片")
+        en = await service.handle_message(chat(), "generate an image of a forbidden thing with seedream")
+    assert zh is None and en is None
+    notices = [e for e in sink.of_step(Step.NOTICE)]
+    assert "不允许生成" in notices[0].text and "isn't allowed to generate" in notices[1].text
+    assert await sim.tasks() == []
+
+
+async def test_disallowed_places_are_ignored_or_told_once(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    access = AccessPolicy(
+        discord_guilds=PlaceRules(allow=frozenset({"g-ok"})),
+        discord_users=PlaceRules(deny=frozenset({"bad"})),
+        disallowed_reply=DisallowedReply.NOTICE_ONCE,
+    )
+    policy = SpendPolicy(access=access, confirm=NO_CONFIRM)
+
+    def discord(guild: str, user: str = "u1") -> Conversation:
+        return replace(conversation(Platform.DISCORD, user_id=user, is_direct=False), space_id=guild)
+
+    async with spend_service(sim, db, clock, {Platform.DISCORD: sink}, policy) as (service, _):
+        assert await service.handle_message(discord("g-other"), CAT) is None
+        assert await service.handle_message(discord("g-other"), CAT) is None
+        assert await service.handle_message(replace(discord("g-ok", "bad"), chat_id="c9"), CAT) is None
+        allowed = await service.handle_message(discord("g-ok"), CAT)
+        await service.wait_idle()
+    refusals = [e.conversation.chat_id for e in sink.of_step(Step.NOTICE) if "不能使用" in e.text]
+    assert refusals == ["chat-1", "c9"]  # once per place, then silence
+    assert allowed is not None and len(await sim.tasks()) == 1
+
+
+async def test_create_refused_with_429_waits_and_retries(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    await sim.set_faults(["create:http=429:retry_after=20:times=2"])
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, SpendPolicy(confirm=NO_CONFIRM)) as (
+        service,
+        _,
+    ):
+        started = clock.now()
+        job = await service.wait_for(await service.handle_message(chat(), CAT) or "")
+    assert job is not None and job.state is JobState.DONE
+    assert job.submitted_at is not None and job.submitted_at - started >= 40  # two Retry-After waits
+    busy = [e for e in sink.for_job(job.job_id) if "服务繁忙，正在重试" in e.text]
+    assert len(busy) == 2 and len(await sim.tasks()) == 1
+
+
+async def test_create_refused_with_429_three_times_fails_with_the_translated_text(
+    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+) -> None:
+    await sim.set_faults(["create:http=429:retry_after=5"])
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, SpendPolicy(confirm=NO_CONFIRM)) as (
+        service,
+        spend,
+    ):
+        job = await service.wait_for(await service.handle_message(chat(), CAT) or "")
+        entry = await spend.gate.ledger.get(job.job_id if job else "")
+    assert job is not None and job.state is JobState.FAILED and job.error_kind is ErrorKind.RATE_LIMITED
+    assert (await sim.calls()).get("tasks/create") == 3 and await sim.tasks() == []
+    failure = sink.of_step(Step.FAILURE, job.job_id)[0].text
+    assert "429" not in failure and failure.strip()
+    assert entry is not None and entry.state.value == "released"  # nothing created, nothing charged
