@@ -127,7 +127,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
                                                        Platform.CLI: LocalFileFetcher()}
         spend = build_spend(settings, db, clock, messages, gateway)
         deps = RunnerDeps(
-            gateway=gateway, jobs=SettlingJobStore(ObservedJobStore(SqliteJobStore(db), telemetry), spend.gate),
+            gateway=gateway,
+            jobs=SettlingJobStore(ObservedJobStore(SqliteJobStore(db), telemetry), spend.gate),
             preferences=SqlitePreferenceStore(db), spend=spend,
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
             clock=clock, sinks=observed, fetchers=fetchers,
