@@ -31,6 +31,7 @@ from adapters.discord.inbound import (
 )
 from adapters.discord.language import language_of
 from adapters.discord.origins import Origins
+from adapters.discord.spend_commands import SpendCommands, build_spend_commands
 from adapters.discord.translator import CatalogTranslator
 from core.catalog.products import ProductLeaf
 from core.intent.hygiene import clean_text
@@ -86,6 +87,8 @@ class ImabotDiscordClient(discord.Client):
         )
         for command in build_commands(messages, self):
             self.tree.add_command(command)
+        for spend_command in build_spend_commands(messages, SpendCommands(service, messages)):
+            self.tree.add_command(spend_command)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
     async def application_info(self) -> discord.AppInfo:

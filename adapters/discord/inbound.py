@@ -81,14 +81,22 @@ def _display(user: discord.abc.User | None) -> str | None:
     return user.display_name if user is not None else None
 
 
+def _roles(user: discord.abc.User | None) -> tuple[str, ...]:
+    return tuple(str(role.id) for role in user.roles) if isinstance(user, discord.Member) else ()
+
+
 def conversation_from_interaction(interaction: discord.Interaction[Any]) -> Conversation:
+    in_guild = interaction.guild_id is not None
     return Conversation(
         platform=Platform.DISCORD,
         chat_id=str(interaction.channel_id or 0),
         user_id=str(interaction.user.id),
         message_id=str(interaction.id),
-        is_direct=interaction.guild_id is None,
+        is_direct=not in_guild,
         user_display=_display(interaction.user),
+        space_id=str(interaction.guild_id) if in_guild else None,
+        roles=_roles(interaction.user),
+        manager=in_guild and interaction.permissions.manage_guild,
     )
 
 
@@ -103,6 +111,9 @@ def conversation_from_message(message: discord.Message) -> Conversation:
         is_direct=message.guild is None,
         user_display=_display(message.author),
         reply_to=str(replied) if replied else None,  # a reply to a result or status message
+        space_id=str(message.guild.id) if message.guild is not None else None,
+        roles=_roles(message.author),
+        manager=isinstance(message.author, discord.Member) and message.author.guild_permissions.manage_guild,
     )
 
 

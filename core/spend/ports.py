@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from core.ports import ImaGateway
-from core.types import Conversation
+from core.spend.admin import AdminCommand
+from core.types import Conversation, Language
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,3 +227,25 @@ class KeyedGateways(Protocol):
     """IMA clients that call with a user's own key (sharing the operator client's connections)."""
 
     def for_key(self, api_key: str) -> ImaGateway: ...
+
+
+class SpendDeskPort(Protocol):
+    """What platforms and the conversation layer ask of the spend rules (``GenerationService.spend``)."""
+
+    async def describe_usage(self, conversation: Conversation, language: Language) -> str: ...
+
+    async def link_key(self, conversation: Conversation, key: str, language: Language) -> str: ...
+
+    async def remove_key(self, conversation: Conversation, language: Language) -> str: ...
+
+    def is_admin(self, conversation: Conversation) -> bool: ...
+
+    async def admin(self, conversation: Conversation, command: AdminCommand, language: Language) -> str: ...
+
+    async def answer_pending(self, conversation: Conversation, yes: bool) -> str | None: ...
+
+
+def spend_desk_of(service: object) -> SpendDeskPort | None:
+    """The spend desk of a service that has one (platform adapters take any ``BotService``)."""
+    desk = getattr(service, "spend", None)
+    return desk if desk is not None and hasattr(desk, "describe_usage") else None

@@ -118,6 +118,23 @@ class Injector:
         await self.dispatch("INTERACTION_CREATE", data)
         return data
 
+    async def submit_modal(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        *,
+        user: FakeUser | None = None,
+        channel: FakeChannel | None = None,
+        locale: str = "en-US",
+    ) -> dict[str, Any]:
+        """A modal's submission: one text input row per value."""
+        data = self._interaction_base(5, user or self.alice, channel, locale)
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+                for k, v in values.items()]
+        data["data"] = {"custom_id": custom_id, "components": rows}
+        await self.dispatch("INTERACTION_CREATE", data)
+        return data
+
     async def message(
         self,
         content: str,

@@ -27,6 +27,8 @@ class FakeUser:
     id: str
     name: str
     bot: bool = False
+    permissions: str = ALL_PERMISSIONS  # in guilds (a plain member: "0" plus what its roles give)
+    roles: tuple[str, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -72,7 +74,7 @@ class FakeChannel:
 def member_payload(user: FakeUser) -> dict[str, Any]:
     return {
         "user": user.payload(),
-        "roles": [],
+        "roles": list(user.roles),
         "joined_at": TIMESTAMP,
         "deaf": False,
         "mute": False,
@@ -80,7 +82,7 @@ def member_payload(user: FakeUser) -> dict[str, Any]:
         "nick": None,
         "avatar": None,
         "pending": False,
-        "permissions": ALL_PERMISSIONS,
+        "permissions": user.permissions,
     }
 
 

@@ -1,0 +1,163 @@
+# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
+"""Issue #12 on Discord: the real discord.py client against the fake Discord, the real service with the
+spend rules, SQLite and the in-process simulator: confirmation buttons, /usage, the key modal, admin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from adapters.discord.adapter import DiscordAdapter
+from adapters.sqlite.db import Database
+from core.clock import FakeClock
+from core.pipeline.service import GenerationService
+from core.platform import EventSink
+from core.spend.policy import BillingMode, ConfirmPolicy, SpendPolicy
+from core.types import Language, Platform
+from tests.discord_fake.fixtures import fake  # noqa: F401
+from tests.discord_fake.harness import running_adapter
+from tests.discord_fake.payloads import FakeUser
+from tests.discord_fake.server import FakeDiscord, RecordedRequest
+from tests.support.ima import SimHarness
+from tests.support.spend import spend_service
+
+CAT = "generate an image of a cat with seedream"
+USER_KEY = "ima_alice_own_key_7f3a9c2e51d4"
+
+
+@asynccontextmanager
+async def bot(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock, policy: SpendPolicy
+) -> AsyncIterator[tuple[GenerationService, DiscordAdapter]]:
+    sinks: dict[Platform, EventSink] = {}
+    async with (
+        spend_service(sim, db, clock, sinks, policy, default_language=Language.EN) as (service, _),
+        running_adapter(fake, service, clock) as adapter,
+    ):
+        sinks[Platform.DISCORD] = adapter.sink
+        yield service, adapter
+
+
+def channel_posts(fake: FakeDiscord) -> list[RecordedRequest]:
+    return fake.find("POST", f"/channels/{fake.channel.id}/messages")
+
+
+def private_answer(fake: FakeDiscord, interaction: dict[str, Any]) -> str | None:
+    edits = [r.content for r in fake.find("PATCH", f"{interaction['token']}/messages/@original")]
+    return edits[-1] if edits else None
+
+
+async def answered(fake: FakeDiscord, interaction: dict[str, Any]) -> str:
+    await fake.wait_for(lambda _: private_answer(fake, interaction) is not None, within=30)
+    return private_answer(fake, interaction) or ""
+
+
+async def test_confirmation_buttons_only_the_requester_can_press(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock, SpendPolicy(confirm=ConfirmPolicy(above_points=5))) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(
+            lambda _: any("imabot:confirm:" in c for r in fake.requests for c in r.custom_ids), within=30
+        )
+        confirm = next(c for r in fake.requests for c in r.custom_ids if c.startswith("imabot:confirm:"))
+        assert await sim.tasks() == []
+        bob = await fake.click(confirm, user=fake.bob)
+        assert "Only the person who made this request" in await answered(fake, bob)
+        alice = await fake.click(confirm)
+        assert "Confirmed" in await answered(fake, alice)
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+        again = await fake.click(confirm)
+        assert "already confirmed" in await answered(fake, again)
+    assert len(await sim.tasks()) == 1
+
+
+async def test_confirmation_by_words_on_discord(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock, SpendPolicy(confirm=ConfirmPolicy(above_points=5))) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(
+            lambda _: any("imabot:confirm:" in c for r in fake.requests for c in r.custom_ids), within=30
+        )
+        await fake.message("yes")
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 4, within=30)
+        await service.wait_idle()
+    assert len(await sim.tasks()) == 1
+
+
+async def test_usage_command_is_private_and_counts_what_was_spent(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    async with bot(fake, sim, db, clock, SpendPolicy(confirm=ConfirmPolicy(enabled=False))) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+        usage = await fake.slash("usage", {})
+        text = await answered(fake, usage)
+    callback = next(r for r in fake.find("POST", "/callback") if usage["id"] in r.path)
+    assert callback.body["data"]["flags"] & 64  # only the user sees it
+    assert "Today: 5 points" in text and "This month: 5 points" in text and "Running: 0" in text
+    assert "imastudio.com" in text
+
+
+async def test_own_key_is_linked_in_a_modal_used_and_removed_and_never_logged(
+    fake: FakeDiscord,
+    sim: SimHarness,
+    db: Database,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    policy = SpendPolicy(confirm=ConfirmPolicy(enabled=False), billing=BillingMode.USER_KEY)
+    async with bot(fake, sim, db, clock, policy) as (service, _):
+        opened = await fake.slash("imabot", {}, subcommand="key")
+        await fake.wait_for(
+            lambda _: any(opened["id"] in r.path for r in fake.find("POST", "/callback")), within=30
+        )
+        modal = next(r for r in fake.find("POST", "/callback") if opened["id"] in r.path)
+        assert modal.body["type"] == 9 and modal.body["data"]["custom_id"] == "imabot:key_modal"
+        submitted = await fake.submit_modal("imabot:key_modal", {"key": USER_KEY})
+        linked = await answered(fake, submitted)
+        assert "ima_…51d4" in linked and USER_KEY not in linked
+        await fake.message(CAT)
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+        removed = await fake.slash("imabot", {"action": "remove"}, subcommand="key")
+        assert "removed" in await answered(fake, removed)
+    (task,) = await sim.tasks()
+    assert task["key"].startswith("ima_al")  # created on the user's own account (the simulator masks keys)
+    async with db.conn.execute("SELECT COUNT(*) FROM user_keys") as cursor:
+        assert (await cursor.fetchone())[0] == 0
+    posted = " ".join((r.content or "") + str(r.body) for r in fake.requests if r.method != "GET")
+    logged = caplog.text + capsys.readouterr().err
+    assert USER_KEY not in posted and USER_KEY not in logged
+
+
+async def test_admin_commands_pause_report_and_refuse_non_admins(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    member = FakeUser("1400000000000000003", "carol", permissions="0")
+    async with bot(fake, sim, db, clock, SpendPolicy(confirm=ConfirmPolicy(enabled=False))) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+        report = await fake.slash("imabot-admin", {"period": "today"}, subcommand="usage")
+        assert "1 jobs, 5 points" in await answered(fake, report)
+        denied = await fake.slash("imabot-admin", {}, subcommand="pause", user=member)
+        assert "Only admins" in await answered(fake, denied)
+        paused = await fake.slash("imabot-admin", {}, subcommand="pause")
+        assert "paused" in await answered(fake, paused)
+        await fake.slash("image", {"prompt": "a cat"}, user=member)  # a plain member (no Manage Server)
+        await fake.wait_for(
+            lambda _: any("paused generation" in (r.content or "") for r in fake.requests), within=30
+        )
+        jobs = await fake.slash("imabot-admin", {}, subcommand="jobs")
+        assert "No jobs" in await answered(fake, jobs)
+    assert len(await sim.tasks()) == 1
