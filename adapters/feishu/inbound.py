@@ -85,6 +85,7 @@ def parse_message_event(payload: Mapping[str, Any], bot_open_id: str | None) -> 
         is_direct=_str(message.get("chat_type")) == "p2p",
         thread_id=thread_id,
         reply_to=replied,
+        space_id=_str(header.get("tenant_key")) or None,
     )
     return InboundMessage(
         event_id=_str(header.get("event_id")) or message_id,

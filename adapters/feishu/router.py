@@ -21,6 +21,7 @@ from adapters.feishu.api import FeishuApi
 from adapters.feishu.cards import ACTION_KEY
 from adapters.feishu.inbound import InboundMessage, parse_message_event
 from adapters.feishu.sink import send_uuid
+from adapters.secrets.redaction import FEISHU_LOGGERS, install_key_shape_redaction
 from core.errors import ImabotError
 from core.messages import Messages
 from core.platform import ActionOutcome, BotService
@@ -58,6 +59,7 @@ class FeishuRouter:
         self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._config = config or RouterConfig()
         self._tasks: set[asyncio.Task[None]] = set()
+        install_key_shape_redaction(FEISHU_LOGGERS)  # a DM may carry a user's own IMA key
         self.bot_open_id: str | None = None
 
     def text(self, key: str) -> str:

@@ -30,6 +30,7 @@ from core.pipeline.spend_desk import SpendDesk
 from core.platform import ActionKind, ActionOutcome, ActionReply
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.selection import Selection, select_model
+from core.spend.keys import KEY_PATTERN
 from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, Platform, TaskType
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class GenerationService:
             self._d.telemetry.dedupe_hit(conversation.platform)
             return None if existing.notice_only else existing.job_id
         if self._spend is not None:  # access, pause, keys, answers to a confirmation: before parsing
-            language = detect_language(text, self._config.default_language)
+            language = detect_language(KEY_PATTERN.sub("", text), self._config.default_language)
             handled, reply = await self._spend.screen(conversation, text, language)
             if handled:
                 if reply:

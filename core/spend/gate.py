@@ -224,6 +224,7 @@ class SpendGate:
         end). Returns (limit, spent) when a budget refuses the job."""
         quota = self.policy.quota
         await self.ledger.at_gate(job_id)
+        self.wake()  # jobs already waiting see one more ahead of them
         shown: int | bool | None = False  # False: nothing shown yet
         while True:
             wake = self._changed
