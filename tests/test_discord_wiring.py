@@ -109,8 +109,8 @@ async def test_discord_sync_registers_the_commands_in_one_guild(fake: FakeDiscor
     assert (code, err) == (0, "")
     assert "Registered 9 slash commands for server 1200000000000000001" in out
     (put,) = fake.find("PUT", "/applications/1100000000000000001/guilds/1200000000000000001/commands")
-    assert sorted(c["name"] for c in put.body) == ["help", "imabot", "imabot-admin", "image", "music", "prefs",
-                                                   "speech", "usage", "video"]
+    assert sorted(c["name"] for c in put.body) == ["help", "imabot", "imabot-admin", "image", "music",
+                                                   "prefs", "speech", "usage", "video"]
     admin = next(c for c in put.body if c["name"] == "imabot-admin")
     assert int(admin["default_member_permissions"]) == 1 << 5  # Manage Server: hidden from other members
     assert fake.requests[-1] is put  # sync never opens the gateway
