@@ -68,9 +68,10 @@ def everything(fake: FakeFeishu) -> str:
 
 
 def confirm_job(fake: FakeFeishu) -> str:
+    """The job id behind a Confirm button on any card sent or patched so far."""
     for text in [m.card_text for m in fake.messages] + [json.dumps(p.content) for p in fake.patches]:
-        if '"a": "confirm"' in text:
-            return text.split('"a": "confirm", "job": "')[1].split('"')[0]
+        if '"imabot:confirm:' in text:
+            return text.split('"imabot:confirm:')[1].split('"')[0]
     return ""
 
 

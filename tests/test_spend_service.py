@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
@@ -12,6 +13,8 @@ from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.jobs import JobState
 from core.platform import ActionKind, ActionOutcome, Step
+from core.ports import CreatedTask, ImaGateway, TaskSpec
+from core.spend.ports import Ledger
 from core.spend.policy import (
     AccessPolicy,
     ConfirmPolicy,
@@ -54,48 +57,74 @@ async def test_daily_budget_refuses_before_anything_is_created_and_says_what_is_
 
 
 async def test_hundred_concurrent_requests_from_one_user_get_exactly_the_caps(
-    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
-) -> None:
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
     policy = SpendPolicy(quota=QuotaPolicy(running_per_user=2, queued_per_user=5), confirm=NO_CONFIRM)
-    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, spend):
+    held_at_create: list[int] = []
+    ledger: list[Ledger] = []
+
+    class Watching:
+        """The IMA client, noting how many of the user's jobs hold a reservation at every create."""
+
+        def __init__(self, inner: ImaGateway) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inner, name)
+
+        async def create_task(self, spec: TaskSpec) -> CreatedTask:
+            held_at_create.append((await ledger[0].open_counts("console", "u1"))[0])
+            return await self._inner.create_task(spec)
+
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy,
+                             wrap_gateway=Watching) as (service, spend):
+        ledger.append(spend.gate.ledger)
         ids = await asyncio.gather(*(service.handle_message(chat(), CAT) for _ in range(100)))
         accepted = [i for i in ids if i is not None]
         open_at_intake = await spend.gate.ledger.open_counts("console", "u1")
         await service.wait_idle()
         jobs = [await service.job(i) for i in accepted]
-        entries = await spend.gate.ledger.entries(0, clock.now() + 1)
     assert len(accepted) == 7 and sum(open_at_intake) == 7
     refusals = [e for e in sink.of_step(Step.NOTICE) if "上限" in e.text]
     assert len(refusals) == 93 and all("没有创建任务" in e.text for e in refusals)
     assert all(j is not None and j.state is JobState.DONE for j in jobs)
     assert len(await sim.tasks()) == 7
-    # Never more than 2 running at once: sweep the reservation intervals (an end frees before a start).
-    edges = sorted([(e.started_at or 0.0, 1) for e in entries] + [(e.settled_at or 0.0, -1) for e in entries])
-    running = peak = 0
-    for _, step in edges:
-        running += step
-        peak = max(peak, running)
-    assert peak == 2 and len(entries) == 7
-    print(
-        f"\nconcurrency: 100 requests -> {len(accepted)} accepted (2 running + 5 queued), "
-        f"{len(refusals)} refused, {len(await sim.tasks())} tasks created"
-    )
+    assert len(held_at_create) == 7 and max(held_at_create) == 2  # never more than 2 running at once
+    print(f"\nconcurrency: 100 requests -> {len(accepted)} accepted, {len(refusals)} refused, "
+          f"{len(await sim.tasks())} tasks created, at most {max(held_at_create)} running")
 
 
-async def test_queue_position_is_shown_and_moves(
-    sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
-) -> None:
+async def test_queue_position_is_shown_and_moves(sim: SimHarness, db: Database, clock: FakeClock,
+                                                 sink: RecordingSink) -> None:
     policy = SpendPolicy(quota=QuotaPolicy(running_per_user=1, queued_per_user=5), confirm=NO_CONFIRM)
-    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+    release = asyncio.Event()
+
+    class HeldPolls:
+        """The IMA client whose polls wait until the test lets the running job finish."""
+
+        def __init__(self, inner: ImaGateway) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inner, name)
+
+        async def get_task(self, task_id: str) -> Any:
+            await release.wait()
+            return await self._inner.get_task(task_id)
+
+    def queue_lines(job_id: str | None) -> list[str]:
+        return [e.text.rsplit("\n", 1)[-1] for e in sink.for_job(job_id or "") if "排队中" in e.text]
+
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy,
+                             wrap_gateway=HeldPolls) as (service, spend):
         ids = [await service.handle_message(chat(), CAT) for _ in range(3)]
+        while await spend.gate.ledger.open_counts("console", "u1") != (1, 2) or not queue_lines(ids[2]) \
+                or "前面还有 1 个" not in queue_lines(ids[2])[-1]:
+            await asyncio.sleep(0)
+        assert queue_lines(ids[1]) == ["⏳ 排队中，等你正在运行的任务完成后开始"]
+        release.set()
         await service.wait_idle()
-    third = [e.text for e in sink.for_job(ids[2] or "") if "排队中" in e.text]
-    assert any("前面还有 1 个" in t for t in third), third
-    moved = next(i for i, t in enumerate(third) if "前面还有 1 个" in t) + 1
-    later = third[moved:]
-    assert any("等你正在运行的任务完成" in t for t in later), third  # it moved up
-    second = [e.text for e in sink.for_job(ids[1] or "") if "排队中" in e.text]
-    assert second and "前面还有" not in " ".join(second)
+    third = queue_lines(ids[2])
+    assert third[-2:] == ["⏳ 排队中，前面还有 1 个", "⏳ 排队中，等你正在运行的任务完成后开始"], third
     assert len(await sim.tasks()) == 3
 
 
@@ -149,8 +178,8 @@ async def test_declined_confirmation_creates_nothing(
     assert reply.outcome is ActionOutcome.CANCELLED and "未扣积分" in reply.text
     assert job is not None and job.state is JobState.CANCELLED
     assert entry is not None and entry.state.value == "released" and entry.points == 0
-    assert again is not None  # "yes" with nothing pending is an ordinary message
-    assert all(t["model_id"] != "doubao-seedream-4.5" for t in await sim.tasks())
+    assert again is None  # "yes" with nothing pending is not an order
+    assert await sim.tasks() == []
 
 
 async def test_an_answer_after_expiry_says_so_and_creates_nothing(

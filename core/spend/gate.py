@@ -228,8 +228,9 @@ class SpendGate:
         shown: int | bool | None = False  # False: nothing shown yet
         while True:
             wake = self._changed
+            limits = await self.limits(owner)
             result = await self.ledger.try_start(
-                job_id, points, model_id, self._clock.now(), quota.running_per_user, await self.limits(owner)
+                job_id, points, model_id, self._clock.now(), quota.running_per_user, limits
             )
             if result.verdict is StartVerdict.STARTED or result.verdict is StartVerdict.GONE:
                 return None
