@@ -14,7 +14,6 @@ from core.errors import ErrorKind
 from core.jobs import JobState
 from core.platform import ActionKind, ActionOutcome, Step
 from core.ports import CreatedTask, ImaGateway, TaskSpec
-from core.spend.ports import Ledger
 from core.spend.policy import (
     AccessPolicy,
     ConfirmPolicy,
@@ -23,6 +22,7 @@ from core.spend.policy import (
     QuotaPolicy,
     SpendPolicy,
 )
+from core.spend.ports import Ledger
 from core.types import Conversation, Platform
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
