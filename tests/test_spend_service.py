@@ -12,7 +12,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.jobs import JobState
-from core.platform import ActionKind, ActionOutcome, Step
+from core.platform import ActionKind, ActionOutcome, Step, UxEvent
 from core.ports import CreatedTask, ImaGateway, TaskSpec
 from core.spend.policy import (
     AccessPolicy,
@@ -114,12 +114,19 @@ async def test_queue_position_is_shown_and_moves(sim: SimHarness, db: Database, 
     def queue_lines(job_id: str | None) -> list[str]:
         return [e.text.rsplit("\n", 1)[-1] for e in sink.for_job(job_id or "") if "排队中" in e.text]
 
-    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy,
+    one_ahead = asyncio.Event()
+
+    class Watching:
+        async def emit(self, event: UxEvent) -> str | None:
+            if "前面还有 1 个" in event.text:  # only the third job can have one ahead of it
+                one_ahead.set()
+            return await sink.emit(event)
+
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: Watching()}, policy,
                              wrap_gateway=HeldPolls) as (service, spend):
         ids = [await service.handle_message(chat(), CAT) for _ in range(3)]
-        while await spend.gate.ledger.open_counts("console", "u1") != (1, 2) or not queue_lines(ids[2]) \
-                or "前面还有 1 个" not in queue_lines(ids[2])[-1]:
-            await asyncio.sleep(0)
+        await one_ahead.wait()
+        assert await spend.gate.ledger.open_counts("console", "u1") == (1, 2)
         assert queue_lines(ids[1]) == ["⏳ 排队中，等你正在运行的任务完成后开始"]
         release.set()
         await service.wait_idle()
