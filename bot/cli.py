@@ -37,6 +37,7 @@ COMMANDS: dict[str, Command] = {
     "jobs": Command("list jobs from the bot's database (newest first)", "jobs", "configure_jobs"),
     "job": Command("one job's whole history: states, quote, IMA task, deliveries", "jobs", "configure_job"),
     "usage": Command("jobs and points per day, chat and user", "jobs", "configure_usage"),
+    "admin": Command("spend administration: usage report, budgets, pause / resume a chat, jobs", "admin"),
 }
 
 

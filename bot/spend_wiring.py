@@ -102,7 +102,7 @@ def build_spend(
     db: Database,
     clock: Clock,
     messages: Messages,
-    gateway: ImaGateway,
+    gateway: ImaGateway | None,
     moderation: ModerationCheck | None = None,
 ) -> Spend:
     policy = spend_policy(settings)

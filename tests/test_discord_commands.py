@@ -184,7 +184,7 @@ async def test_sync_sends_zh_cn_localizations(fake: FakeDiscord, adapter: Discor
     count = await adapter.sync_commands(guild_id=int(fake.channel.guild_id or 0))
     (put,) = fake.find("PUT", "/guilds/")
     by_name = {c["name"]: c for c in put.body}
-    assert count == len(put.body) == 6
+    assert count == len(put.body) == 9  # 6 generation commands + /usage, /imabot, /imabot-admin
     video = by_name["video"]
     assert video["name_localizations"]["zh-CN"] == "视频"
     assert video["description_localizations"]["zh-CN"].startswith("生成视频")

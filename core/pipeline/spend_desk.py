@@ -18,12 +18,13 @@ from core.platform import ActionOutcome, ActionReply
 from core.request import GenerationRequest
 from core.spend import admin as admin_words
 from core.spend.access import is_admin
-from core.spend.admin import AdminCommand, AdminInputError, AdminVerb
-from core.spend.gate import CHAT, DAY_POINTS, MONTH_POINTS, PAUSED, USER, Entry
+from core.spend.admin import AdminCommand, AdminInputError
+from core.spend.gate import Entry
 from core.spend.hooks import Spend
 from core.spend.keys import find_key
+from core.spend.operators import run_admin
 from core.spend.ports import Confirmation, ConfirmState
-from core.spend.usage import build_report, describe_usage, report_text
+from core.spend.usage import describe_usage
 from core.spend.words import Answer, answer_words, normalize
 from core.types import Conversation, Language
 
@@ -190,82 +191,23 @@ class SpendDesk:
         return await self.admin(conversation, command, language)
 
     async def admin(self, conversation: Conversation, command: AdminCommand, language: Language) -> str:
-        m, gate, platform = self._m, self._gate, conversation.platform.value
         if not self.is_admin(conversation):
-            return m.text("spend.admin.not_admin", language)
-        verb = command.verb
-        if verb is AdminVerb.USAGE:
-            period = admin_words.report_period(
-                command.period, self._clock.now(), gate.policy.quota.utc_offset_hours
-            )
-            entries = await gate.ledger.entries(period.start, period.end)
-            return report_text(build_report(entries, period.start, period.end), m, language)
-        if verb is AdminVerb.BUDGET and command.target:
-            subject = ":".join(admin_words.qualified(command.target, platform))
-            if command.clear:
-                await gate.settings.put(USER, subject, DAY_POINTS, None)
-                await gate.settings.put(USER, subject, MONTH_POINTS, None)
-                return m.text("spend.admin.budget_cleared", language, user=subject)
-            await gate.settings.put(USER, subject, DAY_POINTS, _stored(command.day_points))
-            await gate.settings.put(USER, subject, MONTH_POINTS, _stored(command.month_points))
-            return m.text(
-                "spend.admin.budget_set",
-                language,
-                user=subject,
-                day=_shown(command.day_points),
-                month=_shown(command.month_points),
-            )
-        if verb in (AdminVerb.PAUSE, AdminVerb.RESUME):
-            chat = (
-                ":".join(admin_words.qualified(command.target, platform))
-                if command.target
-                else f"{platform}:{conversation.chat_id}"
-            )
-            await gate.settings.put(CHAT, chat, PAUSED, "1" if verb is AdminVerb.PAUSE else None)
-            return m.text(f"spend.admin.{verb.value}d", language, chat=chat)
-        if verb is AdminVerb.JOBS:
-            return await self._jobs_text(language)
-        if verb is AdminVerb.CANCEL and command.target:
-            job = await self._jobs.get(command.target)
-            if job is None or job.notice_only:
-                return m.text("spend.admin.no_job", language, job=command.target)
-            reply = await self._service.cancel_job(job)
-            key = (
-                "spend.admin.cancelled"
-                if reply.outcome is ActionOutcome.CANCELLED
-                else "spend.admin.not_cancelled"
-            )
-            return m.text(key, language, job=job.job_id)
-        return m.text("spend.admin.help", language)
+            return self._m.text("spend.admin.not_admin", language)
 
-    async def _jobs_text(self, language: Language) -> str:
-        jobs = [j for j in await self._jobs.unfinished() if not j.notice_only]
-        if not jobs:
-            return self._m.text("spend.admin.jobs.none", language)
-        lines = [self._m.text("spend.admin.jobs.head", language, count=len(jobs))]
-        for job in jobs[:50]:
-            c = job.conversation
-            lines.append(
-                self._m.text(
-                    "spend.admin.jobs.line",
-                    language,
-                    job=job.job_id,
-                    user=f"{c.platform.value}:{c.user_id}",
-                    state=job.state.value,
-                    model=job.model_name or "-",
-                    points=job.credits if job.credits else "-",
-                )
-            )
-        return "\n".join(lines)
+        async def cancel(job: Job) -> bool:
+            return (await self._service.cancel_job(job)).outcome is ActionOutcome.CANCELLED
+
+        return await run_admin(
+            command,
+            gate=self._gate,
+            jobs=self._jobs,
+            messages=self._m,
+            language=language,
+            platform=conversation.platform.value,
+            chat_id=conversation.chat_id,
+            cancel=cancel,
+        )
 
 
 def _lang(job: Job | None) -> Language:
     return job.language if job is not None else Language.EN
-
-
-def _stored(points: int | None) -> str:
-    return "none" if points is None else str(points)
-
-
-def _shown(points: int | None) -> str:
-    return "-" if points is None else str(points)
