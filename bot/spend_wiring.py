@@ -13,7 +13,10 @@ from adapters.sqlite.ledger import SqliteLedger
 from adapters.sqlite.spend_settings import SqliteConfirmationStore, SqliteSpendSettings, SqliteUserKeyStore
 from bot.settings import Settings, SettingsError
 from core.clock import Clock
+from core.conversation.desk import QuestionDesk
+from core.conversation.questions import QuestionKind
 from core.messages import Messages
+from core.pipeline.service import GenerationService
 from core.ports import ImaGateway
 from core.spend.gate import SpendGate
 from core.spend.hooks import Spend
@@ -29,6 +32,7 @@ from core.spend.policy import (
     QuotaPolicy,
     SpendPolicy,
 )
+from core.types import Conversation, Language
 
 
 def _rules(allow: list[str], deny: list[str], prefix: str) -> PlaceRules:
@@ -128,3 +132,23 @@ def build_spend(
     gateways = OwnKeyClients(gateway) if isinstance(gateway, ImaClient) else None
     keys = UserKeys(policy.billing, SqliteUserKeyStore(db), cipher, gateways, clock, messages)
     return Spend(gate=gate, keys=keys)
+
+
+class _DeskAsker:
+    """``ConfirmationAsker`` over the conversation layer's ``QuestionDesk``."""
+
+    def __init__(self, desk: QuestionDesk) -> None:
+        self._desk = desk
+
+    async def ask(self, conversation: Conversation, job_id: str, language: Language, ttl_s: float) -> None:
+        await self._desk.ask(conversation, QuestionKind.CONFIRMATION, language, subject_id=job_id, ttl_s=ttl_s)
+
+
+def connect_question_memory(service: GenerationService, desk: QuestionDesk) -> None:
+    """Spend confirmations asked through the conversation layer's question memory, and its answers
+    (words: "yes / 好的 / no / 不用") routed back to the spend desk."""
+    spend = service.spend
+    if spend is None:
+        return
+    desk.handle(QuestionKind.CONFIRMATION, spend)
+    spend.gate.attach_questions(_DeskAsker(desk))

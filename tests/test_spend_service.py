@@ -7,11 +7,16 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
+from adapters.sqlite.conversation import SqliteQuestionStore
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
+from bot.spend_wiring import connect_question_memory
 from core.clock import FakeClock
+from core.conversation.desk import QuestionDesk
+from core.conversation.questions import QuestionAnswer, QuestionKind
 from core.errors import ErrorKind
 from core.jobs import JobState
+from core.messages import Messages
 from core.platform import ActionKind, ActionOutcome, Step, UxEvent
 from core.ports import CreatedTask, ImaGateway, TaskSpec
 from core.spend.policy import (
@@ -317,3 +322,23 @@ async def test_create_refused_with_429_three_times_fails_with_the_translated_tex
     failure = sink.of_step(Step.FAILURE, job.job_id)[0].text
     assert "429" not in failure and failure.strip()
     assert entry is not None and entry.state.value == "released"  # nothing created, nothing charged
+
+
+async def test_confirmation_is_answerable_through_the_conversation_question_memory(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
+        desk = QuestionDesk(SqliteQuestionStore(db), clock, Messages.from_package())
+        connect_question_memory(service, desk)
+        job_id = await service.handle_message(chat(), CAT) or ""
+        await service.wait_for(job_id)
+        question = await desk.pending(chat())
+        assert question is not None and question.kind is QuestionKind.CONFIRMATION
+        assert question.subject_id == job_id
+        stranger = await desk.answer(question, QuestionAnswer(yes=True), chat(user="u2"))
+        reply = await desk.answer(question, QuestionAnswer(yes=True), chat())
+        await service.wait_idle()
+        job = await service.job(job_id)
+    assert stranger.outcome is ActionOutcome.NOT_OWNER
+    assert reply.outcome is ActionOutcome.STARTED and job is not None and job.state is JobState.DONE
+    assert len(await sim.tasks()) == 1

@@ -19,11 +19,11 @@ from core.request import GenerationRequest
 from core.spend import admin as admin_words
 from core.spend.access import is_admin
 from core.spend.admin import AdminCommand, AdminInputError
-from core.spend.gate import Entry
+from core.spend.gate import Entry, SpendGate
 from core.spend.hooks import Spend
 from core.spend.keys import find_key
 from core.spend.operators import run_admin
-from core.spend.ports import Confirmation, ConfirmState
+from core.spend.ports import AnsweredQuestion, Confirmation, ConfirmState, YesNo
 from core.spend.usage import describe_usage
 from core.spend.words import Answer, answer_words, normalize
 from core.types import Conversation, Language
@@ -51,6 +51,10 @@ class SpendDesk:
         self._m: Messages = deps.messages
         self._clock = deps.clock
         self._steps = SpendSteps(JobRunner(deps), spend, deps.jobs, deps.gateway, deps.clock, deps.messages)
+
+    @property
+    def gate(self) -> SpendGate:
+        return self._gate
 
     # ------------------------------------------------------------ intake
     async def screen(
@@ -134,6 +138,12 @@ class SpendDesk:
         return ActionReply(
             ActionOutcome.STARTED, self._m.text("spend.confirm.confirmed", lang), new_job_id=job_id
         )
+
+    async def on_answer(self, question: AnsweredQuestion, answer: YesNo, conversation: Conversation
+                        ) -> ActionReply:
+        """The conversation layer's ``AnswerHandler`` for spend confirmations (its question's subject is
+        the job id): words answered there act here, with the same checks."""
+        return await self.answer(conversation, question.subject_id, bool(answer.yes))
 
     def _answered(self, confirmation: Confirmation, lang: Language) -> ActionReply:
         if confirmation.state is ConfirmState.EXPIRED:

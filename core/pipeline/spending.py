@@ -116,7 +116,7 @@ class SpendSteps:
 
     async def _ask(self, job: Job, points: int, reasons: tuple[str, ...]) -> Job:
         gate = self._spend.gate
-        confirmation = await gate.ask(job.job_id, job.conversation, points, reasons)
+        confirmation = await gate.ask(job.job_id, job.conversation, points, reasons, job.language)
         job = job.advance(JobState.AWAITING_CONFIRMATION, self._clock.now())
         await self._jobs.save(job)
         text = self._ux.pregen_block(job) + "\n\n" + gate.question_text(confirmation, job.language)

@@ -23,6 +23,7 @@ from core.spend.ports import (
     BudgetLimit,
     BudgetScope,
     Confirmation,
+    ConfirmationAsker,
     ConfirmationStore,
     ConfirmState,
     Ledger,
@@ -80,6 +81,11 @@ class SpendGate:
         self._m = messages
         self._moderation = moderation or blocked_words_check(policy.blocked_words)
         self._changed = asyncio.Event()
+        self.questions: ConfirmationAsker | None = None  # the conversation layer's question memory
+
+    def attach_questions(self, asker: ConfirmationAsker) -> None:
+        """Ask confirmations through the conversation layer too (its words route back to us)."""
+        self.questions = asker
 
     def t(self, key: str, language: Language, **params: object) -> str:
         return self._m.text(key, language, **params)
@@ -183,7 +189,7 @@ class SpendGate:
         return tuple(reasons)
 
     async def ask(
-        self, job_id: str, conversation: Conversation, points: int, reasons: Sequence[str]
+        self, job_id: str, conversation: Conversation, points: int, reasons: Sequence[str], language: Language
     ) -> Confirmation:
         now = self._clock.now()
         confirmation = Confirmation(
@@ -195,6 +201,8 @@ class SpendGate:
             expires_at=now + self.policy.confirm.expiry_s,
         )
         await self.confirmations.ask(confirmation)
+        if self.questions is not None:
+            await self.questions.ask(conversation, job_id, language, self.policy.confirm.expiry_s)
         return confirmation
 
     def question_text(self, confirmation: Confirmation, language: Language) -> str:

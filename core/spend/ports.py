@@ -249,3 +249,20 @@ def spend_desk_of(service: object) -> SpendDeskPort | None:
     """The spend desk of a service that has one (platform adapters take any ``BotService``)."""
     desk = getattr(service, "spend", None)
     return desk if desk is not None and hasattr(desk, "describe_usage") else None
+
+
+class ConfirmationAsker(Protocol):
+    """The conversation layer's question memory: a confirmation asked here is also answerable in words
+    there (``core.conversation`` routes "yes / 好的 / no / 不用" to ``SpendDesk.confirmation_answers``)."""
+
+    async def ask(self, conversation: Conversation, job_id: str, language: Language, ttl_s: float) -> None: ...
+
+
+class AnsweredQuestion(Protocol):
+    @property
+    def subject_id(self) -> str: ...
+
+
+class YesNo(Protocol):
+    @property
+    def yes(self) -> bool | None: ...
