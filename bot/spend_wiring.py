@@ -141,7 +141,9 @@ class _DeskAsker:
         self._desk = desk
 
     async def ask(self, conversation: Conversation, job_id: str, language: Language, ttl_s: float) -> None:
-        await self._desk.ask(conversation, QuestionKind.CONFIRMATION, language, subject_id=job_id, ttl_s=ttl_s)
+        await self._desk.ask(
+            conversation, QuestionKind.CONFIRMATION, language, subject_id=job_id, ttl_s=ttl_s
+        )
 
 
 def connect_question_memory(service: GenerationService, desk: QuestionDesk) -> None:
