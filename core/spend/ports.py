@@ -253,9 +253,10 @@ def spend_desk_of(service: object) -> SpendDeskPort | None:
 
 class ConfirmationAsker(Protocol):
     """The conversation layer's question memory: a confirmation asked here is also answerable in words
-    there (``core.conversation`` routes "yes / 好的 / no / 不用" to ``SpendDesk.confirmation_answers``)."""
+    there (``core.conversation`` routes "yes / 好的 / no / 不用" to ``SpendDesk.on_answer``)."""
 
-    async def ask(self, conversation: Conversation, job_id: str, language: Language, ttl_s: float) -> None: ...
+    async def ask(self, conversation: Conversation, job_id: str, language: Language,
+                  ttl_s: float) -> None: ...
 
 
 class AnsweredQuestion(Protocol):
