@@ -21,6 +21,7 @@ from core.platform import ActionKind, ActionOutcome, Step, UxEvent
 from core.ports import CreatedTask, ImaGateway, TaskSpec
 from core.spend.policy import (
     AccessPolicy,
+    BillingMode,
     ConfirmPolicy,
     DisallowedReply,
     PlaceRules,
@@ -28,7 +29,7 @@ from core.spend.policy import (
     SpendPolicy,
 )
 from core.spend.ports import Ledger
-from core.types import Conversation, Platform
+from core.types import Conversation, Language, Platform
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.sinks import RecordingSink
@@ -342,3 +343,25 @@ async def test_confirmation_is_answerable_through_the_conversation_question_memo
     assert stranger.outcome is ActionOutcome.NOT_OWNER
     assert reply.outcome is ActionOutcome.STARTED and job is not None and job.state is JobState.DONE
     assert len(await sim.tasks()) == 1
+
+
+async def test_a_key_refused_later_is_told_once_and_jobs_fall_back_to_the_operator(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
+    policy = SpendPolicy(confirm=NO_CONFIRM, billing=BillingMode.USER_KEY)
+    own = "ima_carol_key_0000beef"
+    dm = conversation(user_id="carol", chat_id="dm-carol", is_direct=True)
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, spend):
+        assert await service.handle_message(dm, f"key {own}") is None
+        await sim.set_faults(["create:http=401:once"])
+        first = await service.wait_for(await service.handle_message(replace(dm, message_id="m-a"), CAT) or "")
+        second = await service.wait_for(await service.handle_message(replace(dm, message_id="m-b"), CAT) or "")
+        usage = await service.spend.describe_usage(dm, Language.ZH) if service.spend else ""
+    assert first is not None and first.state is JobState.FAILED and first.error_kind is ErrorKind.AUTH
+    failure = sink.of_step(Step.FAILURE, first.job_id)[0].text
+    assert "你自己的 IMA 密钥 ima_…beef" in failure and "改用机器人管理员的账户" in failure
+    assert second is not None and second.state is JobState.DONE
+    (task,) = await sim.tasks()
+    assert task["key"].startswith("ima_te")  # the operator's account paid for the second job
+    assert sink.all_text().count("改用机器人管理员的账户") == 1  # told once
+    assert "已被 IMA 拒绝" in usage
+    assert own not in sink.all_text()

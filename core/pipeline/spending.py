@@ -20,7 +20,7 @@ from core.request import GenerationRequest
 from core.selection import Selection
 from core.spend.gate import ConfirmFacts
 from core.spend.hooks import Spend
-from core.spend.keys import OWN_KEY_KINDS, Payer
+from core.spend.keys import OWN_KEY_KINDS, KeyChoice, Payer
 from core.spend.ports import Owner
 from core.ux.renderer import FAILURE_PART, STATUS_PART, UxRenderer
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 CREATE_ATTEMPTS = 3  # a create refused with 429/503 (no task exists) is tried again, waiting Retry-After
 CREATE_RETRY_CAP_S = 60.0
 _CHANGED_OPTIONS = ("aspect_ratio", "resolution")
+PAYER_SCOPE, PAYER = "job", "payer"  # spend settings: which account created a job's task
 _QUEUE_ACTIONS = (ActionKind.CANCEL,)
 _CONFIRM_ACTIONS = (ActionKind.CONFIRM, ActionKind.DECLINE)
 
@@ -50,8 +51,15 @@ def option_changed(request: GenerationRequest, selection: Selection) -> bool:
 
 
 class SpendSteps:
-    def __init__(self, runner: RunnerView, spend: Spend, jobs: JobStore, default_gateway: ImaGateway,
-                 clock: Clock, messages: Messages) -> None:
+    def __init__(
+        self,
+        runner: RunnerView,
+        spend: Spend,
+        jobs: JobStore,
+        default_gateway: ImaGateway,
+        clock: Clock,
+        messages: Messages,
+    ) -> None:
         self._runner = runner
         self._ux = UxRenderer(messages)
         self._clock = clock
@@ -93,7 +101,10 @@ class SpendSteps:
             model_replaced=bool(request.unknown_model)
             or (request.model_id is not None and selection.source != "user"),
             option_changed=option_changed(request, selection),
-            followup_other_model=parent is not None and parent.model_id not in (None, selection.model_id),
+            # reuses an earlier result (its media come along) with another model than the one that made it
+            followup_other_model=bool(request.attachments)
+            and parent is not None
+            and parent.model_id not in (None, selection.model_id),
         )
         reasons = await gate.confirmation_reasons(job.job_id, job.conversation, facts, job.language)
         if reasons:
@@ -124,22 +135,35 @@ class SpendSteps:
         return await self._runner.emit(job, event, STATUS_PART)
 
     async def creating_gateway(self, job: Job) -> ImaGateway:
+        """The user's own key when billing uses it (recorded, so polls go to the same account)."""
         keys = self._spend.keys
         choice = await keys.choose(job.conversation) if keys is not None else None
-        return choice.gateway if choice is not None and choice.gateway is not None else self._gateway
+        if choice is None or choice.gateway is None:
+            return self._gateway
+        await self._spend.gate.settings.put(PAYER_SCOPE, job.job_id, PAYER, Payer.USER.value)
+        return choice.gateway
+
+    async def _user_paid(self, job: Job) -> KeyChoice | None:
+        keys = self._spend.keys
+        if (
+            keys is None
+            or (await self._spend.gate.settings.values(PAYER_SCOPE, job.job_id)).get(PAYER) is None
+        ):
+            return None
+        choice = await keys.choose(job.conversation, existing_task=True)
+        return choice if choice.payer is Payer.USER else None
 
     async def task_gateway(self, job: Job) -> ImaGateway:
         """Polls go to the account that created the task."""
-        keys = self._spend.keys
-        choice = await keys.choose(job.conversation, existing_task=True) if keys is not None else None
+        choice = await self._user_paid(job)
         return choice.gateway if choice is not None and choice.gateway is not None else self._gateway
 
     async def failure_detail(self, job: Job, exc: ImabotError, detail: str | None) -> str | None:
         keys = self._spend.keys
         if keys is None or exc.kind not in OWN_KEY_KINDS:
             return detail
-        choice = await keys.choose(job.conversation, existing_task=True)
-        if choice.payer is not Payer.USER:
+        choice = await self._user_paid(job)
+        if choice is None:
             return detail
         line = await keys.refused(job.conversation, exc.kind, choice.masked, job.language)
         return f"{detail}\n{line}" if detail else line
