@@ -350,7 +350,7 @@ async def test_a_key_refused_later_is_told_once_and_jobs_fall_back_to_the_operat
     policy = SpendPolicy(confirm=NO_CONFIRM, billing=BillingMode.USER_KEY)
     own = "ima_carol_key_0000beef"
     dm = conversation(user_id="carol", chat_id="dm-carol", is_direct=True)
-    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, spend):
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
         assert await service.handle_message(dm, f"key {own}") is None
         await sim.set_faults(["create:http=401:once"])
         first = await service.wait_for(await service.handle_message(replace(dm, message_id="m-a"), CAT) or "")
