@@ -353,8 +353,10 @@ async def test_a_key_refused_later_is_told_once_and_jobs_fall_back_to_the_operat
     async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
         assert await service.handle_message(dm, f"key {own}") is None
         await sim.set_faults(["create:http=401:once"])
-        first = await service.wait_for(await service.handle_message(replace(dm, message_id="m-a"), CAT) or "")
-        second = await service.wait_for(await service.handle_message(replace(dm, message_id="m-b"), CAT) or "")
+        first_id = await service.handle_message(replace(dm, message_id="m-a"), CAT)
+        first = await service.wait_for(first_id or "")  # refused by IMA: the key is marked invalid
+        second_id = await service.handle_message(replace(dm, message_id="m-b"), CAT)
+        second = await service.wait_for(second_id or "")
         usage = await service.spend.describe_usage(dm, Language.ZH) if service.spend else ""
     assert first is not None and first.state is JobState.FAILED and first.error_kind is ErrorKind.AUTH
     failure = sink.of_step(Step.FAILURE, first.job_id)[0].text
