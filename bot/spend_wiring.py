@@ -145,6 +145,9 @@ class _DeskAsker:
             conversation, QuestionKind.CONFIRMATION, language, subject_id=job_id, ttl_s=ttl_s
         )
 
+    async def settle(self, conversation: Conversation) -> None:
+        await self._desk.withdraw(conversation, frozenset({QuestionKind.CONFIRMATION}))
+
 
 def connect_question_memory(service: GenerationService, desk: QuestionDesk) -> None:
     """Spend confirmations asked through the conversation layer's question memory, and its answers

@@ -25,7 +25,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
-from bot.spend_wiring import build_spend
+from bot.spend_wiring import build_spend, connect_question_memory
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, SystemClock
 from core.conversation.observe import ObservedSinks
@@ -140,6 +140,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         service = GenerationService(deps, parsing)
         stack.push_async_callback(service.aclose)
         conversation = build_conversation(settings, service, deps, parsing, db, remote, gateway)
+        conversation.usage = service.spend  # the usage intent answers with the spend ledger
+        connect_question_memory(service, conversation.desk)
         observed.observe(conversation.on_event)
         context = AppContext(settings=settings, service=conversation, db=db, clock=clock, sinks=sinks,
                              fetchers=fetchers, telemetry=telemetry)

@@ -125,6 +125,8 @@ class ConversationService:
         existing = await self._d.jobs.by_key(key)
         if existing is not None:
             return None if existing.notice_only else existing.job_id
+        if await self._pipeline.screen(conversation, text):  # spend: access, pause, keys, admin words
+            return None
         u = await self._understand(text, attachments)
         pending = await self.desk.pending(conversation)
         if pending is not None:
@@ -257,10 +259,8 @@ class ConversationService:
     async def handle_action(self, conversation: Conversation, job_id: str, action: ActionKind) -> ActionReply:
         if action in (ActionKind.CONFIRM, ActionKind.DECLINE):
             question = await self.desk.get(job_id)
-            if question is None:
-                lang = self._sc.default_language
-                return ActionReply(ActionOutcome.NOT_FOUND,
-                                   self._m.text("conversation.question.settled", lang))
+            if question is None:  # a spend confirmation's own buttons name the job
+                return await self._pipeline.handle_action(conversation, job_id, action)
             answer = QuestionAnswer(yes=action is ActionKind.CONFIRM)
             return await self.desk.answer(question, answer, conversation)
         if action is ActionKind.CANCEL:

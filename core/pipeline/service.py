@@ -135,13 +135,8 @@ class GenerationService:
         if existing is not None:
             self._d.telemetry.dedupe_hit(conversation.platform)
             return None if existing.notice_only else existing.job_id
-        if self._spend is not None:  # access, pause, keys, answers to a confirmation: before parsing
-            language = detect_language(KEY_PATTERN.sub("", text), self._config.default_language)
-            handled, reply = await self._spend.screen(conversation, text, language)
-            if handled:
-                if reply:
-                    await self._notice_once(key, conversation, self._placeholder(language), reply)
-                return None
+        if await self.screen(conversation, text):
+            return None
         understanding = await self._understand(text, tuple(attachments))
         request = apply_overrides(understanding.parsed, overrides, self._d.catalog)
         if self._spend is not None and (refusal := self._spend.moderation(request)) is not None:
@@ -161,6 +156,19 @@ class GenerationService:
         if notice:  # said in the job's own status message (one generation = at most 3 new messages)
             request = replace(request, notices=(notice, *request.notices))
         return await self.submit(key, conversation, request)
+
+    async def screen(self, conversation: Conversation, text: str) -> bool:
+        """Spend rules that act before a message is understood: disallowed places, paused chats, a key
+        in the text, "remove my key", admin words in a DM, answers to a pending confirmation. True when
+        the message was handled (any reply already shown once)."""
+        if self._spend is None:
+            return False
+        language = detect_language(KEY_PATTERN.sub("", text), self._config.default_language)
+        handled, reply = await self._spend.screen(conversation, text, language)
+        if handled and reply:
+            key = f"{conversation.platform.value}:{conversation.message_id}"
+            await self._notice_once(key, conversation, self._placeholder(language), reply)
+        return handled
 
     def _placeholder(self, language: Language) -> GenerationRequest:
         """The request recorded with a notice that was answered before parsing (it holds no user text)."""

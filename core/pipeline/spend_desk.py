@@ -85,7 +85,8 @@ class SpendDesk:
             )
             confirmed = await self.answer_pending(conversation, True) if skip else None
             return True, f"{reply}\n{confirmed}" if confirmed else reply
-        if answer is Answer.YES or answer is Answer.NO:
+        if (answer is Answer.YES or answer is Answer.NO) and self._gate.questions is None:
+            # with the conversation layer in front, its question memory routes yes / no to on_answer
             replied = await self.answer_pending(conversation, answer is Answer.YES)
             if replied is not None:
                 return True, replied
@@ -130,8 +131,12 @@ class SpendDesk:
         if not await confirmations.answer(job_id, state):  # answered twice at once: the other one won
             return self._answered(await confirmations.get(job_id) or confirmation, lang)
         if not yes:
+            if self._gate.questions is not None:
+                await self._gate.questions.settle(conversation)
             await self._steps.refuse(job, self._m.text("spend.confirm.declined", lang), ErrorKind.CANCELLED)
             return ActionReply(ActionOutcome.CANCELLED, self._m.text("spend.confirm.declined", lang))
+        if self._gate.questions is not None:  # answered here: the conversation's copy is settled too
+            await self._gate.questions.settle(conversation)
         job = job.advance(JobState.ACKNOWLEDGED, now)
         await self._jobs.save(job)
         self._service.resume(job)

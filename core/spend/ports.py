@@ -246,8 +246,9 @@ class SpendDeskPort(Protocol):
 
 
 def spend_desk_of(service: object) -> SpendDeskPort | None:
-    """The spend desk of a service that has one (platform adapters take any ``BotService``)."""
-    desk = getattr(service, "spend", None)
+    """The spend desk of a service that has one (platform adapters take any ``BotService``; the
+    conversation layer's pipeline holds it)."""
+    desk = getattr(service, "spend", None) or getattr(getattr(service, "pipeline", None), "spend", None)
     return desk if desk is not None and hasattr(desk, "describe_usage") else None
 
 
@@ -257,6 +258,10 @@ class ConfirmationAsker(Protocol):
 
     async def ask(self, conversation: Conversation, job_id: str, language: Language,
                   ttl_s: float) -> None: ...
+
+    async def settle(self, conversation: Conversation) -> None:
+        """The confirmation was answered on our side (a button): its question is no longer open."""
+        ...
 
 
 class AnsweredQuestion(Protocol):
