@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
+from functools import partial
 
 from adapters.sqlite.conversation import SqliteQuestionStore
 from adapters.sqlite.db import Database
@@ -18,7 +18,6 @@ from core.errors import ErrorKind
 from core.jobs import JobState
 from core.messages import Messages
 from core.platform import ActionKind, ActionOutcome, Step, UxEvent
-from core.ports import CreatedTask, ImaGateway, TaskSpec
 from core.spend.policy import (
     AccessPolicy,
     BillingMode,
@@ -33,7 +32,7 @@ from core.types import Conversation, Language, Platform
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.sinks import RecordingSink
-from tests.support.spend import spend_service
+from tests.support.spend import GatewayTap, spend_service
 
 CAT = "用Seedream生成一只猫的图片"  # 5 points
 NO_CONFIRM = ConfirmPolicy(enabled=False)
@@ -68,21 +67,12 @@ async def test_hundred_concurrent_requests_from_one_user_get_exactly_the_caps(
     held_at_create: list[int] = []
     ledger: list[Ledger] = []
 
-    class Watching:
-        """The IMA client, noting how many of the user's jobs hold a reservation at every create."""
+    async def note_held() -> None:  # how many of the user's jobs hold a reservation at every create
+        held_at_create.append((await ledger[0].open_counts("console", "u1"))[0])
 
-        def __init__(self, inner: ImaGateway) -> None:
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._inner, name)
-
-        async def create_task(self, spec: TaskSpec) -> CreatedTask:
-            held_at_create.append((await ledger[0].open_counts("console", "u1"))[0])
-            return await self._inner.create_task(spec)
-
-    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy,
-                             wrap_gateway=Watching) as (service, spend):
+    tap = partial(GatewayTap, before_create=note_held)
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy, wrap_gateway=tap) as (
+            service, spend):
         ledger.append(spend.gate.ledger)
         ids = await asyncio.gather(*(service.handle_message(chat(), CAT) for _ in range(100)))
         accepted = [i for i in ids if i is not None]
@@ -104,19 +94,6 @@ async def test_queue_position_is_shown_and_moves(sim: SimHarness, db: Database, 
     policy = SpendPolicy(quota=QuotaPolicy(running_per_user=1, queued_per_user=5), confirm=NO_CONFIRM)
     release = asyncio.Event()
 
-    class HeldPolls:
-        """The IMA client whose polls wait until the test lets the running job finish."""
-
-        def __init__(self, inner: ImaGateway) -> None:
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._inner, name)
-
-        async def get_task(self, task_id: str) -> Any:
-            await release.wait()
-            return await self._inner.get_task(task_id)
-
     def queue_lines(job_id: str | None) -> list[str]:
         return [e.text.rsplit("\n", 1)[-1] for e in sink.for_job(job_id or "") if "排队中" in e.text]
 
@@ -129,7 +106,7 @@ async def test_queue_position_is_shown_and_moves(sim: SimHarness, db: Database, 
             return await sink.emit(event)
 
     async with spend_service(sim, db, clock, {Platform.CONSOLE: Watching()}, policy,
-                             wrap_gateway=HeldPolls) as (service, spend):
+                             wrap_gateway=partial(GatewayTap, before_poll=release.wait)) as (service, spend):
         ids = [await service.handle_message(chat(), CAT) for _ in range(3)]
         await one_ahead.wait()
         assert await spend.gate.ledger.open_counts("console", "u1") == (1, 2)

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from adapters.sqlite.db import Database
+from adapters.sqlite.spend_settings import SpendStatements
 from core.spend.ports import (
     BudgetLimit,
     BudgetScope,
@@ -60,21 +60,7 @@ def _entry(row: aiosqlite.Row) -> LedgerEntry:
     )
 
 
-class SqliteLedger:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def _run(self, sql: str, args: Sequence[Any]) -> int:
-        async with self._db.conn.execute(sql, tuple(args)) as cursor:
-            changed = cursor.rowcount
-        await self._db.conn.commit()
-        return changed
-
-    async def _scalar(self, sql: str, args: Sequence[Any]) -> Any:
-        async with self._db.conn.execute(sql, tuple(args)) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row is not None else None
-
+class SqliteLedger(SpendStatements):
     async def admit(self, job_id: str, owner: Owner, now: float, max_open: int) -> bool:
         args = (
             job_id,

@@ -13,7 +13,9 @@ from adapters.sqlite.db import Database
 from core.spend.ports import Confirmation, ConfirmState, Owner, StoredKey
 
 
-class _Base:
+class SpendStatements:
+    """What the spend stores share: one committed statement, or its rows."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -27,8 +29,12 @@ class _Base:
         async with self._db.conn.execute(sql, tuple(args)) as cursor:
             return list(await cursor.fetchall())
 
+    async def _scalar(self, sql: str, args: Sequence[Any]) -> Any:
+        rows = await self._rows(sql, args)
+        return rows[0][0] if rows else None
 
-class SqliteSpendSettings(_Base):
+
+class SqliteSpendSettings(SpendStatements):
     async def values(self, scope: str, subject: str) -> Mapping[str, str]:
         rows = await self._rows(
             "SELECT name, value FROM spend_settings WHERE scope = ? AND subject = ?", (scope, subject)
@@ -74,7 +80,7 @@ def _confirmation(row: aiosqlite.Row) -> Confirmation:
     )
 
 
-class SqliteConfirmationStore(_Base):
+class SqliteConfirmationStore(SpendStatements):
     async def ask(self, confirmation: Confirmation) -> None:
         c, o = confirmation, confirmation.owner
         await self._run(
@@ -126,7 +132,7 @@ class SqliteConfirmationStore(_Base):
         return [_confirmation(r) for r in rows]
 
 
-class SqliteUserKeyStore(_Base):
+class SqliteUserKeyStore(SpendStatements):
     async def get(self, platform: str, user_id: str) -> StoredKey | None:
         rows = await self._rows(
             "SELECT ciphertext, last4, linked_at, invalid FROM user_keys WHERE platform = ? AND user_id = ?",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from core.clock import Clock
 from core.messages import Messages
 from core.pipeline.service import GenerationService
 from core.platform import EventSink
+from core.ports import CreatedTask, ImaGateway, TaskSnapshot, TaskSpec
 from core.spend.gate import SpendGate
 from core.spend.hooks import SettlingJobStore, Spend
 from core.spend.keys import UserKeys
@@ -26,6 +27,30 @@ from tests.support.ima import SimHarness
 from tests.support.service import running_service
 
 MASTER_KEY = "test-master-key-0123456789abcdef"
+Hook = Callable[[], Awaitable[None]]
+
+
+class GatewayTap:
+    """The IMA client with a hook awaited before every create or poll (to observe or hold them)."""
+
+    def __init__(self, inner: ImaGateway, *, before_create: Hook | None = None,
+                 before_poll: Hook | None = None) -> None:
+        self._inner = inner
+        self._before_create = before_create
+        self._before_poll = before_poll
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def create_task(self, spec: TaskSpec) -> CreatedTask:
+        if self._before_create is not None:
+            await self._before_create()
+        return await self._inner.create_task(spec)
+
+    async def get_task(self, task_id: str) -> TaskSnapshot:
+        if self._before_poll is not None:
+            await self._before_poll()
+        return await self._inner.get_task(task_id)
 
 
 def make_spend(
