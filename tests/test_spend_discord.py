@@ -16,7 +16,7 @@ from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.pipeline.service import GenerationService
 from core.platform import EventSink
-from core.spend.policy import BillingMode, ConfirmPolicy, SpendPolicy
+from core.spend.policy import BillingMode, ConfirmPolicy, QuotaPolicy, SpendPolicy
 from core.types import Language, Platform
 from tests.discord_fake.fixtures import fake  # noqa: F401
 from tests.discord_fake.harness import running_adapter
@@ -160,4 +160,22 @@ async def test_admin_commands_pause_report_and_refuse_non_admins(
         )
         jobs = await fake.slash("imabot-admin", {}, subcommand="jobs")
         assert "No jobs" in await answered(fake, jobs)
+    assert len(await sim.tasks()) == 1
+
+
+async def test_budget_refusal_on_discord_says_what_is_left(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(enabled=False), quota=QuotaPolicy(user_day_points=7))
+    async with bot(fake, sim, db, clock, policy) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 3, within=30)
+        await service.wait_idle()
+        await fake.message(CAT)
+        await fake.wait_for(
+            lambda _: any("daily budget" in (r.content or "") for r in fake.requests), within=30
+        )
+        await service.wait_idle()
+    refusal = next(r.content for r in fake.requests if "daily budget" in (r.content or ""))
+    assert refusal is not None and "5 of 7 used, 2 left" in refusal and "Nothing was created" in refusal
     assert len(await sim.tasks()) == 1
