@@ -76,15 +76,23 @@ async def deliver(fake: FakeFeishu, s: Stack, payload: dict[str, object]) -> Non
     await s.adapter.router.drain()
 
 
-async def test_group_mention_gets_one_patched_card_then_an_inline_video_and_the_link(
-        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+@asynccontextmanager
+async def one_group_message(sim: SimHarness, db: Database, clock: FakeClock, tmp: Path, text: str,
+                            message_id: str) -> AsyncIterator[FakeFeishu]:
+    """A group @mention run to its end (every status patch landed); the fake, to look at."""
     async with running_fake() as fake:
         fake.now = clock.now
-        async with stack(fake, sim, db, clock, tmp_path) as s:
-            await deliver(fake, s, message_event(text="生成一只小猫在草地上奔跑的视频",
-                                                 message_id="om_in_cat"))
+        async with stack(fake, sim, db, clock, tmp) as s:
+            await deliver(fake, s, message_event(text=text, message_id=message_id))
             await s.service.wait_idle()
             await s.adapter.sink.aclose()
+        yield fake
+
+
+async def test_group_mention_gets_one_patched_card_then_an_inline_video_and_the_link(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    async with one_group_message(sim, db, clock, tmp_path, "生成一只小猫在草地上奔跑的视频",
+                                 "om_in_cat") as fake:
         assert len(await sim.tasks()) == 1
         cards = [m for m in fake.messages if m.msg_type == "interactive"]
         status = cards[0]
@@ -190,13 +198,8 @@ async def test_an_oversized_attachment_is_explained_and_nothing_is_uploaded(
 
 async def test_one_generation_is_three_new_messages_with_the_preference_notice_in_the_status_card(
         sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
-    async with running_fake() as fake:
-        fake.now = clock.now
-        async with stack(fake, sim, db, clock, tmp_path) as s:
-            await deliver(fake, s, message_event(text="以后都用海螺，生成一只猫在弹钢琴的视频",
-                                                 message_id="om_in_economy"))
-            await s.service.wait_idle()
-            await s.adapter.sink.aclose()
+    async with one_group_message(sim, db, clock, tmp_path, "以后都用海螺，生成一只猫在弹钢琴的视频",
+                                 "om_in_economy") as fake:
         assert len(await sim.tasks()) == 1
         # the status card (ack → pre-generation → progress → summary with buttons), the video, the link
         assert [m.msg_type for m in fake.messages] == ["interactive", "media", "text"]
