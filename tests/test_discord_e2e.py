@@ -244,3 +244,4 @@ async def test_one_generation_is_three_new_messages_with_the_preference_notice_i
     assert len(created_messages(fake)) == 3  # the status message, the video, the copyable link
     edits = [r.content or "" for r in fake.requests if r.method == "PATCH" and "/messages/" in r.path]
     assert any("Hailuo 2.3 for text-to-video from now on" in text for text in edits), edits  # in the status
+    assert "✅ Done in" in edits[-1]  # the status message ends on the summary, not on a stale percentage

@@ -100,8 +100,10 @@ class DiscordSink:
     # ------------------------------------------------------------------ EventSink
     async def emit(self, event: UxEvent) -> str | None:
         try:
-            if event.step == Step.DONE:
-                return event.message_ref
+            if event.step == Step.DONE:  # the final summary; the buttons ride on the result message
+                ref = await self._status_event(replace(event, actions=())) if event.message_ref else None
+                self._close_status(event.job_id)
+                return ref
             if event.slot == Slot.STATUS:
                 return await self._status_event(event)
             if event.slot == Slot.RESULT:
