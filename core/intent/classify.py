@@ -24,6 +24,7 @@ from typing import Any
 
 from core.catalog.models import ModelCatalog
 from core.intent.cues import IntentCues, Patterns, default_cues, matches, spans_of
+from core.intent.hygiene import clean_text
 from core.intent.media import detect_media
 from core.intent.models import find_models
 from core.intent.parser import mention_spans, parse
@@ -134,7 +135,10 @@ def understand(
 ) -> Understanding:
     """Classify one chat message. Total and deterministic; never raises on any ``str``."""
     c = cues or default_cues()
-    raw = _clean(text if isinstance(text, str) else "")
+    given = text if isinstance(text, str) else ""
+    raw = clean_text(
+        given, max_chars=len(given)
+    )  # intake caps the length; here only what cannot be read goes
     read = partial(
         parse,
         attachments=attachments,
@@ -386,12 +390,3 @@ def _index(core: str) -> int | None:
     raw = match.group("cn") or match.group("hash") or match.group("bare") or ""
     value = parse_number(raw)
     return int(value) if value is not None and value >= 1 else None
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def _clean(text: str) -> str:
-    # Minimal intake hygiene until reliability's core.intent.hygiene lands: lone surrogates and control
-    # characters (except newline and tab) cannot be stored and mean nothing. Replace with its call.
-    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
