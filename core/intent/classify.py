@@ -113,6 +113,13 @@ _QUESTION = rx(
     r"(?:[?？]|吗|呢|么|嘛|没有?)\s*$|^(?:what|how|why|when|where|who|which|is|are|do|does|did|can|could|"
     r"will|would|should|any)\b"
 )
+_MAKE_VERB = rx(
+    r"生成|制作|创作|做|画|拍|写|来|出|重新|再|改|换|\b(?:make|create|generate|draw|render|redo|again)\b"
+)
+_POLITE_LEAD = rx(
+    r"^(?:(?:请你?|麻烦你?|我想要?|我要|我需要|帮我|给我|替我|你能|你可以|能不能|可以|can\s+you|could\s+you|"
+    r"please|i\s+want|i\x27?d\s+like|i\s+would\s+like|i\s+need)\s*)+"
+)
 _REPEATED = re.compile(r"^(.{1,5}?)(?:[\s,，]*\1)+$")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 PLAIN_LIMIT = 3  # content units a cue phrase may leave beside it ("取消那个视频")
@@ -181,8 +188,12 @@ class _Classifier:
             found = decide(core, answer)
             if found is not None:
                 return found
+        if self._judges_a_result(core):
+            return self._u(IntentKind.SMALLTALK, answer=answer)
         generated = self._generate_or_unclear(answer)
-        if generated.intent is IntentKind.UNCLEAR and answer is not None:
+        if generated.intent is IntentKind.UNCLEAR and (
+            answer is not None or matches(self.cues.feedback, core)
+        ):
             return self._u(IntentKind.SMALLTALK, answer=answer)
         return generated
 
@@ -256,7 +267,7 @@ class _Classifier:
         )
 
     def _help(self, core: str, answer: Answer | None) -> Understanding | None:
-        if self._small(self.cues.help, core) or self._small(self.cues.help_question, core, PLAIN_LIMIT):
+        if self._small(self.cues.help, core) or self._small(self.cues.help_question, core, PLAIN_LIMIT + 2):
             return self._u(IntentKind.HELP, answer=answer)
         return None
 
@@ -264,6 +275,15 @@ class _Classifier:
         if self._small(self.cues.smalltalk, core) and not matches(self.cues.lone, core):
             return self._u(IntentKind.SMALLTALK, answer=answer)
         return None
+
+    def _judges_a_result(self, core: str) -> bool:
+        """ "刚才那个视频太短了": a judgement of an earlier result, even with a medium named, when no
+        make-verb asks for something new (a retry is the conversation layer's offer to make)."""
+        c = self.cues
+        refers = any(p.search(core) for p in c.chat[1:2])
+        return (
+            refers and matches(c.feedback, core) and _MAKE_VERB.search(core) is None and not self.attachments
+        )
 
     # ------------------------------------------------------------ generation
     def _generate_or_unclear(self, answer: Answer | None) -> Understanding:
@@ -325,8 +345,12 @@ class _Classifier:
         if _gibberish(prompt):
             return False
         cue = matches(self.cues.generate, core)
-        if not cue and _QUESTION.search(core):
-            return False  # a question without a make-word or a medium is asked back, never guessed at
+        spoken = _POLITE_LEAD.sub("", core)  # "你说话能不能快点" keeps its 你; "我想要…" loses its 我
+        chat = not self.attachments and (
+            matches(self.cues.chat + self.cues.feedback, prompt) or matches(self.cues.chat[:1], spoken)
+        )
+        if not cue and (_QUESTION.search(core) or chat):
+            return False  # a question or a chat line without a make-word or a medium is asked back
         if self.attachments:
             return cue or content >= 2
         return content >= (1 if cue else 4)

@@ -38,6 +38,8 @@ class IntentCues:
     edit: Patterns
     continue_: Patterns
     generate: Patterns
+    chat: Patterns
+    feedback: Patterns
     lone: Patterns
 
 
@@ -71,6 +73,8 @@ def cues_from(data: Mapping[str, Any]) -> IntentCues:
         edit=get("follow_up", "edit"),
         continue_=get("follow_up", "continue"),
         generate=get("generate", "cues"),
+        chat=get("generate", "chat"),
+        feedback=get("generate", "feedback"),
         lone=get("generate", "lone"),
     )
 
