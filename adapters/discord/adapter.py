@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 
 import discord
 import discord.http
+import httpx
 
 from adapters.chat.delivery import ResultDownloader
+from adapters.chat.download import HttpResultDownloader
 from adapters.chat.texts import chat_messages
 from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.client import ClientOptions, ImabotDiscordClient
-from adapters.discord.download import DiscordAttachmentFetcher, HttpDownloader
+from adapters.discord.download import DiscordAttachmentFetcher
 from adapters.discord.endpoints import (
     LOOPBACK_NAMES,
     apply_endpoint_overrides,
@@ -31,6 +33,7 @@ from core.messages import Messages
 from core.platform import BotService
 
 _log = logging.getLogger(__name__)
+DOWNLOAD_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,12 @@ class DiscordAdapter:
         downloader: ResultDownloader | None = None,
     ) -> None:
         self._config = config
-        self._owned_downloader = HttpDownloader() if downloader is None else None
-        self.downloader: ResultDownloader = downloader or self._owned_downloader  # type: ignore[assignment]
+        # Results come from IMA's CDN, user files from Discord's: one capped downloader for both.
+        self._http: httpx.AsyncClient | None = None
+        if downloader is None:
+            self._http = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True)
+            downloader = HttpResultDownloader(self._http)
+        self.downloader = downloader
         self.messages = chat_messages(messages, MESSAGES_PACKAGE)
         self.origins = Origins(clock)
         self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
@@ -135,5 +142,5 @@ class DiscordAdapter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._owned_downloader is not None:
-            await self._owned_downloader.aclose()
+        if self._http is not None:
+            await self._http.aclose()

@@ -1,69 +1,16 @@
-"""Streamed, size-capped downloads to a local file (result media to attach; user attachments to fetch).
-
-The body is written chunk by chunk, so a file is never held in memory; a download that announces or
-reaches more than ``max_bytes`` stops and returns None (the caller falls back to a link).
-"""
+"""User attachments on Discord: ``discord:<cdn url>`` refs, fetched only from Discord's CDN hosts with the
+chat kit's capped downloader (the same one that fetches results)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import IO
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from adapters.chat.delivery import ResultDownloader, file_name_for
-from core.errors import ErrorKind, InputError, PlatformError
+from core.errors import InputError
 from core.types import Attachment
 
 _CHUNK = 64 * 1024
-
-
-class HttpDownloader:
-    """aiohttp-based downloader with its own session (``start``/``aclose``)."""
-
-    def __init__(self, timeout_s: float = 60.0) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def download(
-        self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
-    ) -> Path | None:
-        await self.start()
-        assert self._session is not None
-        dest = dest_dir / (name or file_name_for(url, "media.bin"))
-        try:
-            async with self._session.get(url) as resp:
-                if resp.status >= 400:
-                    raise PlatformError(f"download failed with HTTP {resp.status}", kind=ErrorKind.NETWORK)
-                if resp.content_length is not None and resp.content_length > max_bytes:
-                    return None
-                fh: IO[bytes] = await asyncio.to_thread(dest.open, "wb")
-                try:
-                    written = 0
-                    async for chunk in resp.content.iter_chunked(_CHUNK):
-                        written += len(chunk)
-                        if written > max_bytes:
-                            break
-                        await asyncio.to_thread(fh.write, chunk)
-                finally:
-                    await asyncio.to_thread(fh.close)
-        except aiohttp.ClientError as exc:
-            raise PlatformError(f"download failed: {type(exc).__name__}", kind=ErrorKind.NETWORK) from exc
-        if written > max_bytes:
-            await asyncio.to_thread(dest.unlink, True)
-            return None
-        return dest
 
 
 ATTACHMENT_PREFIX = "discord:"
