@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 from adapters.sqlite.conversation import SqliteQuestionStore
 from adapters.sqlite.db import Database
@@ -28,7 +29,7 @@ from core.spend.policy import (
     SpendPolicy,
 )
 from core.spend.ports import Ledger
-from core.types import Conversation, Language, Platform
+from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.sinks import RecordingSink
@@ -344,3 +345,18 @@ async def test_a_key_refused_later_is_told_once_and_jobs_fall_back_to_the_operat
     assert sink.all_text().count("改用机器人管理员的账户") == 1  # told once
     assert "已被 IMA 拒绝" in usage
     assert own not in sink.all_text()
+
+
+async def test_a_refused_attachment_never_shows_a_cost(sim: SimHarness, db: Database, clock: FakeClock,
+                                                       sink: RecordingSink, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"this is not a picture" * 10)  # the probe cannot read it
+    frame = Attachment(kind=AttachmentKind.IMAGE, name="broken.png", ref=str(broken))
+    async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, SpendPolicy(confirm=NO_CONFIRM),
+                             media_dir=tmp_path / "work") as (service, spend):
+        job = await service.wait_for(await service.handle_message(chat(), "让这张图动起来", (frame,)) or "")
+        entry = await spend.gate.ledger.get(job.job_id if job else "")
+    assert job is not None and job.state is JobState.FAILED and job.error_kind is ErrorKind.INVALID_INPUT
+    assert all(e.credits is None for e in sink.for_job(job.job_id))  # checked before any cost was shown
+    assert "pts" not in " ".join(sink.texts(job.job_id))
+    assert entry is not None and entry.state.value == "released" and await sim.tasks() == []
