@@ -177,3 +177,8 @@ class Database:
             await conn.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_version(version, name) "
                                      f"VALUES ({version}, '{name}');\nCOMMIT;")
         await conn.commit()
+
+
+def available_migrations() -> list[tuple[int, str]]:
+    """(version, file name) of every migration this code carries, in order (``imabot check``)."""
+    return [(version, name) for version, name, _ in _migrations()]

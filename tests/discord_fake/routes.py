@@ -80,7 +80,12 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
         return fake.channel
 
     async def me(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
+        if fake.bot_token is not None and request.headers.get("Authorization") != f"Bot {fake.bot_token}":
+            return error(401, 0, "401: Unauthorized")
         return json_response(fake.bot.payload())
+
+    async def commands(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
+        return json_response(fake.commands)
 
     async def app_info(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
         return json_response(
@@ -100,6 +105,7 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
 
     async def sync(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
         out = [{**cmd, "id": fake.ids.next(), "application_id": fake.bot.id, "version": "1"} for cmd in body]
+        fake.commands = out
         return json_response(out)
 
     async def callback(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
@@ -194,6 +200,7 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
     route("GET", "/gateway/bot", gateway_bot)
     route("GET", "/oauth2/applications/@me", app_info)
     route("PUT", "/applications/{app}/commands", sync)
+    route("GET", "/applications/{app}/commands", commands)
     route("PUT", "/applications/{app}/guilds/{gid}/commands", sync)
     route("POST", "/interactions/{iid}/{token}/callback", callback)
     route("GET", "/webhooks/{app}/{token}/messages/@original", get_original)

@@ -88,6 +88,8 @@ class FakeDiscord(Injector):
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.expired_tokens: set[str] = set()
+        self.bot_token: str | None = None  # when set, GET /users/@me answers 401 to any other token
+        self.commands: list[dict[str, Any]] = []  # the application commands last synced
         self.json_charset = False  # answer "application/json; charset=utf-8" like Express / aiohttp servers
         self.callback_without_body = False  # answer callbacks 204 like some proxies / other fakes
         self.blobs: dict[str, Blob] = {}
