@@ -72,8 +72,8 @@ class App:
 def ima_config(settings: Settings) -> ImaClientConfig:
     key = settings.secrets.ima_api_key
     if key is None:
-        raise SettingsError("IMA_API_KEY is not set: export your IMA Open API key (see README); to try the bot "
-                            "without one, run `imabot demo`")
+        raise SettingsError("IMA_API_KEY is not set: export your IMA Open API key (see README); to try the "
+                            "bot without one, run `imabot demo`")
     if not IMA_KEY_SHAPE.fullmatch(key.get_secret_value()):
         raise SettingsError("IMA_API_KEY does not look like an IMA Open API key (it starts with 'ima_' and "
                             "has no spaces); copy it again from https://www.imaclaw.ai/imaclaw/apikey")

@@ -10,7 +10,8 @@ from pathlib import Path
 from bot.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
-HINT = re.compile(r"`imabot ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)((?: --[a-z][a-z-]*(?: [A-Z0-9_.]+)?)*)[^`]*`")
+HINT = re.compile(r"`imabot ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)"
+                  r"((?: --[a-z][a-z-]*(?: [A-Z0-9_.]+)?)*)[^`]*`")
 SOURCES = [*ROOT.glob("bot/**/*.py"), *ROOT.glob("adapters/**/*.py"), *ROOT.glob("core/**/*.py"),
            *ROOT.glob("core/data/messages/*.toml"), *ROOT.glob("adapters/**/*.toml"), ROOT / "README.md"]
 
@@ -33,7 +34,8 @@ def test_every_command_hint_names_a_real_command_and_flags() -> None:
             parser = commands[name]
             nested = _subparsers(parser)
             if nested and len(words) > 1:
-                assert words[1] in nested, f"{path.relative_to(ROOT)}: `imabot {name} {words[1]}` does not exist"
+                where = path.relative_to(ROOT)
+                assert words[1] in nested, f"{where}: `imabot {name} {words[1]}` does not exist"
                 parser = nested[words[1]]
             known = {opt for action in parser._actions for opt in action.option_strings}
             for flag in flags:
