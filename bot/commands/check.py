@@ -34,6 +34,7 @@ class Outcome:
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("check", help="check the config, keys, platforms, database and ops port")
     parser.set_defaults(handler=run)
+    add_health_parser(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -228,3 +229,33 @@ def _ops_port(settings: Settings) -> Outcome:
         return Outcome("ops port", False, f"{ops.host}:{ops.port} is not free ({exc.strerror})",
                        "stop what uses it or set [ops] port (0 = any free port)")
     return Outcome("ops port", True, f"{ops.host}:{ops.port} is free")
+
+
+def add_health_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("health", help="exit 0 when this host's `imabot run` answers /healthz "
+                                                  "(for container health checks)")
+    parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait (default 3)")
+    parser.set_defaults(handler=run_health)
+
+
+def run_health(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        ops = load_settings(Path(args.config) if args.config else None).ops
+    except SettingsError as exc:
+        print(f"imabot health: {exc}", file=sys.stderr)
+        return 2
+    host = "127.0.0.1" if ops.host in ("0.0.0.0", "", "::") else ops.host
+    url = f"http://{host}:{ops.port}/healthz"
+    try:
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        with direct.open(url, timeout=args.timeout) as reply:
+            ok = reply.status == 200
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"imabot health: {url} does not answer ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    return 0 if ok else 1
