@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,8 +89,8 @@ async def test_cmd_and_healthcheck_work_from_a_fresh_venv(fresh_venv: Path, tmp_
         config.write_text(f'[discord]\napi_base_url = "http://127.0.0.1:{fake.port}/"\n'
                           f'gateway_url = "ws://127.0.0.1:{fake.port}/gateway"\n', encoding="utf-8")
         env = container_env(fresh_venv, IMABOT_CONFIG=str(config), IMABOT_OPS__PORT=str(port),
-                            IMABOT_STORAGE__DATA_DIR=str(tmp_path / "data"), IMA_API_KEY="ima_container_test_key",
-                            DISCORD_BOT_TOKEN="fake-bot-token")
+                            IMABOT_STORAGE__DATA_DIR=str(tmp_path / "data"),
+                            IMA_API_KEY="ima_container_test_key", DISCORD_BOT_TOKEN="fake-bot-token")
         log = tmp_path / "bot.log"
         with log.open("wb") as out:
             bot = await asyncio.create_subprocess_exec(*cmd, cwd=tmp_path, env=env, stdout=out, stderr=out)
@@ -110,5 +111,4 @@ async def test_cmd_and_healthcheck_work_from_a_fresh_venv(fresh_venv: Path, tmp_
                                                     stderr=asyncio.subprocess.PIPE)
         _, err = await gone.communicate()
     assert gone.returncode == 1 and b"does not answer" in err
-    which = subprocess.run(["sh", "-c", "command -v imabot"], env=env, capture_output=True, text=True).stdout
-    assert which.strip() == str(fresh_venv / "bin" / "imabot")  # the venv's script, not the source tree
+    assert shutil.which(cmd[0], path=env["PATH"]) == str(fresh_venv / "bin" / "imabot")  # not the source tree
