@@ -38,6 +38,9 @@ COMMANDS: dict[str, Command] = {
     "job": Command("one job's whole history: states, quote, IMA task, deliveries", "jobs", "configure_job"),
     "usage": Command("jobs and points per day, chat and user", "jobs", "configure_usage"),
     "admin": Command("spend administration: usage report, budgets, pause / resume a chat, jobs", "admin"),
+    "check": Command("check config, IMA key, platforms, database and ops port before going live", "check"),
+    "health": Command("exit 0 when this host's imabot run answers /healthz (container health check)",
+                      "check", "configure_health"),
 }
 
 

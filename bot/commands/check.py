@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -31,10 +31,8 @@ class Outcome:
         return text if self.ok or not self.fix else f"{text} — fix: {self.fix}"
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("check", help="check the config, keys, platforms, database and ops port")
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
-    add_health_parser(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -231,9 +229,7 @@ def _ops_port(settings: Settings) -> Outcome:
     return Outcome("ops port", True, f"{ops.host}:{ops.port} is free")
 
 
-def add_health_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("health", help="exit 0 when this host's `imabot run` answers /healthz "
-                                                  "(for container health checks)")
+def configure_health(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait (default 3)")
     parser.set_defaults(handler=run_health)
 
