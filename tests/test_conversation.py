@@ -11,7 +11,7 @@ from core.conversation.service import ConversationService
 from core.jobs import JobState
 from core.platform import ActionKind, ActionOutcome, Step
 from core.types import Conversation, Platform
-from tests.support.conversation import running_conversation
+from tests.support.conversation import running_conversation, still_time, until_created
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
 from tests.support.sinks import RecordingSink
@@ -122,14 +122,13 @@ async def test_the_retry_question_ends_with_no_and_a_button_acts_like_yes(
     assert len(await sim.tasks()) == 3
 
 
-async def test_cancel_one_job_and_tell_the_truth_twice(
-        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+async def test_cancel_one_job_and_tell_the_truth_twice(db: Database, tmp_path: Path) -> None:
     sink = RecordingSink()
-    clock_auto = clock
-    async with running_conversation(sim, db, clock_auto, {Platform.CONSOLE: sink}, tmp_path) as bot:
+    async with still_time() as (clock, sim), running_conversation(
+            sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
         job_id = await ask(bot, "生成一段视频：森林里的小鹿")
         assert job_id is not None
-        await sink.wait_for_step(Step.PROGRESS)
+        await until_created(sim, 1)
         await ask(bot, "取消")
         first_reply = sink.events[-1].text
         await ask(bot, "cancel that")
@@ -142,12 +141,13 @@ async def test_cancel_one_job_and_tell_the_truth_twice(
 
 
 async def test_cancel_with_several_jobs_lists_them_and_takes_a_number_or_a_reply(
-        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+        db: Database, tmp_path: Path) -> None:
     sink = RecordingSink()
-    async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+    async with still_time() as (clock, sim), running_conversation(
+            sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
         words = ("一只猫在睡觉", "狗在草地上跑", "鸟在天上飞")
         ids = [await ask(bot, f"生成一段视频：{w}") for w in words]
-        await sink.wait_for_step(Step.PROGRESS)
+        await until_created(sim, 3)
         await ask(bot, "取消")
         listing = sink.events[-1]
         assert "3 个任务在进行" in listing.text

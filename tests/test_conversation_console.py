@@ -17,9 +17,9 @@ from core.conversation.service import ConversationService
 from core.jobs import Job, JobState
 from core.messages import Messages
 from core.types import Language, Platform
-from tests.support.conversation import running_conversation
+from tests.support.conversation import running_conversation, still_time
 from tests.support.ima import SimHarness
-from tests.test_conversation_e2e import BAD_INPUT, NON_ORDERS
+from tests.test_conversation_e2e import BAD_INPUT, NON_ORDERS, non_generation_corpus
 
 WAIT = "<wait>"  # a pseudo-line: let every running job end before typing on
 
@@ -82,15 +82,23 @@ async def test_console_retry_question_by_words_then_by_command(
     assert third.state is JobState.DONE and len(await sim.tasks()) == 3
 
 
-async def test_console_cancel_with_one_and_with_several_jobs(
-        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
-    shown = await chat(sim, db, clock, tmp_path, [
-        "生成一段视频：森林里的小鹿在喝水", "取消", "取消",
-        "生成一段视频：一只猫在窗台上睡觉", "生成一段视频：一只狗在草地上奔跑",
-        "生成一段视频：一只鸟在天空飞翔",
-        "/cancel", "2", "全部取消"])
+async def test_console_cancel_with_one_and_with_several_jobs(db: Database, tmp_path: Path) -> None:
+    async with still_time() as (clock, sim):
+        shown = await chat(sim, db, clock, tmp_path, [
+            "生成一段视频：森林里的小鹿在喝水", "取消", "取消",
+            "生成一段视频：一只猫在窗台上睡觉", "生成一段视频：一只狗在草地上奔跑",
+            "生成一段视频：一只鸟在天空飞翔",
+            "/cancel", "2", "全部取消"])
     states = [j.state for j in await jobs(db)]
     assert states == [JobState.CANCELLED] * 4
     assert "没有正在进行的任务" in shown  # the second cancel: true, not "already finished"
     assert "你有 3 个任务在进行" in shown and "2. 「一只狗在草地上奔跑」" in shown
     assert shown.index("已取消「一只狗在草地上奔跑」") < shown.index("已取消「一只猫在窗台上睡觉」")
+
+
+async def test_console_the_whole_non_generation_corpus_creates_no_task(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    corpus = [t.replace("\n", " ") for t in non_generation_corpus() if t.strip()]
+    shown = await chat(sim, db, clock, tmp_path, corpus)
+    assert await sim.tasks() == []
+    assert len(shown.splitlines()) > len(corpus)

@@ -5,6 +5,7 @@ SQLite stores, and the in-process IMA simulator (its task list is the record of 
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,9 +27,11 @@ from tests.discord_fake.server import FakeDiscord
 from tests.discord_fake.transport_download import TransportDownloader
 from tests.feishu_fake.fixtures import running_fake
 from tests.support.chat_drivers import Counting, DiscordDriver, Driver, FeishuDriver
-from tests.support.conversation import running_conversation
+from tests.support.conversation import running_conversation, still_time
 from tests.support.ima import SimHarness
 
+CORPUS = Path(__file__).parent / "intent_cases" / "classify"
+PLATFORM_STRIDE = 3  # a third of the corpus through each chat platform's fake (all of it in the console)
 NON_ORDERS = ["你能做什么", "帮我查一下余额", "有哪些模型", "进度怎么样了", "取消", "help", "cancel",
               "how's it going?", "what can you do?", "which model is best for portraits?", "好的", "谢谢!",
               "thanks", "👍", "🎉🎉🎉", "视频", "test", "再来一个", "again", "continue",
@@ -152,8 +155,8 @@ async def test_the_retry_question_is_answered_by_words_and_by_button(
 
 
 async def test_cancel_one_then_several_by_buttons_numbers_and_replies(
-        platform: str, sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
-    async with PLATFORMS[platform](sim, db, clock, tmp_path) as d:
+        platform: str, db: Database, tmp_path: Path) -> None:
+    async with still_time() as (clock, sim), PLATFORMS[platform](sim, db, clock, tmp_path) as d:
         await d.say("生成一段视频：森林里的小鹿在喝水")
         await d.say("取消")
         (only,) = await jobs_of(d, db)
@@ -202,3 +205,25 @@ async def test_bad_input_gets_an_answer_and_costs_nothing(
     paid = [j.request.prompt for j in await jobs_of(d, db)]
     assert len(await sim.tasks()) == len(paid) <= 2
     assert all("print" in p or "bold" in p for p in paid)  # only markdown / code may read as requests
+
+
+def non_generation_corpus() -> list[str]:
+    """The intent corpus's messages that are not generation requests (tests/intent_cases/classify)."""
+    texts: list[str] = []
+    for path in sorted(CORPUS.glob("*.toml")):
+        cases = tomllib.loads(path.read_text(encoding="utf-8"))["case"]
+        texts.extend(c["text"] for c in cases if c.get("intent") != "generate" and not c.get("images"))
+    return texts
+
+
+async def test_the_corpus_of_non_generation_messages_creates_no_task(
+        platform: str, sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    corpus = non_generation_corpus()
+    assert len(corpus) >= 80
+    sample = corpus[::PLATFORM_STRIDE]  # every intent is spread through the files; the console sends all
+    async with PLATFORMS[platform](sim, db, clock, tmp_path) as d:
+        for text in sample:
+            await d.say(text)
+        await d.bot.pipeline.wait_idle()
+    assert await sim.tasks() == []
+    assert len(d.replies()) >= len(sample)  # each one was answered

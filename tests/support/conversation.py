@@ -3,6 +3,7 @@ SQLite stores, a preparer and a last-frame source that read the simulator's own 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ from adapters.sqlite.dedupe import SqliteDedupeStore
 from adapters.sqlite.jobs import SqliteJobStore
 from bot.sim_mode import SimulatorMediaFetcher
 from core.catalog.models import ModelCatalog
-from core.clock import Clock
+from core.clock import Clock, FakeClock
 from core.conversation.observe import ObservedSinks
 from core.conversation.service import ConversationDeps, ConversationService
 from core.media.inputs import AttachmentPreparer
@@ -28,7 +29,7 @@ from core.messages import Messages
 from core.pipeline.service import ServiceConfig
 from core.platform import EventSink
 from core.types import Language, MediaType, Platform
-from tests.support.ima import SIM_BASE_URL, SimHarness
+from tests.support.ima import SIM_BASE_URL, SimHarness, simulator
 from tests.support.service import running_service
 
 
@@ -63,3 +64,37 @@ async def running_conversation(sim: SimHarness, db: Database, clock: Clock,
         service = ConversationService(deps)
         observed.observe(service.on_event)
         yield service
+
+
+class BriefSleepsClock(FakeClock):
+    """Manual virtual time in which only brief sleeps pass by themselves: platform pacing and edit
+    throttles (a few seconds) go on, while job polling and progress (longer) wait. A job that is
+    running stays running, so a cancel test never races it to its end."""
+
+    def __init__(self, brief_s: float = 5.0) -> None:
+        super().__init__(auto=False)
+        self._brief_s = brief_s
+
+    async def sleep(self, seconds: float) -> None:
+        if 0 < seconds <= self._brief_s:
+            self.advance(seconds)  # wakes whatever was due by then
+            await asyncio.sleep(0)
+            return
+        await super().sleep(seconds)
+
+
+@asynccontextmanager
+async def still_time() -> AsyncIterator[tuple[FakeClock, SimHarness]]:
+    """A ``BriefSleepsClock`` and a simulator on it."""
+    clock = BriefSleepsClock()
+    async with simulator(clock) as sim:
+        yield clock, sim
+
+
+async def until_created(sim: SimHarness, count: int, turns: int = 5_000) -> None:
+    """Let the loop run (no time passes) until the simulator holds ``count`` tasks."""
+    for _ in range(turns):
+        if len(await sim.tasks()) >= count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"the simulator never reached {count} tasks")
