@@ -43,10 +43,14 @@ class Answers:
         return self._m.text(key, language, **params)
 
     # ------------------------------------------------------------ help / smalltalk / unclear
-    def help(self, platform: Platform, language: Language) -> str:
-        return "\n\n".join([self._t("service.help", language),
-                            self._t(f"conversation.help.platform.{platform.value}", language),
-                            self._t("conversation.help.follow_ups", language)])
+    def help(self, platform: Platform | None, language: Language) -> str:
+        """What the bot can do, with examples; how to reach it on ``platform`` when one is known."""
+        parts = [self._t("service.help", language)]
+        key = f"conversation.help.platform.{platform.value}" if platform is not None else ""
+        if key and self._m.has(key):
+            parts.append(self._t(key, language))
+        parts.append(self._t("conversation.help.follow_ups", language))
+        return "\n\n".join(parts)
 
     def smalltalk(self, text: str, language: Language) -> str:
         lowered = text.lower()

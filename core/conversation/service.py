@@ -346,7 +346,7 @@ class ConversationService:
         return await self._pipeline.clear_preferences(platform, user_id, language)
 
     def help_text(self, language: Language) -> str:
-        return self._answers.help(Platform.DISCORD, language)
+        return self._answers.help(None, language)  # the caller's platform is not known here
 
 
 def _key(conversation: Conversation) -> str:
