@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from adapters.sqlite.db import Database
 from bot.settings import Settings
+from bot.storage import Stores
 from core.clock import Clock
 from core.ops.telemetry import NoTelemetry, Telemetry
 from core.platform import AttachmentFetcher, BotService, EventSink
@@ -17,7 +17,7 @@ from core.types import Platform
 class AppContext:
     settings: Settings
     service: BotService
-    db: Database
+    stores: Stores
     clock: Clock
     # Platform adapters register their sink here before they start receiving messages; the
     # service looks sinks up by the job's platform (also for jobs resumed after a restart).

@@ -6,7 +6,6 @@ from contextlib import AbstractAsyncContextManager
 
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.media.probe import PyAvProbe
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from bot.app_context import AppContext
 from bot.platform_start import register_and_run
 from bot.settings import SettingsError
@@ -44,7 +43,7 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
         default_language=Language(settings.bot.default_language),
         temp_dir=settings.storage.data_dir / "tmp",
     )
-    dedupe = ObservedDedupeStore(Platform.FEISHU, SqliteDedupeStore(ctx.db, ctx.clock), ctx.telemetry)
+    dedupe = ObservedDedupeStore(Platform.FEISHU, ctx.stores.dedupe, ctx.telemetry)
     adapter = FeishuAdapter(config, ctx.service, dedupe, ctx.clock,
                             probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s))
     return register_and_run(ctx, Platform.FEISHU, adapter, _refusal)

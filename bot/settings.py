@@ -12,6 +12,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -38,9 +39,10 @@ SECRET_ENV_NAMES = (
     "FEISHU_VERIFICATION_TOKEN",
     "OPS_STATUS_TOKEN",
     "IMABOT_SECRET_KEY",
+    "PGPASSWORD",  # the PostgreSQL password for ``[storage] url`` (libpq's own variable name)
 )
 _SECRET_FIELD_NAMES = {"api_key", "token", "app_id", "app_secret", "encrypt_key", "verification_token",
-                       "status_token", "secret_key"}
+                       "status_token", "secret_key", "password"}
 
 
 class Section(BaseModel):
@@ -76,10 +78,37 @@ class ImaSettings(Section):
 class StorageSettings(Section):
     data_dir: Path = Path("data")
     db_file: str = Field(default="imabot.sqlite3", min_length=1, pattern=r"^[^/\\]+$")
+    # PostgreSQL for several replicas ("postgresql://imabot@db:5432/imabot"); unset = the SQLite file above.
+    # The password comes from the environment (PGPASSWORD), never from this URL.
+    url: str | None = None
+    pool_size: int = Field(default=10, ge=1, le=200)
+    # A replica holds each job it runs for lease_s, renewed every lease_s / 3; a crashed replica's jobs
+    # are taken over by another within about lease_s.
+    lease_s: float = Field(default=30.0, ge=1.0, le=600.0)
+    # Unset: "local" with SQLite (one process; a restart takes its jobs back at once); with PostgreSQL a
+    # name unique to this process (host, pid, random). Set it to a stable name per replica (a
+    # StatefulSet pod name) so a restarted replica takes its own jobs back without waiting for leases.
+    replica_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("must start with postgresql:// (leave it unset for SQLite)")
+        if parts.password:
+            raise ValueError("must not contain a password; set PGPASSWORD in the environment instead")
+        return value
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / self.db_file
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgresql"]:
+        return "postgresql" if self.url else "sqlite"
 
 
 class BotSettings(Section):
@@ -214,6 +243,7 @@ class Secrets(BaseModel):  # from the environment only; not a file section
     feishu_verification_token: SecretStr | None = None
     ops_status_token: SecretStr | None = None
     imabot_secret_key: SecretStr | None = None  # Fernet master key for users' own IMA keys
+    pgpassword: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:

@@ -116,7 +116,7 @@ def settings_for_simulator(settings: Settings, base_url: str) -> Settings:
 
 
 def with_data_dir(settings: Settings, data_dir: Path) -> Settings:
-    storage = settings.storage.model_copy(update={"data_dir": data_dir})
+    storage = settings.storage.model_copy(update={"data_dir": data_dir, "url": None})
     updated = settings.model_copy(update={"storage": storage})
     updated.secrets = settings.secrets
     return updated

@@ -8,10 +8,8 @@ from pathlib import Path
 from adapters.ima.client import ImaClient
 from adapters.ima.own_keys import OwnKeyClients
 from adapters.secrets.fernet import FernetCipher
-from adapters.sqlite.db import Database
-from adapters.sqlite.ledger import SqliteLedger
-from adapters.sqlite.spend_settings import SqliteConfirmationStore, SqliteSpendSettings, SqliteUserKeyStore
 from bot.settings import Settings, SettingsError
+from bot.storage import SpendStores
 from core.clock import Clock
 from core.conversation.desk import QuestionDesk
 from core.conversation.questions import QuestionKind
@@ -103,7 +101,7 @@ def spend_policy(settings: Settings) -> SpendPolicy:
 
 def build_spend(
     settings: Settings,
-    db: Database,
+    stores: SpendStores,
     clock: Clock,
     messages: Messages,
     gateway: ImaGateway | None,
@@ -122,15 +120,15 @@ def build_spend(
         )
     gate = SpendGate(
         policy,
-        SqliteLedger(db),
-        SqliteSpendSettings(db),
-        SqliteConfirmationStore(db),
+        stores.ledger,
+        stores.settings,
+        stores.confirmations,
         clock,
         messages,
         moderation or blocked_words_check(policy.blocked_words),
     )
     gateways = OwnKeyClients(gateway) if isinstance(gateway, ImaClient) else None
-    keys = UserKeys(policy.billing, SqliteUserKeyStore(db), cipher, gateways, clock, messages)
+    keys = UserKeys(policy.billing, stores.keys, cipher, gateways, clock, messages)
     return Spend(gate=gate, keys=keys)
 
 

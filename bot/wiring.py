@@ -18,14 +18,10 @@ from adapters.ima.client import ImaClient, ImaClientConfig
 from adapters.media.lastframe import PyAvLastFrame
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
-from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
-from adapters.sqlite.db import Database, DatabaseUnusableError
-from adapters.sqlite.dedupe import SqliteDedupeStore
-from adapters.sqlite.jobs import SqliteJobStore
-from adapters.sqlite.preferences import SqlitePreferenceStore
 from bot.app_context import AppContext
 from bot.settings import Settings, SettingsError
 from bot.spend_wiring import build_spend, connect_question_memory
+from bot.storage import Stores, open_stores, replica_id
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, SystemClock
 from core.conversation.observe import ObservedSinks
@@ -45,16 +41,6 @@ from core.spend.hooks import SettlingJobStore
 from core.types import Language, MediaType, Platform
 
 IMA_KEY_SHAPE = re.compile(r"ima_[^\s]+")
-
-
-async def open_database(settings: Settings) -> Database:
-    """The started database, or a one-line ``SettingsError`` naming the file or folder and the fix."""
-    db = Database(settings.storage.db_path)
-    try:
-        await db.start()
-    except DatabaseUnusableError as exc:
-        raise SettingsError(str(exc)) from None
-    return db
 
 
 @dataclass
@@ -97,8 +83,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
     messages = Messages.from_package()
     client_config = ima_config(settings) if gateway is None else None  # fail before touching any file
     async with AsyncExitStack() as stack:
-        db = await open_database(settings)
-        stack.push_async_callback(db.aclose)
+        stores = await stack.enter_async_context(open_stores(settings, clock))
         if gateway is None:
             assert client_config is not None
             client = ImaClient(client_config, clock=clock, telemetry=telemetry)
@@ -126,40 +111,40 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         observed = ObservedSinks(sinks)  # the conversation layer sees failures that offer a retry
         fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
                                                        Platform.CLI: LocalFileFetcher()}
-        spend = build_spend(settings, db, clock, messages, gateway)
+        spend = build_spend(settings, stores.spend, clock, messages, gateway)
         deps = RunnerDeps(
             gateway=gateway,
-            jobs=SettlingJobStore(ObservedJobStore(SqliteJobStore(db), telemetry), spend.gate),
-            preferences=SqlitePreferenceStore(db), spend=spend,
+            jobs=SettlingJobStore(ObservedJobStore(stores.jobs, telemetry), spend.gate),
+            preferences=stores.preferences, spend=spend,
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
             clock=clock, sinks=observed, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
             eta_overrides=dict(settings.catalog.estimated_seconds), telemetry=telemetry)
         parsing = ServiceConfig(
             default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),
-            max_concurrent_jobs=bot.max_concurrent_jobs)
+            max_concurrent_jobs=bot.max_concurrent_jobs, replica_id=replica_id(settings),
+            lease_s=settings.storage.lease_s, takeover=stores.backend == "postgresql")
         service = GenerationService(deps, parsing)
         stack.push_async_callback(service.aclose)
-        conversation = build_conversation(settings, service, deps, parsing, db, remote, gateway)
+        conversation = build_conversation(settings, service, deps, parsing, stores, remote, gateway)
         conversation.usage = service.spend  # the usage intent answers with the spend ledger
         connect_question_memory(service, conversation.desk)
         observed.observe(conversation.on_event)
-        context = AppContext(settings=settings, service=conversation, db=db, clock=clock, sinks=sinks,
+        context = AppContext(settings=settings, service=conversation, stores=stores, clock=clock, sinks=sinks,
                              fetchers=fetchers, telemetry=telemetry)
         yield App(context=context, service=service, gateway=gateway, conversation=conversation)
 
 
 def build_conversation(settings: Settings, pipeline: GenerationService, deps: RunnerDeps,
-                       parsing: ServiceConfig, db: Database, remote: RemoteFetcher,
+                       parsing: ServiceConfig, stores: Stores, remote: RemoteFetcher,
                        gateway: ImaGateway) -> ConversationService:
     """The layer every platform talks to: questions, thread memory and follow-ups over the pipeline."""
     c = settings.conversation
     frames = PyAvLastFrame(remote, gateway, settings.storage.data_dir / "tmp",
                            timeout_s=settings.media.probe_timeout_s * 2)
     return ConversationService(
-        ConversationDeps(pipeline=pipeline, jobs=deps.jobs, questions=SqliteQuestionStore(db),
-                         thread=SqliteThreadStore(db, keep=c.thread_keep),
-                         dedupe=SqliteDedupeStore(db, deps.clock),
+        ConversationDeps(pipeline=pipeline, jobs=deps.jobs, questions=stores.questions, thread=stores.threads,
+                         dedupe=stores.dedupe,
                          catalog=deps.catalog, messages=deps.messages, clock=deps.clock, sinks=deps.sinks,
                          parsing=parsing, frames=frames),
         ConversationConfig(account_url=c.account_url, question_ttl_s=c.question_ttl_s))

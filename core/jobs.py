@@ -9,7 +9,7 @@ in that state we cannot know whether IMA created the task, so the job is failed 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
@@ -102,6 +102,10 @@ class Job:
     notice_only: bool = False
     parent_job_id: str | None = None
     polls: int = 0
+    # The replica holding this job (see ``JobStore.claim``); ``save`` succeeds only while it still does.
+    # ``lease_until`` is as of the insert or claim: heartbeats extend it in the store, not on this value.
+    lease_owner: str | None = None
+    lease_until: float = 0.0
 
     @property
     def language(self) -> Language:
@@ -128,13 +132,34 @@ class Job:
         return replace(self, updated_at=now, **changes)
 
 
+class LeaseLostError(RuntimeError):
+    """The job's lease moved to another replica (this one stalled past its lease): stop touching it."""
+
+
 class JobStore(Protocol):
     async def insert(self, job: Job) -> tuple[Job, bool]:
-        """Insert ``job`` unless its idempotency key exists; returns (stored job, inserted?)."""
+        """Insert ``job`` (with its lease) unless its idempotency key exists; returns (stored job,
+        inserted?). Across replicas sharing the store, exactly one insert of a key wins."""
         ...
 
     async def save(self, job: Job) -> None:
-        """Persist the whole job (every transition goes through here)."""
+        """Persist the whole job (every transition goes through here), except its lease. Raises
+        ``LeaseLostError`` when the stored lease owner is no longer ``job.lease_owner``."""
+        ...
+
+    async def claim(self, owner: str, now: float, until: float, limit: int,
+                    platforms: Collection[str]) -> Sequence[Job]:
+        """Atomically take up to ``limit`` unfinished jobs of ``platforms`` that nobody holds (no owner
+        or an expired lease), oldest first; returns them, leased to ``owner`` until ``until``."""
+        ...
+
+    async def renew(self, owner: str, until: float) -> frozenset[str]:
+        """Extend every lease ``owner`` holds on an unfinished job; returns those jobs' ids."""
+        ...
+
+    async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
+        """Give up ``owner``'s leases on ``job_ids`` (all of them when None): after a clean shutdown
+        others may resume them at once; a restarted replica frees what it held before it died."""
         ...
 
     async def get(self, job_id: str) -> Job | None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from adapters.ima.client import ImaClient
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
+from tests.support.backends import BACKENDS, Backend, embedded_postgres
 from tests.support.ima import SimHarness, simulator
 from tests.support.sinks import RecordingSink
 
@@ -62,3 +63,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         files = sorted({r.nodeid.split("::")[0] for r in skipped})
         reason = str(skipped[0].longrepr[-1]).split("browser:", 1)[-1].strip()  # type: ignore[index]
         terminalreporter.write_line(f"browser tests skipped ({', '.join(files)}): {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL 18 (``embedded-postgres``) for the whole session, started on first use."""
+    with embedded_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Each store test runs once on SQLite and once on PostgreSQL (a fresh file / schema per test)."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", sqlite_path=tmp_path / "data" / "imabot.sqlite3")
+        return
+    chosen = Backend("postgresql", postgres_url=request.getfixturevalue("postgres_url"))
+    try:
+        yield chosen
+    finally:
+        chosen.drop()

@@ -1,18 +1,17 @@
-"""Question memory and thread memory, through their Protocols (SQLite here; durable across a restart)."""
+"""Question memory and thread memory, through their Protocols, on SQLite and PostgreSQL (part of the store
+suite; durable across a restart)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
-from adapters.sqlite.db import Database
+from bot.storage import Stores
 from core.clock import FakeClock
 from core.conversation.desk import QuestionDesk
 from core.conversation.questions import Question, QuestionAnswer, QuestionKind, QuestionState
-from core.conversation.thread import ThreadEntry
+from core.conversation.thread import ThreadEntry, ThreadStore
 from core.messages import Messages
 from core.platform import ActionOutcome, ActionReply
 from core.types import Conversation, Language, Platform
+from tests.support.backends import Backend
 from tests.support.conversations import conversation
 
 
@@ -26,17 +25,17 @@ class Recorder:
         return ActionReply(ActionOutcome.STARTED, "ok")
 
 
-def desk(db: Database, clock: FakeClock) -> QuestionDesk:
-    return QuestionDesk(SqliteQuestionStore(db), clock, Messages.from_package(), ttl_s=600)
+def desk(stores: Stores, clock: FakeClock) -> QuestionDesk:
+    return QuestionDesk(stores.questions, clock, Messages.from_package(), ttl_s=600)
 
 
-async def test_a_question_survives_a_restart_and_is_answered_once(db_path: Path, clock: FakeClock) -> None:
+async def test_a_question_survives_a_restart_and_is_answered_once(backend: Backend, clock: FakeClock) -> None:
     alice = conversation(Platform.DISCORD, user_id="alice", chat_id="c1")
-    async with Database(db_path) as db:
-        asked = await desk(db, clock).ask(alice, QuestionKind.CONFIRMATION, Language.EN, subject_id="job-1",
-                                          payload={"points": 120})
-    async with Database(db_path) as db:  # the process restarted
-        d = desk(db, clock)
+    async with backend.open(clock) as stores:
+        asked = await desk(stores, clock).ask(alice, QuestionKind.CONFIRMATION, Language.EN,
+                                              subject_id="job-1", payload={"points": 120})
+    async with backend.open(clock) as stores:  # the process restarted
+        d = desk(stores, clock)
         recorder = Recorder()
         d.handle(QuestionKind.CONFIRMATION, recorder)
         pending = await d.pending(alice)
@@ -49,8 +48,12 @@ async def test_a_question_survives_a_restart_and_is_answered_once(db_path: Path,
     assert len(recorder.answers) == 1
 
 
-async def test_only_the_asker_in_that_chat_can_answer(db: Database, clock: FakeClock) -> None:
-    d = desk(db, clock)
+async def test_only_the_asker_in_that_chat_can_answer(backend: Backend, clock: FakeClock) -> None:
+    async with backend.open(clock) as stores:
+        await _check_only_the_asker_in_that_chat_can_answer(desk(stores, clock), clock)
+
+
+async def _check_only_the_asker_in_that_chat_can_answer(d: QuestionDesk, clock: FakeClock) -> None:
     recorder = Recorder()
     d.handle(QuestionKind.RETRY_OFFER, recorder)
     alice = conversation(Platform.FEISHU, user_id="alice", chat_id="group")
@@ -63,8 +66,12 @@ async def test_only_the_asker_in_that_chat_can_answer(db: Database, clock: FakeC
     assert (await d.answer(question, QuestionAnswer(yes=True), alice)).outcome is ActionOutcome.STARTED
 
 
-async def test_an_expired_question_says_so_and_does_nothing(db: Database, clock: FakeClock) -> None:
-    d = desk(db, clock)
+async def test_an_expired_question_says_so_and_does_nothing(backend: Backend, clock: FakeClock) -> None:
+    async with backend.open(clock) as stores:
+        await _check_an_expired_question_says_so_and_does_nothing(desk(stores, clock), clock)
+
+
+async def _check_an_expired_question_says_so_and_does_nothing(d: QuestionDesk, clock: FakeClock) -> None:
     recorder = Recorder()
     d.handle(QuestionKind.CONFIRMATION, recorder)
     alice = conversation(user_id="alice")
@@ -76,8 +83,12 @@ async def test_an_expired_question_says_so_and_does_nothing(db: Database, clock:
     assert await d.pending(alice) is None  # settled as withdrawn: words no longer reach it
 
 
-async def test_a_new_question_of_the_same_kind_replaces_the_old_one(db: Database, clock: FakeClock) -> None:
-    d = desk(db, clock)
+async def test_a_new_question_of_the_same_kind_replaces_the_old(backend: Backend, clock: FakeClock) -> None:
+    async with backend.open(clock) as stores:
+        await _check_a_new_question_replaces_the_old_one(desk(stores, clock), clock)
+
+
+async def _check_a_new_question_replaces_the_old_one(d: QuestionDesk, clock: FakeClock) -> None:
     alice = conversation(user_id="alice")
     old = await d.ask(alice, QuestionKind.CANCEL_PICK, Language.EN, options=("a", "b"))
     clock.advance(1)
@@ -88,8 +99,12 @@ async def test_a_new_question_of_the_same_kind_replaces_the_old_one(db: Database
     assert stored_old is not None and stored_old.state is QuestionState.WITHDRAWN
 
 
-async def test_thread_keeps_the_newest_entries_per_user_and_chat(db: Database, clock: FakeClock) -> None:
-    store = SqliteThreadStore(db, keep=3)
+async def test_thread_keeps_the_newest_entries_per_user_and_chat(backend: Backend, clock: FakeClock) -> None:
+    async with backend.open(clock, thread_keep=3) as stores:
+        await _thread_keeps_the_newest(stores.threads)
+
+
+async def _thread_keeps_the_newest(store: ThreadStore) -> None:
     for i in range(5):
         await store.remember(ThreadEntry(Platform.CONSOLE, "c", "alice", f"a{i}", 100.0 + i))
     await store.remember(ThreadEntry(Platform.CONSOLE, "c", "bob", "b0", 50.0))

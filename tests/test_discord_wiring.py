@@ -20,6 +20,7 @@ from core.types import Platform
 from tests.discord_fake.fake_service import RecordingService
 from tests.discord_fake.fixtures import fake  # noqa: F401
 from tests.discord_fake.server import FakeDiscord
+from tests.support.stores import sqlite_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,8 @@ def settings_for(fake: FakeDiscord | None, tmp_path: Path, token: str | None = "
 
 
 def context(settings: Settings, db: Database) -> AppContext:
-    return AppContext(settings=settings, service=RecordingService(), db=db, clock=FakeClock(auto=False))
+    return AppContext(settings=settings, service=RecordingService(), stores=sqlite_stores(db),
+                      clock=FakeClock(auto=False))
 
 
 async def test_not_configured_without_a_token_or_when_disabled(db: Database, tmp_path: Path) -> None:

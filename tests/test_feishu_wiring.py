@@ -17,6 +17,7 @@ from core.types import Platform
 from tests.feishu_fake.events import message_event
 from tests.feishu_fake.fixtures import running_fake
 from tests.feishu_fake.service import RecordingService
+from tests.support.stores import sqlite_stores
 
 
 def settings_for(tmp_path: Path, domain: str, app_id: str | None, **feishu: object) -> Settings:
@@ -30,7 +31,7 @@ def settings_for(tmp_path: Path, domain: str, app_id: str | None, **feishu: obje
 async def test_not_configured_means_not_started(tmp_path: Path) -> None:
     async with Database(tmp_path / "db.sqlite3") as db:
         ctx = AppContext(settings=settings_for(tmp_path, "http://127.0.0.1:1", None),
-                         service=RecordingService(), db=db, clock=FakeClock())
+                         service=RecordingService(), stores=sqlite_stores(db), clock=FakeClock())
         assert start_feishu(ctx) is None
         ctx.settings.secrets = Secrets(feishu_app_id=SecretStr("cli_x"), feishu_app_secret=SecretStr("s"))
         ctx.settings.feishu.enabled = False
@@ -41,7 +42,7 @@ async def test_not_configured_means_not_started(tmp_path: Path) -> None:
 async def test_webhook_without_any_secret_is_refused(tmp_path: Path) -> None:
     async with Database(tmp_path / "db.sqlite3") as db:
         ctx = AppContext(settings=settings_for(tmp_path, "http://127.0.0.1:1", "cli_x", intake="webhook"),
-                         service=RecordingService(), db=db, clock=FakeClock())
+                         service=RecordingService(), stores=sqlite_stores(db), clock=FakeClock())
         with pytest.raises(SettingsError):
             start_feishu(ctx)
 
@@ -49,8 +50,8 @@ async def test_webhook_without_any_secret_is_refused(tmp_path: Path) -> None:
 async def test_configured_adapter_receives_through_the_long_connection(tmp_path: Path) -> None:
     async with running_fake() as fake, Database(tmp_path / "db.sqlite3") as db:
         service = RecordingService()
-        ctx = AppContext(settings=settings_for(tmp_path, fake.base_url, fake.app_id), service=service, db=db,
-                         clock=FakeClock())
+        ctx = AppContext(settings=settings_for(tmp_path, fake.base_url, fake.app_id), service=service,
+                         stores=sqlite_stores(db), clock=FakeClock())
         running = start_feishu(ctx)
         assert running is not None
         assert Platform.FEISHU in ctx.sinks  # registered before anything is received
@@ -66,8 +67,8 @@ async def test_wrong_app_secret_stops_start_up_with_a_clear_message(tmp_path: Pa
     async with running_fake() as fake, Database(tmp_path / "db.sqlite3") as db:
         settings = settings_for(tmp_path, fake.base_url, fake.app_id)
         settings.secrets = Secrets(feishu_app_id=SecretStr("cli_wrong_app"), feishu_app_secret=SecretStr("x"))
-        running = start_feishu(AppContext(settings=settings, service=RecordingService(), db=db,
-                                          clock=FakeClock()))
+        running = start_feishu(AppContext(settings=settings, service=RecordingService(),
+                                          stores=sqlite_stores(db), clock=FakeClock()))
         assert running is not None
         with pytest.raises(SettingsError, match="FEISHU_APP_SECRET"):
             async with running:

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from adapters.sqlite.db import Database
-from adapters.sqlite.jobs import SqliteJobStore
 from core.errors import ErrorKind
 from core.jobs import ALLOWED_TRANSITIONS, Job, JobState, TransitionError
 from core.request import GenerationRequest, PreferenceIntent, Tier
-from core.types import Attachment, AttachmentKind, Language, MediaResult, MediaType, TaskType
+from core.types import Attachment, AttachmentKind, Language, MediaType, TaskType
 from tests.support.conversations import conversation
 
 
@@ -42,40 +38,3 @@ def test_forbidden_transition_raises_and_allowed_one_stamps_finish_time() -> Non
 
 def test_delivering_can_only_finish_as_done() -> None:
     assert ALLOWED_TRANSITIONS[JobState.DELIVERING] == frozenset({JobState.DONE})
-
-
-async def test_store_round_trips_every_field(db: Database) -> None:
-    store = SqliteJobStore(db)
-    job = make_job()
-    stored, inserted = await store.insert(job)
-    assert inserted and stored == job
-    done = (job.advance(JobState.ACKNOWLEDGED, 101.0).with_ref("status", "msg-1", 101.0)
-            .advance(JobState.SUBMITTING, 102.0, model_id="m", model_name="Wan 2.6", credits=25,
-                     eta_s=(60, 120))
-            .advance(JobState.SUBMITTED, 103.0, task_id="t-1", submitted_at=103.0)
-            .advance(JobState.DELIVERING, 150.0, result=(MediaResult("https://x/v.mp4", MediaType.VIDEO,
-                                                                      cover_url="https://x/c.jpg"),))
-            .advance(JobState.DONE, 151.0))
-    done = done.update(151.0, notes=("n1",), hints=("h1",), from_preference=True, polls=4)
-    await store.save(done)
-    assert await store.get("j1") == done
-    assert await store.by_key("console:m1") == done
-
-
-async def test_repeated_idempotency_key_returns_the_first_job(db: Database) -> None:
-    store = SqliteJobStore(db)
-    await store.insert(make_job("j1"))
-    again, inserted = await store.insert(make_job("j2"))
-    assert not inserted and again.job_id == "j1"
-    assert await store.get("j2") is None
-
-
-async def test_unfinished_lists_only_live_jobs_and_survives_reopen(db_path: Path) -> None:
-    async with Database(db_path) as db:
-        store = SqliteJobStore(db)
-        await store.insert(make_job("a", "k1"))
-        b, _ = await store.insert(make_job("b", "k2"))
-        await store.save(b.advance(JobState.FAILED, 120.0, error_kind=ErrorKind.AUTH))
-    async with Database(db_path) as db:
-        live = await SqliteJobStore(db).unfinished()
-    assert [j.job_id for j in live] == ["a"]

@@ -1,20 +1,19 @@
-"""Preference save / clear / mismatch flows against a file-backed SQLite database."""
+"""Preference save / clear / mismatch flows against the preference store, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.sqlite.db import Database
-from adapters.sqlite.preferences import SqlitePreferenceStore
 from core.catalog.models import ModelCatalog
 from core.catalog.products import CreditRule, ProductLeaf
 from core.intent import parse
-from core.ports import Preference
+from core.ports import Preference, PreferenceStore
 from core.request import PreferenceIntent
 from core.selection import ModelProfile, preference_action, select_model
 from core.types import Language, Platform, TaskType
+from tests.support.backends import Backend
 
 CATALOG = ModelCatalog.load_default()
 
@@ -37,7 +36,7 @@ T2V = [
 ]
 
 
-async def _remember(store: SqlitePreferenceStore, text: str, user: str = "u1", now: float = 100.0) -> None:
+async def _remember(store: PreferenceStore, text: str, user: str = "u1", now: float = 100.0) -> None:
     """What the pipeline does after a request: apply the preference change the core decided on."""
     request = parse(text, catalog=CATALOG)
     pref = await store.get(Platform.DISCORD, user, request.task_type)
@@ -52,20 +51,17 @@ async def _remember(store: SqlitePreferenceStore, text: str, user: str = "u1", n
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> SqlitePreferenceStore:
-    db = Database(tmp_path / "prefs.sqlite3")
-    await db.start()
-    yield SqlitePreferenceStore(db)  # type: ignore[misc]
-    await db.aclose()
+async def store(backend: Backend) -> AsyncIterator[PreferenceStore]:
+    """On SQLite and on PostgreSQL (part of the store suite)."""
+    async with backend.open() as stores:
+        yield stores.preferences
 
 
-async def test_explicit_model_is_saved_and_survives_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "imabot.sqlite3"
-    async with Database(path) as db:
-        store = SqlitePreferenceStore(db)
-        await _remember(store, "以后都用可灵，一只猫在弹钢琴")
-    async with Database(path) as db:
-        saved = await SqlitePreferenceStore(db).get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
+async def test_explicit_model_is_saved_and_survives_a_reopen(backend: Backend) -> None:
+    async with backend.open() as stores:
+        await _remember(stores.preferences, "以后都用可灵，一只猫在弹钢琴")
+    async with backend.open() as stores:
+        saved = await stores.preferences.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     assert saved is not None
     assert saved.model_id == "kling-video-o1"
     assert saved.model_name == "Kling O1"
@@ -73,13 +69,13 @@ async def test_explicit_model_is_saved_and_survives_a_reopen(tmp_path: Path) -> 
     assert saved.last_used == 100.0
 
 
-async def test_auto_selection_never_writes(store: SqlitePreferenceStore) -> None:
+async def test_auto_selection_never_writes(store: PreferenceStore) -> None:
     await _remember(store, "生成一段视频，海边的日落")
     await _remember(store, "用最便宜的生成一只猫")
     assert await store.all_for(Platform.DISCORD, "u1") == {}
 
 
-async def test_saved_preference_wins_and_gets_a_mismatch_hint(store: SqlitePreferenceStore) -> None:
+async def test_saved_preference_wins_and_gets_a_mismatch_hint(store: PreferenceStore) -> None:
     await _remember(store, "以后都用海螺")
     pref = await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     request = parse("一只猫在月球上跳舞", catalog=CATALOG)
@@ -90,7 +86,7 @@ async def test_saved_preference_wins_and_gets_a_mismatch_hint(store: SqlitePrefe
     assert preference_action(request, selection) is None
 
 
-async def test_clear_phrase_removes_only_that_task_type(store: SqlitePreferenceStore) -> None:
+async def test_clear_phrase_removes_only_that_task_type(store: PreferenceStore) -> None:
     midjourney = Preference("midjourney", "Midjourney", 8, 1.0)
     await store.save(Platform.DISCORD, "u1", TaskType.TEXT_TO_IMAGE, midjourney)
     await _remember(store, "always use Kling for my videos")
@@ -100,7 +96,7 @@ async def test_clear_phrase_removes_only_that_task_type(store: SqlitePreferenceS
     assert set(remaining) == {TaskType.TEXT_TO_IMAGE}
 
 
-async def test_clear_phrase_ignores_the_saved_model_for_that_request(store: SqlitePreferenceStore) -> None:
+async def test_clear_phrase_ignores_the_saved_model_for_that_request(store: PreferenceStore) -> None:
     await _remember(store, "以后都用海螺")
     pref = await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     request = parse("你选一个合适的模型，生成一只猫", catalog=CATALOG)
@@ -110,7 +106,7 @@ async def test_clear_phrase_ignores_the_saved_model_for_that_request(store: Sqli
     assert selection.source == "default"
 
 
-async def test_users_and_platforms_are_separate(store: SqlitePreferenceStore) -> None:
+async def test_users_and_platforms_are_separate(store: PreferenceStore) -> None:
     await _remember(store, "以后都用可灵", user="alice")
     vidu = Preference("viduq2", "Vidu Q2", 5, 2.0)
     await store.save(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO, vidu)
@@ -124,14 +120,14 @@ async def test_users_and_platforms_are_separate(store: SqlitePreferenceStore) ->
     assert (await store.get(Platform.FEISHU, "alice", TaskType.TEXT_TO_VIDEO)) is not None
 
 
-async def test_saving_again_replaces_the_row(store: SqlitePreferenceStore) -> None:
+async def test_saving_again_replaces_the_row(store: PreferenceStore) -> None:
     await _remember(store, "以后都用可灵", now=1.0)
     await _remember(store, "改用万2.6生成", now=2.0)
     pref = await store.get(Platform.DISCORD, "u1", TaskType.TEXT_TO_VIDEO)
     assert pref is not None and (pref.model_id, pref.last_used) == ("wan2.6-t2v", 2.0)
 
 
-async def test_model_not_offered_is_not_saved(store: SqlitePreferenceStore) -> None:
+async def test_model_not_offered_is_not_saved(store: PreferenceStore) -> None:
     await _remember(store, "以后都用 Sora 2 Pro")
     assert await store.all_for(Platform.DISCORD, "u1") == {}
 

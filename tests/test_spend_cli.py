@@ -18,6 +18,7 @@ from bot.spend_wiring import build_spend, spend_policy
 from core.clock import FakeClock
 from core.messages import Messages
 from core.spend.ports import Owner
+from tests.support.stores import sqlite_stores
 
 
 def config(tmp_path: Path, extra: str = "") -> Path:
@@ -86,7 +87,7 @@ async def test_own_keys_need_the_master_key(tmp_path: Path) -> None:
     settings = Settings(billing={"mode": "user_key"})
     async with Database(tmp_path / "db.sqlite3") as db:
         with pytest.raises(SettingsError, match="IMABOT_SECRET_KEY"):
-            build_spend(settings, db, FakeClock(), Messages.from_package(), None)
+            build_spend(settings, sqlite_stores(db).spend, FakeClock(), Messages.from_package(), None)
 
 
 def test_access_lists_become_place_rules() -> None:

@@ -1,53 +1,38 @@
-"""The spend stores' contracts (``core.spend.ports``), written against the Protocols so the PostgreSQL
-implementations can join the ``stores`` fixture's parameters."""
+"""The spend stores' contracts (``core.spend.ports``), on SQLite and on PostgreSQL (part of the store
+suite): caps and budgets hold under concurrency on both."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 
-from adapters.sqlite.db import Database
-from adapters.sqlite.ledger import SqliteLedger
-from adapters.sqlite.spend_settings import SqliteConfirmationStore, SqliteSpendSettings, SqliteUserKeyStore
+from bot.storage import SpendStores
 from core.spend.ports import (
     BudgetLimit,
     BudgetScope,
     Confirmation,
-    ConfirmationStore,
     ConfirmState,
-    Ledger,
     LedgerState,
     Owner,
-    SpendSettingsStore,
     StartVerdict,
     StoredKey,
-    UserKeyStore,
 )
+from tests.support.backends import Backend
 
 ALICE = Owner("discord", "alice", "chan-1", "guild-1")
 BOB = Owner("discord", "bob", "chan-1", "guild-1")
 
 
-@dataclass
-class Stores:
-    ledger: Ledger
-    settings: SpendSettingsStore
-    confirmations: ConfirmationStore
-    keys: UserKeyStore
+@pytest.fixture
+async def stores(backend: Backend) -> AsyncIterator[SpendStores]:
+    """On SQLite and on PostgreSQL (part of the store suite)."""
+    async with backend.open() as opened:
+        yield opened.spend
 
 
-@pytest.fixture(params=["sqlite"])
-async def stores(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Stores]:
-    assert request.param == "sqlite"
-    yield Stores(
-        SqliteLedger(db), SqliteSpendSettings(db), SqliteConfirmationStore(db), SqliteUserKeyStore(db)
-    )
-
-
-async def test_admission_is_capped_atomically_and_idempotent(stores: Stores) -> None:
+async def test_admission_is_capped_atomically_and_idempotent(stores: SpendStores) -> None:
     results = await asyncio.gather(*(stores.ledger.admit(f"j{i}", ALICE, 100.0, 7) for i in range(50)))
     assert sum(results) == 7
     assert await stores.ledger.admit("j0", ALICE, 100.0, 7)  # admitted earlier: still admitted
@@ -55,7 +40,7 @@ async def test_admission_is_capped_atomically_and_idempotent(stores: Stores) -> 
     assert await stores.ledger.open_counts("discord", "alice") == (0, 7)
 
 
-async def test_start_respects_the_running_cap_and_the_order_at_the_gate(stores: Stores) -> None:
+async def test_start_respects_the_running_cap_and_the_order_at_the_gate(stores: SpendStores) -> None:
     ledger = stores.ledger
     for job in ("a", "b", "c"):
         assert await ledger.admit(job, ALICE, 1.0, 10)
@@ -70,7 +55,7 @@ async def test_start_respects_the_running_cap_and_the_order_at_the_gate(stores: 
     assert (await ledger.try_start("a", 5, "m", 4.0, 1, ())).verdict is StartVerdict.GONE
 
 
-async def test_budgets_count_held_and_settled_points_since_the_period_start(stores: Stores) -> None:
+async def test_budgets_count_held_and_settled_points_since_the_period_start(stores: SpendStores) -> None:
     ledger = stores.ledger
     day = BudgetLimit(BudgetScope.USER_DAY, 100, since=1000.0, resets_at=2000.0)
     for job in ("old", "a", "b", "c"):
@@ -88,7 +73,7 @@ async def test_budgets_count_held_and_settled_points_since_the_period_start(stor
     assert await ledger.spent(BudgetScope.USER_DAY, BOB, 1000.0) == 0
 
 
-async def test_settling_is_idempotent_and_records_failures(stores: Stores) -> None:
+async def test_settling_is_idempotent_and_records_failures(stores: SpendStores) -> None:
     ledger = stores.ledger
     assert await ledger.admit("a", ALICE, 1.0, 10)
     await ledger.try_start("a", 40, "m", 1.0, 10, ())
@@ -100,7 +85,7 @@ async def test_settling_is_idempotent_and_records_failures(stores: Stores) -> No
     assert [e.job_id for e in await ledger.entries(0.0, 10.0)] == ["a"]
 
 
-async def test_settings_values_and_once_only_marks(stores: Stores) -> None:
+async def test_settings_values_and_once_only_marks(stores: SpendStores) -> None:
     s = stores.settings
     await s.put("user", "discord:alice", "day_points", "100")
     await s.put("user", "discord:alice", "day_points", "150")
@@ -111,7 +96,7 @@ async def test_settings_values_and_once_only_marks(stores: Stores) -> None:
     assert not await s.put_once("notice", "discord:chan", "access", "1")
 
 
-async def test_a_confirmation_is_answered_once(stores: Stores) -> None:
+async def test_a_confirmation_is_answered_once(stores: SpendStores) -> None:
     c = stores.confirmations
     await c.ask(Confirmation("j1", ALICE, 120, ("expensive",), asked_at=10.0, expires_at=610.0))
     assert (await c.latest_pending("discord", "alice", "chan-1")) is not None
@@ -124,7 +109,7 @@ async def test_a_confirmation_is_answered_once(stores: Stores) -> None:
     assert [x.job_id for x in await c.expired(20.0)] == ["j2"]
 
 
-async def test_keys_are_stored_as_given_and_marked_invalid_once(stores: Stores) -> None:
+async def test_keys_are_stored_as_given_and_marked_invalid_once(stores: SpendStores) -> None:
     k = stores.keys
     await k.put("feishu", "ou_a", StoredKey(ciphertext="gAAAA-cipher", last4="ee42", linked_at=1.0))
     assert (await k.get("feishu", "ou_a")) == StoredKey("gAAAA-cipher", "ee42", 1.0)

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-import aiosqlite
-
+from adapters.conversation_rows import (
+    QUESTION_COLUMNS,
+    THREAD_COLUMNS,
+    entry_from_row,
+    question_from_row,
+    question_values,
+)
 from adapters.sqlite.db import Database
 from core.conversation.questions import Question, QuestionKind, QuestionState
 from core.conversation.thread import DEFAULT_KEEP, ThreadEntry
-from core.types import Language, Platform
+from core.types import Platform
 
-_Q_COLUMNS = ("question_id", "kind", "platform", "chat_id", "user_id", "language", "asked_at", "expires_at",
-              "subject_id", "options", "payload", "state", "answer")
-_Q_SELECT = f"SELECT {', '.join(_Q_COLUMNS)} FROM questions"
-_Q_INSERT = (f"INSERT INTO questions ({', '.join(_Q_COLUMNS)}) VALUES ({', '.join('?' for _ in _Q_COLUMNS)}) "
-             "ON CONFLICT(question_id) DO NOTHING")
-
-
-def _question(row: aiosqlite.Row) -> Question:
-    return Question(
-        question_id=row["question_id"], kind=QuestionKind(row["kind"]), platform=Platform(row["platform"]),
-        chat_id=row["chat_id"], user_id=row["user_id"], language=Language(row["language"]),
-        asked_at=float(row["asked_at"]), expires_at=float(row["expires_at"]), subject_id=row["subject_id"],
-        options=tuple(json.loads(row["options"])), payload=json.loads(row["payload"]),
-        state=QuestionState(row["state"]), answer=row["answer"])
+_Q_SELECT = f"SELECT {', '.join(QUESTION_COLUMNS)} FROM questions"
+_Q_INSERT = (f"INSERT INTO questions ({', '.join(QUESTION_COLUMNS)}) "
+             f"VALUES ({', '.join('?' for _ in QUESTION_COLUMNS)}) ON CONFLICT(question_id) DO NOTHING")
 
 
 class SqliteQuestionStore:
@@ -33,17 +26,13 @@ class SqliteQuestionStore:
         self._db = db
 
     async def ask(self, question: Question) -> None:
-        q = question
-        await self._db.conn.execute(_Q_INSERT, (
-            q.question_id, q.kind.value, q.platform.value, q.chat_id, q.user_id, q.language.value, q.asked_at,
-            q.expires_at, q.subject_id, json.dumps(list(q.options), ensure_ascii=False),
-            json.dumps(dict(q.payload), ensure_ascii=False), q.state.value, q.answer))
+        await self._db.conn.execute(_Q_INSERT, question_values(question))
         await self._db.conn.commit()
 
     async def get(self, question_id: str) -> Question | None:
         async with self._db.conn.execute(f"{_Q_SELECT} WHERE question_id = ?", (question_id,)) as cursor:
             row = await cursor.fetchone()
-        return _question(row) if row is not None else None
+        return question_from_row(row) if row is not None else None
 
     async def latest_open(self, platform: Platform, chat_id: str, user_id: str,
                           since: float) -> Question | None:
@@ -51,7 +40,7 @@ class SqliteQuestionStore:
                "AND asked_at >= ? ORDER BY asked_at DESC, rowid DESC LIMIT 1")
         async with self._db.conn.execute(sql, (platform.value, chat_id, user_id, since)) as cursor:
             row = await cursor.fetchone()
-        return _question(row) if row is not None else None
+        return question_from_row(row) if row is not None else None
 
     async def settle(self, question_id: str, state: QuestionState, answer: str | None = None) -> bool:
         sql = "UPDATE questions SET state = ?, answer = ? WHERE question_id = ? AND state = 'open'"
@@ -74,17 +63,12 @@ class SqliteQuestionStore:
         return changed
 
 
-_T_COLUMNS = "job_id, platform, chat_id, user_id, at"
+_T_COLUMNS = THREAD_COLUMNS
 _T_PRUNE = (
     "DELETE FROM thread_entries WHERE platform = ? AND chat_id = ? AND user_id = ? AND job_id NOT IN ("
     "SELECT job_id FROM thread_entries WHERE platform = ? AND chat_id = ? AND user_id = ? "
     "ORDER BY at DESC, rowid DESC LIMIT ?)"
 )
-
-
-def _entry(row: aiosqlite.Row) -> ThreadEntry:
-    return ThreadEntry(platform=Platform(row["platform"]), chat_id=row["chat_id"], user_id=row["user_id"],
-                       job_id=row["job_id"], at=float(row["at"]))
 
 
 class SqliteThreadStore:
@@ -113,11 +97,11 @@ class SqliteThreadStore:
         args.append(limit)
         async with self._db.conn.execute(sql, args) as cursor:
             rows = await cursor.fetchall()
-        return [_entry(r) for r in rows]
+        return [entry_from_row(r) for r in rows]
 
     async def recent_for_user(self, platform: Platform, user_id: str, limit: int) -> Sequence[ThreadEntry]:
         sql = (f"SELECT {_T_COLUMNS} FROM thread_entries WHERE platform = ? AND user_id = ? "
                "ORDER BY at DESC, rowid DESC LIMIT ?")
         async with self._db.conn.execute(sql, (platform.value, user_id, limit)) as cursor:
             rows = await cursor.fetchall()
-        return [_entry(r) for r in rows]
+        return [entry_from_row(r) for r in rows]

@@ -1,84 +1,30 @@
-"""SQLite implementation of ``core.jobs.JobStore`` (table from migration 0002)."""
+"""SQLite implementation of ``core.jobs.JobStore`` (tables from migrations 0002 and 0050)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
-import aiosqlite
-
+from adapters.job_rows import COLUMNS, SAVED_COLUMNS, TERMINAL_SQL, job_values, saved_values
+from adapters.job_rows import job_from_row as job_from_row
 from adapters.sqlite.db import Database
-from core.errors import ErrorKind
-from core.jobs import (
-    TERMINAL_STATES,
-    Job,
-    JobState,
-    conversation_from_dict,
-    conversation_to_dict,
-    media_from_json,
-    media_to_json,
-    request_from_json,
-    request_to_json,
-)
+from core.jobs import Job, LeaseLostError
 
-_COLUMNS = (
-    "job_id", "idempotency_key", "platform", "chat_id", "user_id", "message_id", "conversation", "request",
-    "state", "model_id", "model_name", "credits", "eta_min_s", "eta_max_s", "task_id", "created_at",
-    "updated_at", "submitted_at", "finished_at", "message_refs", "result", "error_kind", "error_params",
-    "notes", "hints", "from_preference", "notice_only", "parent_job_id", "polls",
-)
-_INSERT = (f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+_INSERT = (f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
            "ON CONFLICT(idempotency_key) DO NOTHING")
-_UPDATE = f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])} WHERE job_id = ?"
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
-_TERMINAL = ", ".join(f"'{s.value}'" for s in TERMINAL_STATES)
-
-
-def _row(job: Job) -> tuple[Any, ...]:
-    conv = job.conversation
-    return (
-        job.job_id, job.idempotency_key, conv.platform.value, conv.chat_id, conv.user_id, conv.message_id,
-        json.dumps(conversation_to_dict(conv), ensure_ascii=False), request_to_json(job.request),
-        job.state.value, job.model_id, job.model_name, job.credits,
-        job.eta_s[0] if job.eta_s else None, job.eta_s[1] if job.eta_s else None, job.task_id,
-        job.created_at, job.updated_at, job.submitted_at, job.finished_at,
-        json.dumps(dict(job.message_refs)), media_to_json(job.result) if job.result else None,
-        job.error_kind.value if job.error_kind else None,
-        json.dumps(dict(job.error_params), ensure_ascii=False),
-        json.dumps(list(job.notes), ensure_ascii=False), json.dumps(list(job.hints), ensure_ascii=False),
-        int(job.from_preference), int(job.notice_only), job.parent_job_id, job.polls,
-    )
-
-
-def _job(row: aiosqlite.Row) -> Job:
-    eta = (int(row["eta_min_s"]), int(row["eta_max_s"])) if row["eta_min_s"] is not None else None
-    return Job(
-        job_id=row["job_id"],
-        idempotency_key=row["idempotency_key"],
-        conversation=conversation_from_dict(json.loads(row["conversation"])),
-        request=request_from_json(row["request"]),
-        state=JobState(row["state"]),
-        created_at=float(row["created_at"]),
-        updated_at=float(row["updated_at"]),
-        model_id=row["model_id"],
-        model_name=row["model_name"],
-        credits=row["credits"],
-        eta_s=eta,
-        task_id=row["task_id"],
-        submitted_at=row["submitted_at"],
-        finished_at=row["finished_at"],
-        message_refs=json.loads(row["message_refs"]),
-        result=media_from_json(row["result"]),
-        error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
-        error_params=json.loads(row["error_params"]),
-        notes=tuple(json.loads(row["notes"])),
-        hints=tuple(json.loads(row["hints"])),
-        from_preference=bool(row["from_preference"]),
-        notice_only=bool(row["notice_only"]),
-        parent_job_id=row["parent_job_id"],
-        polls=int(row["polls"]),
-    )
+# Fenced: only the lease holder's write lands (``IS`` also matches two NULLs: a job nobody leased).
+_UPDATE = (f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in SAVED_COLUMNS)} "
+           "WHERE job_id = ? AND lease_owner IS ?")
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM jobs"
+_LIVE = f"state NOT IN ({TERMINAL_SQL}) AND notice_only = 0"
+# One statement, so it is atomic (SQLite has one writer at a time).
+_CLAIM = (f"UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE job_id IN ("
+          f"SELECT job_id FROM jobs WHERE {_LIVE} AND platform IN (SELECT value FROM json_each(?)) "
+          "AND (lease_owner IS NULL OR lease_until <= ?) "
+          f"ORDER BY created_at, job_id LIMIT ?) RETURNING {', '.join(COLUMNS)}")
+_RENEW = f"UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND {_LIVE} RETURNING job_id"
+_RELEASE = "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?"
+_RELEASE_SOME = f"{_RELEASE} AND job_id IN (SELECT value FROM json_each(?))"
 
 
 class SqliteJobStore:
@@ -87,7 +33,7 @@ class SqliteJobStore:
 
     async def insert(self, job: Job) -> tuple[Job, bool]:
         conn = self._db.conn
-        async with conn.execute(_INSERT, _row(job)) as cursor:
+        async with conn.execute(_INSERT, job_values(job)) as cursor:
             inserted = cursor.rowcount == 1
         await conn.commit()
         if inserted:
@@ -98,9 +44,11 @@ class SqliteJobStore:
         return existing, False
 
     async def save(self, job: Job) -> None:
-        values = _row(job)
-        await self._db.conn.execute(_UPDATE, (*values[1:], job.job_id))
+        async with self._db.conn.execute(_UPDATE, (*saved_values(job), job.job_id, job.lease_owner)) as cur:
+            saved = cur.rowcount == 1
         await self._db.conn.commit()
+        if not saved:
+            raise LeaseLostError(f"job {job.job_id} is no longer held by {job.lease_owner}")
 
     async def get(self, job_id: str) -> Job | None:
         return await self._one(f"{_SELECT} WHERE job_id = ?", job_id)
@@ -110,17 +58,41 @@ class SqliteJobStore:
 
     async def unfinished(self) -> Sequence[Job]:
         async with self._db.conn.execute(
-            f"{_SELECT} WHERE state NOT IN ({_TERMINAL}) ORDER BY created_at, job_id"
+            f"{_SELECT} WHERE state NOT IN ({TERMINAL_SQL}) ORDER BY created_at, job_id"
         ) as cursor:
             rows = await cursor.fetchall()
-        return [_job(r) for r in rows]
+        return [job_from_row(r) for r in rows]
+
+    async def claim(self, owner: str, now: float, until: float, limit: int,
+                    platforms: Collection[str]) -> Sequence[Job]:
+        args = (owner, until, _json_list(platforms), now, limit)
+        async with self._db.conn.execute(_CLAIM, args) as cursor:
+            rows = await cursor.fetchall()
+        await self._db.conn.commit()
+        return sorted((job_from_row(r) for r in rows), key=lambda j: (j.created_at, j.job_id))
+
+    async def renew(self, owner: str, until: float) -> frozenset[str]:
+        async with self._db.conn.execute(_RENEW, (until, owner)) as cursor:
+            rows = await cursor.fetchall()
+        await self._db.conn.commit()
+        return frozenset(str(r[0]) for r in rows)
+
+    async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
+        if job_ids is None:
+            await self._db.conn.execute(_RELEASE, (owner,))
+        else:
+            await self._db.conn.execute(_RELEASE_SOME, (owner, _json_list(job_ids)))
+        await self._db.conn.commit()
 
     async def _one(self, sql: str, arg: str) -> Job | None:
         async with self._db.conn.execute(sql, (arg,)) as cursor:
             row = await cursor.fetchone()
-        return _job(row) if row is not None else None
+        return job_from_row(row) if row is not None else None
+
+
+def _json_list(values: Collection[str]) -> str:
+    return json.dumps(list(values))
 
 
 # For read-only queries beside the store (adapters.sqlite.history).
 SELECT_JOBS = _SELECT
-job_from_row = _job

@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, command: Any, language: Language) -> str:
-    from adapters.sqlite.db import Database
-    from adapters.sqlite.jobs import SqliteJobStore
     from bot.spend_wiring import build_spend
+    from bot.storage import open_stores
     from core.clock import SystemClock
     from core.jobs import PRE_CREATE_STATES, Job, JobState
     from core.messages import Messages
@@ -71,9 +70,9 @@ async def _run(settings: Settings, command: Any, language: Language) -> str:
     from core.spend.operators import run_admin
 
     clock, messages = SystemClock(), Messages.from_package()
-    async with Database(settings.storage.db_path) as db:
-        spend = build_spend(settings, db, clock, messages, None)
-        jobs = SettlingJobStore(SqliteJobStore(db), spend.gate)
+    async with open_stores(settings, clock) as stores:
+        spend = build_spend(settings, stores.spend, clock, messages, None)
+        jobs = SettlingJobStore(stores.jobs, spend.gate)
 
         async def cancel(job: Job) -> bool:
             # Offline, only a job with nothing created can be ended here; the running bot resumes the rest.

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from adapters.sqlite.history import SqliteJobHistory
 from bot.ops.live import LiveView
 from bot.ops.metrics import PrometheusTelemetry
 from bot.ops.readiness import ReadinessProbe
@@ -45,11 +44,11 @@ class OpsParts:
         """The ops server runs while the block does; a taken port is a setup problem."""
         ctx, ops = app.context, settings.ops
         self.live.connections = ctx.connections  # the platform starters fill it in
-        history = SqliteJobHistory(ctx.db)
+        history = ctx.stores.history
         task_type = _TEXT_TASK[MediaType(settings.bot.default_media_type)]
 
         async def ping() -> object:
-            return await ctx.db.schema_version()
+            return await ctx.stores.schema_version()
 
         async def products() -> object:
             return await app.gateway.list_products(task_type)

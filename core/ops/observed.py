@@ -11,7 +11,7 @@ outcome), progress events feed the live progress, results and failure cards coun
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from core.jobs import Job, JobState, JobStore
@@ -59,6 +59,19 @@ class ObservedJobStore:
         for job in jobs:  # resumed after a restart: their next transition has a known previous state
             self._last.setdefault(job.job_id, job.state)
         return jobs
+
+    async def claim(self, owner: str, now: float, until: float, limit: int,
+                    platforms: Collection[str]) -> Sequence[Job]:
+        jobs = await self._inner.claim(owner, now, until, limit, platforms)
+        for job in jobs:  # taken over or resumed: their next transition has a known previous state
+            self._last.setdefault(job.job_id, job.state)
+        return jobs
+
+    async def renew(self, owner: str, until: float) -> frozenset[str]:
+        return await self._inner.renew(owner, until)
+
+    async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
+        await self._inner.release(owner, job_ids)
 
     def __getattr__(self, name: str) -> Any:
         # Store methods added later (leases, queries) pass through unobserved.

@@ -21,7 +21,7 @@ from core.catalog.models import ModelCatalog
 from core.catalog.products import ProductLeaf
 from core.clock import Clock
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
-from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore
+from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore, LeaseLostError
 from core.messages import Messages
 from core.ops.telemetry import NoTelemetry, Telemetry
 from core.pipeline.guards import NoLocalFiles, complete_despite_cancel
@@ -134,6 +134,9 @@ class JobRunner:
             return job
         except asyncio.CancelledError:
             raise
+        except LeaseLostError:
+            log.warning("job %s: another replica holds it now; stopping here", job.job_id)
+            return job
         except ImabotError as exc:
             log.info("job %s failed: %s (code %s)", job.job_id, exc.kind.value, exc.code)
             latest = await self._d.jobs.get(job.job_id) or job

@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import logging
 import secrets
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from core.intent.hygiene import clean_name, clean_text
 from core.intent.language import detect_language
 from core.jobs import Job, JobState
 from core.ops.log_context import about_job
+from core.pipeline.leases import LeaseKeeper
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
 from core.pipeline.spend_desk import SpendDesk
@@ -36,6 +37,7 @@ from core.types import Attachment, AttachmentKind, Conversation, Language, Media
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
+_ALL = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,11 @@ class ServiceConfig:
     max_concurrent_jobs: int = 200
     # Parsing costs ~5 ms per 1,000 characters: longer texts are parsed in a worker thread.
     parse_inline_chars: int = 1_000
+    # Job leases (core.pipeline.leases): this process's name, how long a lease lasts, and whether other
+    # replicas share the store (then leases are renewed and other replicas' expired jobs taken over).
+    replica_id: str = "local"
+    lease_s: float = 30.0
+    takeover: bool = False
 
 
 class GenerationService:
@@ -62,6 +69,7 @@ class GenerationService:
         self._seq = itertools.count(1)
         self._waiting = 0  # jobs waiting for a free slot (reported as the queue length)
         self._closed = False
+        self._leases = LeaseKeeper(deps.jobs, deps.clock, self._config.replica_id, self._config.lease_s, self)
         self._spend = SpendDesk(self, deps.spend, deps) if deps.spend is not None else None
 
     @property
@@ -71,21 +79,45 @@ class GenerationService:
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Reconcile: resume every unfinished job whose platform can show events."""
+        """Reconcile: claim and resume the unfinished jobs nobody holds whose platform can show events;
+        with ``takeover``, keep doing so (and keep this replica's leases alive) until ``aclose``."""
         if self._spend is not None:
             await self._spend.expire_due()
-        for job in await self._d.jobs.unfinished():
-            if job.notice_only or job.conversation.platform not in self._d.sinks:
-                continue
-            self._spawn(job)
+        await self._d.jobs.release(self._config.replica_id)  # what this replica held before a restart
+        await self._leases.claim()
+        if self._config.takeover:
+            self._leases.start()
 
     async def aclose(self) -> None:
         self._closed = True
+        await self._leases.aclose()
+        held = list(self._tasks)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        if held:  # a clean stop: the parked jobs may be resumed elsewhere at once
+            await self._d.jobs.release(self._config.replica_id, held)
+
+    # ------------------------------------------------------------ core.pipeline.leases.LeaseHolder
+    def running_job_ids(self) -> Collection[str]:
+        return tuple(self._tasks)
+
+    def free_capacity(self) -> int:
+        if self._closed:
+            return 0
+        if not self._config.takeover:  # the only process on its store: it resumes everything it finds
+            return _ALL
+        return max(0, self._config.max_concurrent_jobs - len(self._tasks))
+
+    def platforms(self) -> Collection[str]:
+        return tuple(p.value for p in self._d.sinks)
+
+    def drop(self, job_id: str) -> None:
+        task = self._tasks.pop(job_id, None)
+        if task is not None:
+            task.cancel()
 
     async def wait_idle(self) -> None:
         """Wait until no job task is running (CLI and tests)."""
@@ -217,7 +249,8 @@ class GenerationService:
         job_id = f"j{int(now)}{next(self._seq):04d}{secrets.token_hex(3)}"
         return Job(job_id=job_id, idempotency_key=key, conversation=conversation, request=request,
                    state=JobState.RECEIVED, created_at=now, updated_at=now, notice_only=notice_only,
-                   parent_job_id=parent_job_id)
+                   parent_job_id=parent_job_id, lease_owner=self._config.replica_id,
+                   lease_until=self._leases.until())
 
     async def _notice_once(self, key: str, conversation: Conversation, request: GenerationRequest,
                            text: str) -> None:

@@ -3,7 +3,7 @@ settles the ledger whenever a job's outcome is saved (so every ending, on every 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from core.errors import UNCERTAIN_CREATE_KINDS
@@ -53,3 +53,13 @@ class SettlingJobStore:
 
     async def unfinished(self) -> Sequence[Job]:
         return await self._inner.unfinished()
+
+    async def claim(self, owner: str, now: float, until: float, limit: int,
+                    platforms: Collection[str]) -> Sequence[Job]:
+        return await self._inner.claim(owner, now, until, limit, platforms)
+
+    async def renew(self, owner: str, until: float) -> frozenset[str]:
+        return await self._inner.renew(owner, until)
+
+    async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
+        await self._inner.release(owner, job_ids)

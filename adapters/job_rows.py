@@ -1,0 +1,89 @@
+"""The ``jobs`` table's columns and the mapping between a row and ``core.jobs.Job``, shared by every SQL
+store (SQLite, PostgreSQL): one place decides how a job is laid out, each backend only its dialect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from core.errors import ErrorKind
+from core.jobs import (
+    TERMINAL_STATES,
+    Job,
+    JobState,
+    conversation_from_dict,
+    conversation_to_dict,
+    media_from_json,
+    media_to_json,
+    request_from_json,
+    request_to_json,
+)
+
+# Written by insert; ``save`` writes all but the first (the key) and the last two (the lease).
+COLUMNS = (
+    "job_id", "idempotency_key", "platform", "chat_id", "user_id", "message_id", "conversation", "request",
+    "state", "model_id", "model_name", "credits", "eta_min_s", "eta_max_s", "task_id", "created_at",
+    "updated_at", "submitted_at", "finished_at", "message_refs", "result", "error_kind", "error_params",
+    "notes", "hints", "from_preference", "notice_only", "parent_job_id", "polls",
+    "lease_owner", "lease_until",
+)
+SAVED_COLUMNS = COLUMNS[1:-2]
+TERMINAL_SQL = ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES))
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def job_values(job: Job) -> tuple[Any, ...]:
+    """Values in ``COLUMNS`` order (booleans as Python bools: both drivers adapt them)."""
+    conv = job.conversation
+    return (
+        job.job_id, job.idempotency_key, conv.platform.value, conv.chat_id, conv.user_id, conv.message_id,
+        json.dumps(conversation_to_dict(conv), ensure_ascii=False), request_to_json(job.request),
+        job.state.value, job.model_id, job.model_name, job.credits,
+        job.eta_s[0] if job.eta_s else None, job.eta_s[1] if job.eta_s else None, job.task_id,
+        job.created_at, job.updated_at, job.submitted_at, job.finished_at,
+        json.dumps(dict(job.message_refs)), media_to_json(job.result) if job.result else None,
+        job.error_kind.value if job.error_kind else None,
+        json.dumps(dict(job.error_params), ensure_ascii=False),
+        json.dumps(list(job.notes), ensure_ascii=False), json.dumps(list(job.hints), ensure_ascii=False),
+        job.from_preference, job.notice_only, job.parent_job_id, job.polls, job.lease_owner, job.lease_until,
+    )
+
+
+def saved_values(job: Job) -> tuple[Any, ...]:
+    """Values in ``SAVED_COLUMNS`` order."""
+    return job_values(job)[1:-2]
+
+
+def job_from_row(row: Row) -> Job:
+    eta = (int(row["eta_min_s"]), int(row["eta_max_s"])) if row["eta_min_s"] is not None else None
+    return Job(
+        job_id=row["job_id"],
+        idempotency_key=row["idempotency_key"],
+        conversation=conversation_from_dict(json.loads(row["conversation"])),
+        request=request_from_json(row["request"]),
+        state=JobState(row["state"]),
+        created_at=float(row["created_at"]),
+        updated_at=float(row["updated_at"]),
+        model_id=row["model_id"],
+        model_name=row["model_name"],
+        credits=row["credits"],
+        eta_s=eta,
+        task_id=row["task_id"],
+        submitted_at=row["submitted_at"],
+        finished_at=row["finished_at"],
+        message_refs=json.loads(row["message_refs"]),
+        result=media_from_json(row["result"]),
+        error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
+        error_params=json.loads(row["error_params"]),
+        notes=tuple(json.loads(row["notes"])),
+        hints=tuple(json.loads(row["hints"])),
+        from_preference=bool(row["from_preference"]),
+        notice_only=bool(row["notice_only"]),
+        parent_job_id=row["parent_job_id"],
+        polls=int(row["polls"]),
+        lease_owner=row["lease_owner"],
+        lease_until=float(row["lease_until"] or 0.0),
+    )
