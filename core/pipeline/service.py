@@ -91,32 +91,26 @@ class GenerationService:
     async def aclose(self) -> None:
         self._closed = True
         await self._leases.aclose()
-        held = list(self._tasks)
-        tasks = list(self._tasks.values())
+        held, tasks = list(self._tasks), list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
-        if held:  # a clean stop: the parked jobs may be resumed elsewhere at once
-            await self._d.jobs.release(self._config.replica_id, held)
+        await self._d.jobs.release(self._config.replica_id, held)  # clean stop: others may resume them
 
     # ------------------------------------------------------------ core.pipeline.leases.LeaseHolder
     def running_job_ids(self) -> Collection[str]:
         return tuple(self._tasks)
 
-    def free_capacity(self) -> int:
-        if self._closed:
-            return 0
-        if not self._config.takeover:  # the only process on its store: it resumes everything it finds
-            return _ALL
-        return max(0, self._config.max_concurrent_jobs - len(self._tasks))
+    def free_capacity(self) -> int:  # alone on its store (no takeover), a process resumes all it finds
+        free = self._config.max_concurrent_jobs - len(self._tasks) if self._config.takeover else _ALL
+        return 0 if self._closed else max(0, free)
 
     def platforms(self) -> Collection[str]:
         return tuple(p.value for p in self._d.sinks)
 
     def drop(self, job_id: str) -> None:
-        task = self._tasks.pop(job_id, None)
-        if task is not None:
+        if (task := self._tasks.pop(job_id, None)) is not None:
             task.cancel()
 
     async def wait_idle(self) -> None:
