@@ -8,11 +8,10 @@ Decoding seeks close to the end first (a long clip is not decoded from the start
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from pathlib import Path
 
 from core.media.ports import AssetGateway, MediaUnreadableError, RemoteFetcher
+from core.media.workdir import temp_workdir
 from core.types import AttachmentKind
 
 
@@ -28,8 +27,7 @@ class PyAvLastFrame:
         self._max_pixels = max_decode_pixels
 
     async def last_frame_url(self, video_url: str) -> str:
-        workdir = Path(await asyncio.to_thread(_make_dir, self._temp_dir))
-        try:
+        async with temp_workdir(self._temp_dir, "imabot-frame-") as workdir:
             video = await self._remote.fetch(video_url, workdir, self._max_bytes)
             frame = workdir / "last_frame.jpg"
             try:
@@ -38,13 +36,6 @@ class PyAvLastFrame:
             except TimeoutError as exc:
                 raise MediaUnreadableError(f"last frame timed out after {self._timeout_s:g}s") from exc
             return await self._assets.upload_file(frame, AttachmentKind.IMAGE, "image/jpeg")
-        finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
-
-
-def _make_dir(parent: Path) -> str:
-    parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkdtemp(prefix="imabot-frame-", dir=parent)
 
 
 def last_frame_jpeg(video_path: Path, dest: Path, max_decode_pixels: int) -> Path:
