@@ -125,3 +125,19 @@ async def every_stored_value(db: Database) -> str:
         async with db.conn.execute(f"SELECT * FROM {table}") as cursor:
             values.extend(repr(tuple(row)) for row in await cursor.fetchall())
     return "\n".join(values)
+
+
+async def test_reusing_a_result_with_another_model_asks_first(sim: SimHarness, db: Database, clock: FakeClock,
+                                                              sink: RecordingSink, tmp_path: Path) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=1000))  # only the follow-up rule can ask
+    async with front(sim, db, clock, sink, tmp_path, policy) as service:
+        image_id = await service.handle_message(chat(), CAT) or ""
+        image = await service.pipeline.wait_for(image_id)
+        assert image is not None and image.state is JobState.DONE
+        reply = await service.handle_action(chat(message_id="click-1"), image_id, ActionKind.FIRST_FRAME)
+        await service.pipeline.wait_idle()
+        video = await service.pipeline.job(reply.new_job_id or "")
+    assert video is not None and video.state is JobState.AWAITING_CONFIRMATION
+    assert video.model_id != image.model_id and video.parent_job_id == image_id
+    assert "换了一个模型" in sink.for_job(video.job_id)[-1].text
+    assert len(await sim.tasks()) == 1  # only the image was created
