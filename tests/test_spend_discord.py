@@ -4,9 +4,11 @@ spend rules, SQLite and the in-process simulator: confirmation buttons, /usage, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from tests.discord_fake.harness import running_adapter
 from tests.discord_fake.payloads import FakeUser
 from tests.discord_fake.server import FakeDiscord, RecordedRequest
 from tests.support.ima import SimHarness
-from tests.support.spend import spend_service
+from tests.support.spend import GatewayTap, spend_service
 
 CAT = "generate an image of a cat with seedream"
 USER_KEY = "ima_alice_own_key_7f3a9c2e51d4"
@@ -179,3 +181,28 @@ async def test_budget_refusal_on_discord_says_what_is_left(
     refusal = next(r.content for r in fake.requests if "daily budget" in (r.content or ""))
     assert refusal is not None and "5 of 7 used, 2 left" in refusal and "Nothing was created" in refusal
     assert len(await sim.tasks()) == 1
+
+
+async def test_queue_position_is_shown_on_discord_and_moves(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    release = asyncio.Event()
+    policy = SpendPolicy(confirm=ConfirmPolicy(enabled=False), quota=QuotaPolicy(running_per_user=1))
+    sinks: dict[Platform, EventSink] = {}
+    async with (
+        spend_service(sim, db, clock, sinks, policy, default_language=Language.EN,
+                      wrap_gateway=partial(GatewayTap, before_poll=release.wait)) as (service, _),
+        running_adapter(fake, service, clock) as adapter,
+    ):
+        sinks[Platform.DISCORD] = adapter.sink
+        for _ in range(3):
+            await fake.message(CAT)
+        await fake.wait_for(lambda _: any("queued: 1 ahead" in (r.content or "") for r in fake.requests),
+                            within=30)
+        release.set()
+        await fake.wait_for(lambda _: len(channel_posts(fake)) >= 9, within=60)  # 3 statuses + 3 × 2 results
+        await service.wait_idle()
+    texts = [r.content or "" for r in fake.requests]
+    first_ahead = next(i for i, t in enumerate(texts) if "queued: 1 ahead" in t)
+    assert any("starts when one of your running jobs finishes" in t for t in texts[first_ahead:])  # it moved
+    assert len(await sim.tasks()) == 3
