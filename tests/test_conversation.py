@@ -233,3 +233,35 @@ async def test_a_reply_to_an_image_result_uses_it_as_input(
     assert painting.request.task_type.value == "image_to_image"
     assert [a.ref for a in video.request.attachments] == [image.result[0].url]
     assert "以你之前生成的「窗台上的橘猫」为输入" in sink.of_step(Step.PREGEN, moving)[0].text
+
+
+async def test_the_retry_question_survives_a_restart(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    sink = RecordingSink()
+    await sim.set_faults(["task:rs=2:once"])
+    async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+        failed = await ask(bot, "生成一段视频：雪山上的日出")
+        await finished(bot, failed)
+    async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:  # restarted
+        stranger = await ask(bot, "好的", user="bob")
+        retried = await ask(bot, "好的")
+        await finished(bot, retried)
+    assert stranger is None  # bob's "yes" is small talk: the question was alice's
+    job = await bot.pipeline.job(retried or "")
+    assert job is not None and job.parent_job_id == failed and job.state is JobState.DONE
+    assert len(await sim.tasks()) == 2
+
+
+async def test_only_the_owner_can_cancel_a_job_by_button(db: Database, tmp_path: Path) -> None:
+    sink = RecordingSink()
+    async with still_time() as (clock, sim), running_conversation(
+            sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+        job_id = await ask(bot, "生成一段视频：湖面上的天鹅")
+        assert job_id is not None
+        await until_created(sim, 1)
+        stranger = await bot.handle_action(say("", user="bob"), job_id, ActionKind.CANCEL)
+        owner = await bot.handle_action(say(""), job_id, ActionKind.CANCEL)
+        job = await bot.pipeline.job(job_id)
+    assert stranger.outcome is ActionOutcome.NOT_OWNER
+    assert owner.outcome is ActionOutcome.CANCELLED and "积分已经扣除" in owner.text
+    assert job is not None and job.state is JobState.CANCELLED
