@@ -265,3 +265,20 @@ async def test_only_the_owner_can_cancel_a_job_by_button(db: Database, tmp_path:
     assert stranger.outcome is ActionOutcome.NOT_OWNER
     assert owner.outcome is ActionOutcome.CANCELLED and "积分已经扣除" in owner.text
     assert job is not None and job.state is JobState.CANCELLED
+
+
+async def test_status_lists_the_running_jobs_with_model_and_progress(db: Database, tmp_path: Path) -> None:
+    sink = RecordingSink()
+    async with still_time() as (clock, sim), running_conversation(
+            sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+        await ask(bot, "生成一段视频：草原上奔跑的骏马")
+        await ask(bot, "用海螺生成一段视频：城市的雨夜")
+        await until_created(sim, 2)
+        clock.advance(60)  # a minute of generation (polls and progress lines run)
+        await until_created(sim, 2)
+        await ask(bot, "进度怎么样了")
+        answer = sink.events[-1].text
+        await ask(bot, "全部取消")
+    assert "你正在进行的任务" in answer
+    assert "1. 「草原上奔跑的骏马」· 万相 Wan 2.6 · " in answer and "2. 「城市的雨夜」· 海螺 2.3 · " in answer
+    assert "%" in answer and len(await sim.tasks()) == 2
