@@ -35,6 +35,8 @@ def discord_config(settings: Settings) -> DiscordConfig | None:
             max_attachment_bytes=settings.bot.max_attachment_bytes,
             default_language=Language(settings.bot.default_language),
             application_id=d.application_id,
+            shard_id=d.shard_ids[0] if d.shard_ids else None,
+            shard_count=d.shard_count,
         ),
         sink=SinkConfig(
             edit_policy=EditPolicy(interval_s=d.edit_interval_s), temp_dir=settings.storage.data_dir / "tmp"

@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -157,6 +158,18 @@ class DiscordSettings(Section):
     # Discord allows about 5 edits per 5 s per message: below ~1 s edits get rate limited.
     edit_interval_s: float = Field(default=3.0, ge=0.2, le=600)
     application_id: int | None = Field(default=None, gt=0)
+    # Sharding for large bots (Discord requires it above 2,500 guilds): every replica sets the same
+    # shard_count and its own shard_ids (one shard per replica); REST sends work from any replica.
+    shard_count: int | None = Field(default=None, ge=1, le=4096)
+    shard_ids: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list, max_length=1)
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> DiscordSettings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count")
+        if any(s >= (self.shard_count or 1) for s in self.shard_ids):
+            raise ValueError(f"shard_ids must be below shard_count ({self.shard_count})")
+        return self
 
 
 class FeishuSettings(Section):

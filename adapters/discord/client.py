@@ -59,6 +59,9 @@ class ClientOptions:
     max_ratelimit_timeout_s: float = 30.0  # longer 429 waits surface as errors instead of stalling
     guild_ready_timeout_s: float = 2.0  # how long READY waits for more GUILD_CREATEs
     autocomplete_budget_s: float = 2.0  # autocomplete cannot be deferred: Discord allows 3 s
+    # Gateway sharding across replicas: this process connects as shard ``shard_id`` of ``shard_count``.
+    shard_id: int | None = None
+    shard_count: int | None = None
 
 
 class ImabotDiscordClient(discord.Client):
@@ -69,6 +72,8 @@ class ImabotDiscordClient(discord.Client):
         extra: dict[str, Any] = {}
         if options.application_id is not None:
             extra["application_id"] = options.application_id
+        if options.shard_count is not None:
+            extra.update(shard_id=options.shard_id or 0, shard_count=options.shard_count)
         super().__init__(
             intents=discord.Intents.default(),
             max_ratelimit_timeout=options.max_ratelimit_timeout_s,
