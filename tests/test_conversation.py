@@ -282,3 +282,18 @@ async def test_status_lists_the_running_jobs_with_model_and_progress(db: Databas
     assert "你正在进行的任务" in answer
     assert "1. 「草原上奔跑的骏马」· 万相 Wan 2.6 · " in answer and "2. 「城市的雨夜」· 海螺 2.3 · " in answer
     assert "%" in answer and len(await sim.tasks()) == 2
+
+
+async def test_model_comparisons_are_answered_in_the_users_language(
+        sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    sink = RecordingSink()
+    async with running_conversation(sim, db, clock, {Platform.CONSOLE: sink}, tmp_path) as bot:
+        await ask(bot, "可灵和海螺哪个好")
+        chinese = sink.events[-1].text
+        await ask(bot, "Kling or Hailuo, which one is better?")
+        english = sink.events[-1].text
+    assert "可灵 O1" in chinese and "参考图还原度最好" in chinese  # Kling O1's note, in Chinese
+    assert "reference fidelity" not in chinese and "pts" not in chinese
+    assert "Here's how they compare" in english and "best reference fidelity" in english
+    assert "积分" not in english and "参考图" not in english
+    assert await sim.tasks() == []

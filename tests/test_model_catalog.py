@@ -151,3 +151,21 @@ def test_ima_pro_time_is_the_documented_choice_and_config_overrides_it() -> None
 def test_bad_catalog_data_is_refused() -> None:
     with pytest.raises(ValueError):
         ModelCatalog.from_toml("[task_defaults]\ntext_to_video = 'x'\n")
+
+
+def test_model_notes_exist_in_both_languages() -> None:
+    """Comparisons ("可灵和海螺哪个好") quote these notes to users: a Chinese user reads Chinese."""
+    noted = [m for m in CATALOG.models if m.notes(Language.EN)]
+    assert len(noted) == len(CATALOG.models)
+    for model in noted:
+        zh, en = model.notes(Language.ZH), model.notes(Language.EN)
+        assert zh and zh != en, model.model_id
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), model.model_id
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in en), model.model_id
+
+
+def test_a_note_in_one_language_only_is_refused() -> None:
+    raw = resources.files("core.data").joinpath("models.toml").read_text(encoding="utf-8")
+    zh_line = next(line for line in raw.splitlines() if line.startswith("notes_zh ="))
+    with pytest.raises(ValueError, match="notes_zh"):
+        ModelCatalog.from_toml(raw.replace(zh_line + "\n", "", 1))

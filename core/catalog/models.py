@@ -48,12 +48,17 @@ class ModelInfo:
     alternatives: tuple[str, ...] = ()
     alternatives_by_task: Mapping[TaskType, tuple[str, ...]] = field(default_factory=dict)
     tiers: tuple[str, ...] = ()
-    notes: str = ""
+    notes_en: str = ""
+    notes_zh: str = ""  # a user-facing text: both languages or neither (checked on load)
     weak_aliases: tuple[str, ...] = ()
     fast_variant: str | None = None  # the same family's speed-priority model, if any
 
     def display_name(self, language: Language | str) -> str:
         return self.name_zh if str(language) == Language.ZH.value else self.name_en
+
+    def notes(self, language: Language | str) -> str:
+        """What the seeds say about this model, in the user's language ("" when nothing is known)."""
+        return self.notes_zh if str(language) == Language.ZH.value else self.notes_en
 
     def supports(self, task_type: TaskType) -> bool:
         return task_type in self.task_ids
@@ -289,6 +294,9 @@ def _model_from(entry: Mapping[str, Any], overrides: Mapping[str, tuple[int, int
     task_ids = {TaskType(k): str(v) for k, v in entry.get("task_ids", {}).items()}
     overridden = [overrides[i] for i in (model_id, *task_ids.values()) if i in overrides]
     eta = overridden[0] if overridden else _range(entry["eta_s"])
+    notes_en, notes_zh = str(entry.get("notes_en", "")), str(entry.get("notes_zh", ""))
+    if bool(notes_en) != bool(notes_zh):
+        raise CatalogError(f"{model_id}: notes_en and notes_zh go together (user-facing text)")
     by_task = {
         TaskType(k): tuple(str(x) for x in v) for k, v in entry.get("alternatives_by_task", {}).items()
     }
@@ -306,6 +314,7 @@ def _model_from(entry: Mapping[str, Any], overrides: Mapping[str, tuple[int, int
         alternatives=tuple(str(a) for a in entry.get("alternatives", ())),
         alternatives_by_task=MappingProxyType(by_task),
         tiers=tuple(str(t) for t in entry.get("tiers", ())),
-        notes=str(entry.get("notes", "")),
+        notes_en=notes_en,
+        notes_zh=notes_zh,
         fast_variant=str(entry["fast_variant"]) if entry.get("fast_variant") else None,
     )

@@ -96,7 +96,8 @@ class Answers:
         the models of the named medium. None when the question names neither."""
         infos = [info for mid in query.model_ids if (info := self._catalog.info(mid)) is not None]
         if not infos and query.topic and query.media_type is not None:
-            infos = [m for m in self._catalog.models if m.media_type is query.media_type and m.notes][:6]
+            infos = [m for m in self._catalog.models
+                     if m.media_type is query.media_type and m.notes(language)][:6]
         if not infos:
             return None
         lines = [self._t("conversation.models.compare_header", language)]
@@ -104,7 +105,7 @@ class Answers:
             lines.append(self._t("conversation.models.compare_line", language,
                                  name=info.display_name(language),
                                  media=self._t(f"service.media.{info.media_type.value}", language),
-                                 notes=info.notes or "-"))
+                                 notes=info.notes(language) or "-"))
         lines.append(self._t("conversation.models.compare_footer", language))
         return "\n".join(lines)
 
