@@ -122,6 +122,24 @@ async def test_a_reply_to_a_result_uses_it_and_continue_starts_from_its_last_fra
     assert len(await sim.tasks()) == 4
 
 
+async def test_a_reply_to_any_message_of_a_result_names_that_result(
+        platform: str, sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path) -> None:
+    """Status card (with the buttons), media and link: whichever a user replies to, it is that job."""
+    async with PLATFORMS[platform](sim, db, clock, tmp_path) as d:
+        await d.say("画一张图：窗台上的橘猫")
+        (picture,) = await jobs_of(d, db)
+        assert set(picture.message_refs) == {"status", "result:0", "result:1"}  # the 3 messages it posted
+        followers = []
+        for part in ("status", "result:0", "result:1"):
+            await d.say("让它动起来", reply_to=picture, part=part)
+            followers.append((await jobs_of(d, db))[-1])
+    for follower in followers:
+        assert follower.parent_job_id == picture.job_id and follower.state is JobState.DONE
+        assert follower.request.task_type.value == "image_to_video"
+        assert [a.ref for a in follower.request.attachments] == [picture.result[0].url]
+    assert len(await sim.tasks()) == 4
+
+
 def status_texts(d: Driver) -> str:
     """What the status messages say (they are edited in place, so they are not in ``replies``)."""
     return "\n".join(_platform_texts(d))
