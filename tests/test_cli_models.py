@@ -49,3 +49,23 @@ def test_without_a_key_it_explains_how_to_proceed(
     monkeypatch.delenv("IMABOT_CONFIG", raising=False)
     assert main(["models", "--task-type", "text_to_image"]) == 2
     assert "--sim" in capsys.readouterr().err
+
+
+async def test_times_are_the_ones_the_chat_tells(capsys: pytest.CaptureFixture[str]) -> None:
+    """Seedance 2.0's list entry has no EET tag: the table used to print "-" while the chat said
+    "300 ~ 900 秒". Both now come from ModelCatalog.estimate."""
+    import asyncio
+
+    from core.catalog.models import ModelCatalog
+    from core.clock import FakeClock
+    from core.types import TaskType
+    from tests.support.ima import simulator
+
+    assert await asyncio.to_thread(main, ["models", "--sim", "--task-type", "text_to_video", "--json"]) == 0
+    rows = {r["model_id"]: r["eet"] for r in json.loads(capsys.readouterr().out)}
+    assert rows["ima-pro"] == "300~900s"
+    catalog = ModelCatalog.load_default()
+    async with simulator(FakeClock()) as sim, sim.client() as client:
+        for leaf in await client.list_products(TaskType.TEXT_TO_VIDEO):
+            lo, hi = catalog.estimate(leaf.model_id, leaf)
+            assert rows[leaf.model_id] == f"{lo}~{hi}s"

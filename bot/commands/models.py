@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import httpx
 from adapters.ima.client import ImaClient, ImaClientConfig
 from bot.settings import SettingsError, load_settings
 from bot.wiring import ima_config
+from core.catalog.models import ModelCatalog
 from core.catalog.products import ProductLeaf
 from core.clock import SystemClock
 from core.errors import ImabotError
@@ -51,8 +52,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-def rows_for(task_type: TaskType, leaves: Sequence[ProductLeaf]) -> list[ModelRow]:
-    """One row per model_id (Pixverse's versions are one model), in list order."""
+def rows_for(task_type: TaskType, leaves: Sequence[ProductLeaf], catalog: ModelCatalog | None = None,
+             overrides: Mapping[str, tuple[int, int]] | None = None) -> list[ModelRow]:
+    """One row per model_id (Pixverse's versions are one model), in list order. The time is the one the
+    chat tells users (``ModelCatalog.estimate``), also for models whose list entry has no EET tag."""
+    catalog = catalog or ModelCatalog.load_default()
     groups: dict[str, list[ProductLeaf]] = {}
     for leaf in leaves:
         groups.setdefault(leaf.model_id, []).append(leaf)
@@ -60,7 +64,7 @@ def rows_for(task_type: TaskType, leaves: Sequence[ProductLeaf]) -> list[ModelRo
     for model_id, versions in groups.items():
         first = versions[0]
         points = [r.points for leaf in versions for r in leaf.credit_rules] or [0]
-        eet = first.estimated_seconds
+        eet = catalog.estimate(model_id, first, overrides)
         rows.append(ModelRow(
             task_type=task_type.value, model_id=model_id,
             name=first.parent_id if len(versions) > 1 and first.parent_id else first.name,
@@ -70,10 +74,12 @@ def rows_for(task_type: TaskType, leaves: Sequence[ProductLeaf]) -> list[ModelRo
     return rows
 
 
-async def collect(client: ImaClient, task_types: Sequence[TaskType]) -> list[ModelRow]:
+async def collect(client: ImaClient, task_types: Sequence[TaskType],
+                  overrides: Mapping[str, tuple[int, int]] | None = None) -> list[ModelRow]:
     rows: list[ModelRow] = []
+    catalog = ModelCatalog.load_default()
     for task_type in task_types:
-        rows.extend(rows_for(task_type, await client.list_products(task_type)))
+        rows.extend(rows_for(task_type, await client.list_products(task_type), catalog, overrides))
     return rows
 
 
@@ -114,7 +120,7 @@ async def _with_client(args: argparse.Namespace, task_types: Sequence[TaskType])
     if settings.secrets.ima_api_key is None:
         raise _NoKeyError
     async with ImaClient(ima_config(settings), clock=clock) as client:
-        return await collect(client, task_types)
+        return await collect(client, task_types, settings.catalog.estimated_seconds)
 
 
 class _NoKeyError(Exception):

@@ -15,6 +15,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from core.catalog.products import ProductLeaf
 from core.types import Language, MediaType, TaskType
 
 STRIP_CHARS = frozenset(" \t\r\n-_.·・\u3000")  # ignored when comparing model names
@@ -251,6 +252,15 @@ class ModelCatalog:
             if "best" in m.tiers or "premium" in m.tiers:
                 return tid
         return None
+
+    def estimate(self, model_id: str, leaf: ProductLeaf,
+                 overrides: Mapping[str, tuple[int, int]] | None = None) -> tuple[int, int]:
+        """The time range users are told (chat and ``imabot models`` alike): the operator's override,
+        else the live list's EET tag (what IMA reports today), else this catalog (the seeds' tables,
+        often shorter than production)."""
+        if overrides and model_id in overrides:
+            return overrides[model_id]
+        return leaf.estimated_seconds or self.timing_for(model_id, leaf.category.media_type).eta_s
 
     def timing_for(self, model_id: str | None, media_type: MediaType) -> ModelTiming:
         base = self._media_defaults.get(media_type) or ModelTiming(5, 15, (30, 300), 300)

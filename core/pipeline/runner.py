@@ -259,11 +259,7 @@ class JobRunner:
         return leaf.name or model_id
 
     def _estimate(self, model_id: str, leaf: ProductLeaf) -> tuple[int, int]:
-        """Operator override, else the live list's EET tag (what IMA reports today), else the catalog
-        (the seeds' tables, often shorter than production)."""
-        if model_id in self._d.eta_overrides:
-            return self._d.eta_overrides[model_id]
-        return leaf.estimated_seconds or self._d.catalog.timing_for(model_id, leaf.category.media_type).eta_s
+        return self._d.catalog.estimate(model_id, leaf, self._d.eta_overrides)
 
     def _cheaper(self, model_id: str, credit: int, leaves: Sequence[ProductLeaf],
                  job: Job) -> Alternative | None:
