@@ -7,7 +7,7 @@ import logging
 import mimetypes
 import secrets
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -15,6 +15,7 @@ from adapters.chat.texts import chat_messages, internal_error
 from adapters.console import MESSAGES_PACKAGE
 from core.conversation.follow import JOB_REF_PREFIX
 from core.intent.hygiene import clean_text
+from core.intent.language import detect_language
 from core.messages import Messages
 from core.platform import ActionKind, ActionOutcome, BotService
 from core.types import Attachment, AttachmentKind, Conversation, Language, Platform
@@ -57,7 +58,8 @@ def attachment_for(kind: AttachmentKind, ref: str) -> Attachment | None:
 
 class ConsoleChat:
     def __init__(self, service: BotService, messages: Messages, out: TextIO, *, language: Language,
-                 user_id: str = "you", banner_languages: Sequence[Language] | None = None) -> None:
+                 user_id: str = "you", banner_languages: Sequence[Language] | None = None,
+                 on_request: Callable[[str, str], None] | None = None) -> None:
         self._service = service
         self._m = chat_messages(messages, MESSAGES_PACKAGE)
         self._out = out
@@ -68,6 +70,12 @@ class ConsoleChat:
         self._pending: list[Attachment] = []
         self._banner_languages = tuple(banner_languages or (language,))
         self._last_job: str | None = None
+        self._on_request = on_request  # (job id, the words that started it): the sink labels results
+
+    @property
+    def language(self) -> Language:
+        """The language the user writes in (console-only texts follow it)."""
+        return self._language
 
     def _say(self, text: str) -> None:
         self._out.write(text + "\n")
@@ -144,6 +152,7 @@ class ConsoleChat:
                             message_id=f"{self._session}-{self._count}", is_direct=True, reply_to=reply_to)
 
     async def _request(self, text: str, reply_to: str | None = None) -> None:
+        self._language = detect_language(text, self._language)
         attachments, self._pending = tuple(self._pending), []
         try:
             job_id = await self._service.handle_message(self._conversation(reply_to), clean_text(text),
@@ -154,3 +163,5 @@ class ConsoleChat:
             return
         if job_id is not None:
             self._last_job = job_id
+            if self._on_request is not None:
+                self._on_request(job_id, text)

@@ -18,6 +18,7 @@ from core.messages import Messages
 from core.platform import Slot, Step, UxEvent
 
 _CLEAR_LINE = "\r\x1b[K"
+EXCERPT_CHARS = 30
 
 
 def status_line(event: UxEvent) -> str:
@@ -35,6 +36,16 @@ class ConsoleSink:
         self._open_line = False  # a \r status line is on screen without its newline
         self._last_plain: dict[str, str] = {}
         self._answered: set[str] = set()  # jobs whose result or failure message is on screen
+        self._prompts: dict[str, str] = {}  # running job -> excerpt of the words that started it
+        self._crowded: set[str] = set()  # jobs that ran alongside another: their results get the excerpt
+
+    def remember_prompt(self, job_id: str, text: str) -> None:
+        """While several jobs run, each result is headed by an excerpt of its request."""
+        words = " ".join(text.split())
+        if self._prompts:
+            self._crowded.update(self._prompts)
+            self._crowded.add(job_id)
+        self._prompts[job_id] = words if len(words) <= EXCERPT_CHARS else words[:EXCERPT_CHARS] + "…"
 
     def _write(self, text: str) -> None:
         self._out.write(text)
@@ -50,9 +61,12 @@ class ConsoleSink:
             self._status(event)
             return event.message_ref or f"console-status-{next(self._ids)}"
         self._close_line()
-        if event.slot is Slot.RESULT:
-            self._answered.add(event.job_id)
         lines = [event.text]
+        if event.slot is Slot.RESULT:
+            if event.job_id in self._crowded and event.job_id not in self._answered:
+                lines.insert(0, self._m.text("console.result_for", event.language,
+                                             excerpt=self._prompts[event.job_id]))
+            self._answered.add(event.job_id)
         for index, media in enumerate(event.media):
             if index:  # the link message that follows carries the first URL
                 lines.append(self._m.text("console.media", event.language, url=media.url))
@@ -62,6 +76,9 @@ class ConsoleSink:
         return f"console-{next(self._ids)}"
 
     def _status(self, event: UxEvent) -> None:
+        if event.step is Step.DONE:
+            self._prompts.pop(event.job_id, None)
+            self._crowded.discard(event.job_id)
         if event.step is Step.DONE and event.job_id in self._answered:
             self._answered.discard(event.job_id)
             return

@@ -15,6 +15,7 @@ from pathlib import Path
 from adapters.chat.texts import chat_messages
 from adapters.console import MESSAGES_PACKAGE as CONSOLE_MESSAGES
 from adapters.console.chat import ConsoleChat, stdin_lines
+from adapters.console.prompt import output_above_prompt, prompt_lines
 from adapters.console.sink import ConsoleSink
 from bot.settings import Settings
 from bot.sim_mode import TimeLapseClock, command_settings, local_simulator, positive_speed, with_data_dir
@@ -64,18 +65,26 @@ async def _demo(settings: Settings, faults: tuple[FaultSpec, ...], speed: float,
                 banner: list[Language]) -> int:
     await asyncio.to_thread(_fresh_database, settings.storage.db_path)
     messages = chat_messages(None, CONSOLE_MESSAGES)
-    language = Language(settings.bot.default_language)
+    language = banner[0] if len(banner) == 1 else Language(settings.bot.default_language)
     clock = TimeLapseClock(speed)
-    interactive = sys.stdin.isatty()  # read now: the stdin pipe is closed at end of input
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()  # read now: a stdin pipe closes at its end
     async with local_simulator(settings, clock, faults) as sim, build_app(
             sim, clock=clock, simulator_url=sim.ima.base_url) as app:
-        app.context.sinks[Platform.CONSOLE] = ConsoleSink(sys.stdout, messages)
-        await app.start()
-        chat = ConsoleChat(app.conversation, messages, sys.stdout, language=language, banner_languages=banner)
-        ended_by_eof = await chat.run(stdin_lines())
-        if ended_by_eof and app.service.active_jobs and not interactive:
-            print(messages.text("console.waiting", language), flush=True)
-            await app.service.wait_idle()
-        if ended_by_eof:
-            print(messages.text("console.bye", language), flush=True)
+        with _terminal(interactive):  # from here on sys.stdout prints above the input line
+            sink = ConsoleSink(sys.stdout, messages, tty=False if interactive else None)
+            app.context.sinks[Platform.CONSOLE] = sink
+            await app.start()
+            chat = ConsoleChat(app.conversation, messages, sys.stdout, language=language,
+                               banner_languages=banner, on_request=sink.remember_prompt)
+            lines = prompt_lines(settings.storage.data_dir / "history") if interactive else stdin_lines()
+            ended_by_eof = await chat.run(lines)
+            if ended_by_eof and app.service.active_jobs and not interactive:
+                print(messages.text("console.waiting", chat.language), flush=True)
+                await app.service.wait_idle()
+            if ended_by_eof:
+                print(messages.text("console.bye", chat.language), flush=True)
     return 0
+
+
+def _terminal(interactive: bool) -> contextlib.AbstractContextManager[None]:
+    return output_above_prompt() if interactive else contextlib.nullcontext()
