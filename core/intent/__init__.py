@@ -8,7 +8,9 @@ names), ``params`` (duration, aspect, resolution, voice/music), ``preference`` (
 ``language``, ``prompt`` (cleanup) and ``text`` (normalization).
 """
 
-from core.intent.classify import (
+from core.intent.classify import understand
+from core.intent.parser import apply_overrides, parse
+from core.intent.understanding import (
     Answer,
     CancelSelector,
     FollowUp,
@@ -16,9 +18,7 @@ from core.intent.classify import (
     ModelsQuery,
     PrefsAction,
     Understanding,
-    understand,
 )
-from core.intent.parser import apply_overrides, parse
 
 __all__ = [
     "Answer",
