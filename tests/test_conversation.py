@@ -9,7 +9,7 @@ from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.conversation.service import ConversationService
 from core.jobs import JobState
-from core.platform import ActionKind, ActionOutcome, Step
+from core.platform import ActionKind, ActionOutcome, Slot, Step
 from core.types import Conversation, Platform
 from tests.support.conversation import running_conversation, still_time, until_created
 from tests.support.conversations import conversation
@@ -129,14 +129,20 @@ async def test_cancel_one_job_and_tell_the_truth_twice(db: Database, tmp_path: P
         job_id = await ask(bot, "生成一段视频：森林里的小鹿")
         assert job_id is not None
         await until_created(sim, 1)
+        before = len(sink.events)
         await ask(bot, "取消")
-        first_reply = sink.events[-1].text
+        await bot.pipeline.wait_idle()
+        after_cancel = sink.events[before:]
         await ask(bot, "cancel that")
         second_reply = sink.events[-1].text
         job = await bot.pipeline.job(job_id)
-    assert job is not None and job.state is JobState.CANCELLED
-    assert "已取消「森林里的小鹿」" in first_reply
-    assert "积分已经扣除" in first_reply  # the task was created at IMA: it is charged
+    assert job is not None and job.state is JobState.CANCELLED and job.credits
+    charge_statements = [e.text for e in after_cancel if "扣" in e.text]
+    assert len(charge_statements) == 1, charge_statements  # said once, not by the job and the chat
+    assert "已按你的要求取消" in charge_statements[0]
+    assert f"已扣除 {job.credits} 积分" in charge_statements[0]  # created at IMA: it is charged
+    assert job.task_id and job.task_id in charge_statements[0]
+    assert [e.step for e in after_cancel if e.slot is not Slot.STATUS] == [Step.FAILURE]  # one new message
     assert "nothing to cancel" in second_reply  # true: nothing runs (not "already finished")
 
 
@@ -154,18 +160,20 @@ async def test_cancel_with_several_jobs_lists_them_and_takes_a_number_or_a_reply
         assert "1. 「一只猫在睡觉」" in listing.text and "3. 「鸟在天上飞」" in listing.text
         assert [c.action for c in listing.choices] == [ActionKind.CANCEL] * 3
         assert [c.target_id for c in listing.choices] == ids
+        mark = len(sink.events)
         await ask(bot, "2")  # the number answers the pick
-        picked = sink.events[-1].text
+        picked = "\n".join(e.text for e in sink.events[mark:] if e.slot is not Slot.STATUS)
         assert ids[0] is not None and ids[2] is not None
         status_ref = (await bot.pipeline.job(ids[2]))
         assert status_ref is not None
+        mark = len(sink.events)
         await bot.handle_message(say("停止", reply_to=status_ref.message_refs["status"]), "停止")  # a reply
-        replied = sink.events[-1].text
+        replied = "\n".join(e.text for e in sink.events[mark:] if e.slot is not Slot.STATUS)
         by_button = await bot.handle_action(say(""), ids[0], ActionKind.CANCEL)
         again = await bot.handle_action(say(""), ids[0], ActionKind.CANCEL)
         states = [(await bot.pipeline.job(j)) for j in ids if j]
-    assert "狗在草地上跑" in picked and "已取消" in picked
-    assert "鸟在天上飞" in replied and "已取消" in replied
+    assert "「狗在草地上跑」" in picked and "已按你的要求取消" in picked and picked.count("已扣除") == 1
+    assert "「鸟在天上飞」" in replied and "已按你的要求取消" in replied and replied.count("已扣除") == 1
     assert by_button.outcome is ActionOutcome.CANCELLED and "一只猫在睡觉" in by_button.text
     assert again.outcome is ActionOutcome.NOT_ALLOWED and "已经取消过了" in again.text  # never "finished"
     assert [s.state for s in states if s] == [JobState.CANCELLED] * 3

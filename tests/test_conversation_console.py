@@ -93,7 +93,12 @@ async def test_console_cancel_with_one_and_with_several_jobs(db: Database, tmp_p
     assert states == [JobState.CANCELLED] * 4
     assert "没有正在进行的任务" in shown  # the second cancel: true, not "already finished"
     assert "你有 3 个任务在进行" in shown and "2. 「一只狗在草地上奔跑」" in shown
-    assert shown.index("已取消「一只狗在草地上奔跑」") < shown.index("已取消「一只猫在窗台上睡觉」")
+    cancelled = "🛑 已按你的要求取消\n「{}」（"  # each job's own message: which job, what was charged
+    pair = ("一只狗在草地上奔跑", "一只猫在窗台上睡觉")
+    dog, cat = (shown.index(cancelled.format(words)) for words in pair)
+    assert dog < cat
+    assert shown.count("已扣除") + shown.count("没有扣除积分") == 4  # one statement per cancelled job
+    assert "积分已经扣除" not in shown and "没有扣积分" not in shown  # the conversation does not repeat it
 
 
 async def test_console_the_whole_non_generation_corpus_creates_no_task(

@@ -29,7 +29,7 @@ from tests.discord_fake.server import FakeDiscord
 from tests.discord_fake.transport_download import TransportDownloader
 from tests.feishu_fake.fixtures import running_fake
 from tests.support.chat_drivers import Counting, DiscordDriver, Driver, FeishuDriver
-from tests.support.conversation import running_conversation, still_time
+from tests.support.conversation import running_conversation, still_time, until_created
 from tests.support.ima import SimHarness
 
 CORPUS = Path(__file__).parent / "intent_cases" / "classify"
@@ -180,7 +180,7 @@ async def test_cancel_one_then_several_by_buttons_numbers_and_replies(
         await d.say("取消")
         (only,) = await jobs_of(d, db)
         assert only.state is JobState.CANCELLED
-        assert "已取消「森林里的小鹿在喝水」" in d.replies()[-1] or "已取消" in "\n".join(d.replies())
+        assert "已按你的要求取消" in d.replies()[-1] and "「森林里的小鹿在喝水」" in d.replies()[-1]
         await d.say("取消")
         assert "没有正在进行的任务" in d.replies()[-1]  # true, not "already finished"
         for words in ("一只猫在窗台上睡觉", "一只狗在草地上奔跑", "一只鸟在天空飞翔"):
@@ -197,6 +197,20 @@ async def test_cancel_one_then_several_by_buttons_numbers_and_replies(
     assert "一只猫在窗台上睡觉" in toast
     assert states == [JobState.CANCELLED] * 3
     assert len(await sim.tasks()) <= 4  # cancelled before or after the create; never re-created
+
+
+async def test_a_word_cancel_states_the_charge_once(platform: str, db: Database, tmp_path: Path) -> None:
+    async with still_time() as (clock, sim), PLATFORMS[platform](sim, db, clock, tmp_path) as d:
+        await d.say("生成一段视频：森林里的小鹿在喝水")
+        await until_created(sim, 1)
+        await d.say("取消")
+        (job,) = await jobs_of(d, db)
+        posted = d.replies()
+    assert job.state is JobState.CANCELLED and job.task_id and job.credits
+    charged = [text for text in posted if "扣" in text]
+    assert len(charged) == 1, posted  # the job's own message, not repeated by the conversation
+    assert "「森林里的小鹿在喝水」" in charged[0] and f"已扣除 {job.credits} 积分" in charged[0]
+    assert len(posted) <= 3  # the generation's messages (status, cancellation) and nothing more
 
 
 async def jobs_of_now(d: Driver, db: Database, user: str = "alice") -> list[Job]:

@@ -67,8 +67,8 @@ async def test_cancel_and_retry_in_the_chat_say_each_thing_once(
         assert await chat.run(typed()) is True
     text = out.getvalue()
     assert text.count("🛑 Cancelled as you asked") == 1 and "❌ Video generation failed" not in text
-    assert text.count('Cancelled "a dog running on the be…"') == 1  # and whether it cost anything:
-    assert text.count("nothing was charged") + text.count("pts are charged") == 1
+    assert text.count('\n"a dog running on the be…" (') == 1  # which job, and whether it cost anything,
+    assert text.count("Nothing was charged") + text.count("points were charged") == 1  # said once
     assert "OK, starting a new generation" not in text
     assert text.count("OK! Let me make that video for you") == 2  # the request, then the retry
     assert text.count("✅ Your video is ready!") == 1

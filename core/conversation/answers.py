@@ -14,11 +14,10 @@ from core.intent import ModelsQuery
 from core.jobs import Job, JobState
 from core.messages import Messages
 from core.types import Language, MediaType, Platform, TaskType
-from core.ux.renderer import progress_percent
+from core.ux.renderer import excerpt, progress_percent
 
 ACCOUNT_URL = "https://www.imaclaw.ai/imaclaw/subscription"
 MODELS_PER_MEDIA = 8
-EXCERPT_CHARS = 24
 _LISTED_TASKS = {
     MediaType.VIDEO: TaskType.TEXT_TO_VIDEO,
     MediaType.IMAGE: TaskType.TEXT_TO_IMAGE,
@@ -27,11 +26,6 @@ _LISTED_TASKS = {
 }
 _THANKS = ("谢", "thank", "thx", "感谢", "辛苦", "多谢")
 _GREETINGS = ("你好", "您好", "hi", "hello", "hey", "在吗", "早", "嗨", "哈喽", "晚上好", "下午好")
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class Answers:

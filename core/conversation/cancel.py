@@ -1,8 +1,9 @@
 """Cancel that works: find the job the user means, stop it, and say truthfully what happened.
 
 One running job -> cancel it; several -> list them (prompt excerpt, model, progress) and ask which one
-(buttons, or a number in words); a reply to a job's status message -> that job. The answer says
-whether credits were spent: a task already created at IMA is charged.
+(buttons, or a number in words); a reply to a job's status message -> that job. Whether credits were
+spent (a task already created at IMA is charged) is said once: by the job's own cancellation message
+when cancelled by words, in the button's toast when cancelled by a button.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.clock import Clock
-from core.conversation.answers import Answers, excerpt
+from core.conversation.answers import Answers
 from core.conversation.desk import QuestionDesk
 from core.conversation.questions import QuestionKind
 from core.conversation.thread import ThreadStore
@@ -19,6 +20,7 @@ from core.messages import Messages
 from core.pipeline.service import GenerationService
 from core.platform import ActionKind, ActionOutcome, ActionReply, Choice
 from core.types import Conversation, Language
+from core.ux.renderer import excerpt
 
 RUNNING_LOOKBACK = 30  # this user's newest generations searched for running ones
 MAX_LISTED = 10
@@ -50,7 +52,7 @@ class Canceller:
         if not running:
             return self._m.text("conversation.cancel.none", language), ()
         if everything:
-            return "\n".join([await self.cancel(conversation, job) for job in running]), ()
+            return joined([await self.cancel(conversation, job) for job in running]), ()
         if index is not None:
             if not 1 <= index <= len(running):
                 text = self._m.text("conversation.cancel.no_such", language, index=index, count=len(running))
@@ -73,9 +75,8 @@ class Canceller:
         return "\n".join(lines), choices
 
     async def cancel(self, conversation: Conversation, job: Job) -> str:
-        """Cancel ``job`` for its owner; the true outcome in words (with what was charged)."""
-        reply = await self.cancel_reply(conversation, job)
-        return reply.text
+        """Cancel ``job`` by words: what is left to say, "" once it is cancelled."""
+        return said_in_chat(await self.cancel_reply(conversation, job)).text
 
     async def cancel_reply(self, conversation: Conversation, job: Job) -> ActionReply:
         lang = job.language
@@ -103,3 +104,15 @@ class Canceller:
                JobState.DELIVERING: "conversation.cancel.delivering"}.get(
             job.state, "conversation.cancel.already_failed")
         return self._m.text(key, job.language, prompt=excerpt(job.request.prompt))
+
+
+def said_in_chat(reply: ActionReply) -> ActionReply:
+    """A cancel asked for in words, as the chat should see it: a cancelled job posts its own
+    cancellation message (one of its generation's messages, saying what was charged), so the
+    conversation adds nothing; saying it again would state the charge twice. A button's answer is a
+    toast or an ephemeral note, not a chat message, and keeps the full text."""
+    return ActionReply(reply.outcome, "") if reply.outcome is ActionOutcome.CANCELLED else reply
+
+
+def joined(texts: Sequence[str]) -> str:
+    return "\n".join(text for text in texts if text)

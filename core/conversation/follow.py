@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from core.catalog.models import ModelCatalog
-from core.conversation.answers import excerpt
 from core.conversation.ports import LastFrameSource
 from core.conversation.thread import ThreadStore
 from core.errors import ImabotError
@@ -25,6 +24,7 @@ from core.jobs import Job, JobState, JobStore
 from core.messages import Messages
 from core.request import GenerationRequest
 from core.types import Attachment, AttachmentKind, Conversation, MediaType, TaskType
+from core.ux.renderer import excerpt
 
 THREAD_LOOKBACK = 20  # earlier generations searched for a follow-up or a reused subject
 REPLY_LOOKBACK = 50  # messages of the chat searched for the one a reply points at

@@ -19,7 +19,7 @@ from core.catalog.models import ModelCatalog
 from core.catalog.products import ProductLeaf
 from core.clock import Clock
 from core.conversation.answers import ACCOUNT_URL, Answers
-from core.conversation.cancel import Canceller
+from core.conversation.cancel import Canceller, joined, said_in_chat
 from core.conversation.desk import QuestionDesk
 from core.conversation.follow import Follower, FollowPlan
 from core.conversation.ports import LastFrameSource, UsageAnswer
@@ -211,7 +211,7 @@ class ConversationService:
         if not await self._claim(conversation):
             return None
         reply = await self.desk.answer(question, answer, conversation)
-        if reply.outcome is not ActionOutcome.STARTED:
+        if reply.outcome is not ActionOutcome.STARTED and reply.text:
             await self._show(conversation, question.language, reply.text)
         return reply.new_job_id
 
@@ -239,7 +239,7 @@ class ConversationService:
                 job = await self._d.jobs.get(job_id)
                 if job is not None:
                     texts.append(await self._cancel.cancel(conversation, job))
-            return ActionReply(ActionOutcome.CANCELLED, "\n".join(texts))
+            return ActionReply(ActionOutcome.CANCELLED, joined(texts))
         index = int(choice) if choice.isdigit() else 0
         if not 1 <= index <= len(question.options):
             return ActionReply(ActionOutcome.NOT_FOUND, self._m.text(
@@ -247,7 +247,7 @@ class ConversationService:
         job = await self._d.jobs.get(question.options[index - 1])
         if job is None:
             return ActionReply(ActionOutcome.NOT_FOUND, self._m.text("service.action.not_found", lang))
-        return await self._cancel.cancel_reply(conversation, job)
+        return said_in_chat(await self._cancel.cancel_reply(conversation, job))
 
     async def on_event(self, event: UxEvent) -> None:
         """Observer of what the runner showed: a failure that offers other models asks a question."""
@@ -322,7 +322,7 @@ class ConversationService:
     async def _say_once(self, conversation: Conversation, language: Language, text: str,
                         choices: tuple[Choice, ...] = ()) -> str | None:
         """Answer with a notice (no job: returns None, as ``handle_message`` does for notices)."""
-        if await self._claim(conversation):
+        if await self._claim(conversation) and text:  # "": already said by the job's own message
             await self._show(conversation, language, text, choices)
         return None
 

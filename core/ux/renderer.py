@@ -20,6 +20,13 @@ STATUS_PART = "status"
 SUCCESS_PARTS = ("result:0", "result:1")
 FAILURE_PART = "result:failure"
 _CANCEL = (ActionKind.CANCEL,)
+EXCERPT_CHARS = 24
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A prompt shortened to name a job in a line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def progress_percent(elapsed_s: float, eta_max_s: float) -> int:
@@ -135,6 +142,10 @@ class UxRenderer:
             alternatives = [a for a in alternatives if a.points is not None and a.points < credits]
         beyond_images = any(a.kind is not AttachmentKind.IMAGE for a in job.request.attachments)
         charge = charge_of(kind, job.task_id)
+        if kind is ErrorKind.CANCELLED and detail is None:  # which of the user's jobs this was
+            prompt = excerpt(job.request.prompt) or self._t(f"service.media.{job.media_type.value}",
+                                                            job.language)
+            detail = self._t("ux.cancelled.subject", job.language, prompt=prompt, model=job.model_name or "-")
         text = failure_text(self._m, kind, job.media_type, job.language, alternatives, detail,
                             inputs_beyond_images=beyond_images, charge=charge, task_id=job.task_id,
                             credits=job.credits)
