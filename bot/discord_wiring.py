@@ -41,6 +41,7 @@ def discord_config(settings: Settings) -> DiscordConfig | None:
         sink=SinkConfig(
             edit_policy=EditPolicy(interval_s=d.edit_interval_s), temp_dir=settings.storage.data_dir / "tmp"
         ),
+        media_origins=settings.ima.origins,
     )
 
 

@@ -42,6 +42,7 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
         patch_interval_s=feishu.patch_interval_s,
         default_language=Language(settings.bot.default_language),
         temp_dir=settings.storage.data_dir / "tmp",
+        media_origins=settings.ima.origins,
     )
     dedupe = ObservedDedupeStore(Platform.FEISHU, ctx.stores.dedupe, ctx.telemetry)
     adapter = FeishuAdapter(config, ctx.service, dedupe, ctx.clock,

@@ -75,6 +75,12 @@ class ImaSettings(Section):
     call_connections: int = Field(default=16, ge=1, le=1000)
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
+    @property
+    def origins(self) -> frozenset[str]:
+        """The IMA hosts the operator configured (a local simulator serves its media there): the safe
+        fetcher trusts them by origin."""
+        return frozenset({self.base_url, self.upload_base_url})
+
 
 class StorageSettings(Section):
     data_dir: Path = Path("data")

@@ -13,12 +13,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 from pydantic import SecretStr
 
 from bot.settings import Settings, SettingsError, load_settings
 from core.clock import Clock
-from core.media.ports import MediaTooLargeError, RemoteFetcher, RemoteFetchError
 from sim.config import SimConfig
 from sim.faults import FaultSpec, FaultSpecError
 from sim.server import run_in_background
@@ -45,37 +43,6 @@ class TimeLapseClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self._speed)
-
-
-class SimulatorMediaFetcher:
-    """``RemoteFetcher`` for simulator mode: the simulator's own media (on loopback, which the SSRF-safe
-    fetcher rightly refuses) is downloaded directly; every other URL still goes through ``fallback``."""
-
-    def __init__(self, base_url: str, fallback: RemoteFetcher, *,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._prefix = base_url.rstrip("/") + "/"
-        self._fallback = fallback
-        self._client = httpx.AsyncClient(transport=transport, trust_env=False, timeout=30.0)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def fetch(self, url: str, dest_dir: Path, max_bytes: int) -> Path:
-        if not url.startswith(self._prefix):
-            return await self._fallback.fetch(url, dest_dir, max_bytes)
-        name = url.split("?", 1)[0].rsplit("/", 1)[-1] or "download"
-        try:
-            response = await self._client.get(url)
-        except httpx.HTTPError as exc:
-            raise RemoteFetchError(f"simulator media: {type(exc).__name__}") from exc
-        if not response.is_success:
-            raise RemoteFetchError(f"simulator media: HTTP {response.status_code}")
-        if len(response.content) > max_bytes:
-            raise MediaTooLargeError("simulator media too large", limit_bytes=max_bytes,
-                                     size_bytes=len(response.content))
-        dest = dest_dir / name
-        await asyncio.to_thread(dest.write_bytes, response.content)
-        return dest
 
 
 def parse_faults(specs: Sequence[str]) -> tuple[FaultSpec, ...]:

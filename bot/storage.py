@@ -18,6 +18,7 @@ from core.conversation.questions import QuestionStore
 from core.conversation.thread import DEFAULT_KEEP, ThreadStore
 from core.jobs import JobStore
 from core.ops.history import JobHistory
+from core.pipeline.delivery import DeliveryLog
 from core.ports import DedupeStore, PreferenceStore
 from core.spend.ports import ConfirmationStore, Ledger, SpendSettingsStore, UserKeyStore
 
@@ -45,6 +46,7 @@ class Stores:
     history: JobHistory
     schema_version: Callable[[], Awaitable[int]]  # a cheap round trip (readiness)
     spend: SpendStores
+    deliveries: DeliveryLog | None = None  # exactly-once result delivery records (SQLite 0030)
 
 
 def replica_id(settings: Settings) -> str:
@@ -92,6 +94,7 @@ async def open_stores(settings: Settings, clock: Clock) -> AsyncIterator[Stores]
 def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:
     from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
     from adapters.sqlite.dedupe import SqliteDedupeStore
+    from adapters.sqlite.deliveries import SqliteDeliveryLog
     from adapters.sqlite.history import SqliteJobHistory
     from adapters.sqlite.jobs import SqliteJobStore
     from adapters.sqlite.ledger import SqliteLedger
@@ -105,7 +108,8 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
     return Stores("sqlite", SqliteJobStore(db), SqlitePreferenceStore(db), SqliteDedupeStore(db, clock),
                   SqliteQuestionStore(db), SqliteThreadStore(db, thread_keep), SqliteJobHistory(db),
                   db.schema_version, SpendStores(SqliteLedger(db), SqliteSpendSettings(db),
-                                                 SqliteConfirmationStore(db), SqliteUserKeyStore(db)))
+                                                 SqliteConfirmationStore(db), SqliteUserKeyStore(db)),
+                  SqliteDeliveryLog(db))
 
 
 def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:

@@ -119,7 +119,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             catalog=ModelCatalog.load_default(settings.catalog.estimated_seconds), messages=messages,
             clock=clock, sinks=observed, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
-            eta_overrides=dict(settings.catalog.estimated_seconds), telemetry=telemetry)
+            eta_overrides=dict(settings.catalog.estimated_seconds), telemetry=telemetry,
+            deliveries=stores.deliveries)
         parsing = ServiceConfig(
             default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),
             max_concurrent_jobs=bot.max_concurrent_jobs, replica_id=replica_id(settings),

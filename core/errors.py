@@ -82,5 +82,12 @@ class InputError(ImabotError):
     kind = ErrorKind.INVALID_INPUT
 
 
+class StoreUnavailableError(ImabotError):
+    """A store could not read or write for a transient reason (locked, busy, disk full); retrying later
+    may succeed. Adapters map their driver's errors to this once, at the edge."""
+
+    kind = ErrorKind.STORE_UNAVAILABLE
+
+
 class PlatformError(ImabotError):
     """A chat platform call failed (Discord, Feishu)."""

@@ -86,6 +86,9 @@ class UxEvent:
     alternatives: tuple[Alternative, ...] = ()
     actions: tuple[ActionKind, ...] = ()
     choices: tuple[Choice, ...] = ()  # buttons of a question (NOTICE events), each with its own target
+    # Idempotency token of a result part (core.pipeline.delivery): a platform that can deduplicate
+    # sends (Discord nonce, Feishu uuid) sends it, so a send repeated after a crash posts nothing new.
+    token: str | None = None
 
 
 class EventSink(Protocol):

@@ -26,7 +26,7 @@ from core.platform import ActionKind, EventSink
 from core.types import Language, Platform
 from tests.discord_fake.harness import running_adapter
 from tests.discord_fake.server import FakeDiscord
-from tests.discord_fake.transport_download import TransportDownloader
+from tests.discord_fake.transport_download import SIM_ORIGINS, TransportDownloader
 from tests.feishu_fake.fixtures import running_fake
 from tests.support.chat_drivers import Counting, DiscordDriver, Driver, FeishuDriver
 from tests.support.conversation import running_conversation, still_time, until_created
@@ -60,7 +60,8 @@ async def on_feishu(sim: SimHarness, db: Database, clock: FakeClock, tmp: Path) 
     async with running_fake() as fake, running_conversation(sim, db, clock, sinks, tmp) as bot:
         fake.now = clock.now
         counting = Counting(bot)
-        config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp)
+        config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp,
+                              media_origins=SIM_ORIGINS)
         adapter = FeishuAdapter(config, counting, SqliteDedupeStore(db, clock), clock,  # type: ignore[arg-type]
                                 probe=PyAvProbe(), media_transport=sim.transport)
         sinks[Platform.FEISHU] = adapter.sink

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import discord.gateway
 import discord.http
+import httpx
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from adapters.discord.client import ClientOptions
 from adapters.discord.download import DiscordAttachmentFetcher, attachment_ref
 from adapters.discord.endpoints import normalized_api_base, normalized_gateway, override_hosts
+from adapters.media.remote import SafeRemoteFetcher
 from core.clock import FakeClock
 from core.errors import InputError
 from core.types import Attachment, AttachmentKind
@@ -58,16 +60,17 @@ def _ref(url: str) -> Attachment:
 
 
 async def test_fetcher_downloads_from_the_gateway_host_and_refuses_other_hosts(tmp_path: Path) -> None:
-    class Saving:
-        def __init__(self) -> None:
-            self.urls: list[str] = []
+    urls: list[str] = []
 
-        async def download(self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None) -> Path:
-            self.urls.append(url)
-            return dest_dir / (name or "x")
+    def serve(request: httpx.Request) -> httpx.Response:
+        urls.append(f"https://{request.headers['host']}{request.url.path}")
+        return httpx.Response(200, content=b"PNG")
 
-    saving = Saving()
-    fetcher = DiscordAttachmentFetcher(saving, override_hosts("https://api.fake.test/api/v10", None))
+    async def public(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    safe = SafeRemoteFetcher(transport=httpx.MockTransport(serve), resolver=public)
+    fetcher = DiscordAttachmentFetcher(safe, override_hosts("https://api.fake.test/api/v10", None))
     with pytest.raises(InputError):
         await fetcher.fetch(_ref("https://cdn.fake.test/a/cat.png"), tmp_path, 100)
     fetcher.trust(override_hosts("wss://cdn.fake.test/"))
@@ -75,7 +78,8 @@ async def test_fetcher_downloads_from_the_gateway_host_and_refuses_other_hosts(t
     for foreign in ("http://169.254.169.254/latest", "http://127.0.0.1:1/x.png", "file:///etc/passwd"):
         with pytest.raises(InputError):
             await fetcher.fetch(_ref(foreign), tmp_path, 100)
-    assert saving.urls == ["https://CDN.fake.test/a/cat.png"]
+    assert urls == ["https://CDN.fake.test/a/cat.png"]
+    await safe.aclose()
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/api"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import discord
+import httpx
 import pytest
+from aiohttp import web
 from discord import app_commands
 
 from adapters.chat.texts import chat_messages
@@ -16,7 +18,9 @@ from adapters.discord.language import language_of
 from adapters.discord.refs import MessageRef
 from adapters.discord.render import MAX_CONTENT, progress_bar, result_content, status_content, suppress_embeds
 from adapters.discord.translator import CatalogTranslator, ls
+from adapters.media.remote import SafeRemoteFetcher
 from core.errors import InputError
+from core.media.ports import MediaTooLargeError, UnsafeUrlError, UnsafeUrlReason
 from core.types import Attachment, AttachmentKind, Language
 
 
@@ -94,30 +98,25 @@ def test_every_discord_name_in_the_catalog_is_a_valid_command_name() -> None:
             assert app_commands.commands.validate_name(value) == value, key
 
 
-class _Recorder:
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-
-    async def download(
-        self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
-    ) -> Path | None:
-        self.urls.append(url)
-        return None if max_bytes < 10 else dest_dir / (name or "x")
-
-
 async def test_attachment_fetcher_only_reaches_discord_hosts(tmp_path: Path) -> None:
-    downloader = _Recorder()
-    fetcher = DiscordAttachmentFetcher(downloader, frozenset({"127.0.0.1"}))
+    seen: list[str] = []
+
+    def cdn(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return httpx.Response(200, content=b"x" * 50)
+
+    async def public(host: str, port: int) -> list[str]:
+        return ["162.159.130.233"]
+
+    safe = SafeRemoteFetcher(transport=httpx.MockTransport(cdn), resolver=public)
+    fetcher = DiscordAttachmentFetcher(safe, frozenset({"127.0.0.1"}))
     ok = Attachment(
         AttachmentKind.IMAGE, "a.png", "discord:https://cdn.discordapp.com/attachments/1/2/a.png?ex=1"
     )
-    assert await fetcher.fetch(ok, tmp_path, 100) == tmp_path / "a.png"
-    assert (
-        await fetcher.fetch(
-            Attachment(AttachmentKind.IMAGE, "b.png", "discord:http://127.0.0.1:9/cdn/b"), tmp_path, 100
-        )
-        == tmp_path / "b.png"
-    )
+    assert (await fetcher.fetch(ok, tmp_path, 100)).name == "a.png"
+    b = await fetcher.fetch(Attachment(AttachmentKind.IMAGE, "b.png", "discord:http://127.0.0.1:9/cdn/b"),
+                            tmp_path, 100)
+    assert b.name == "b.png"
     for ref in (
         "discord:http://169.254.169.254/latest",
         "https://cdn.discordapp.com/x",
@@ -125,6 +124,38 @@ async def test_attachment_fetcher_only_reaches_discord_hosts(tmp_path: Path) -> 
     ):
         with pytest.raises(InputError):
             await fetcher.fetch(Attachment(AttachmentKind.IMAGE, "x", ref), tmp_path, 100)
-    with pytest.raises(InputError):
-        await fetcher.fetch(ok, tmp_path, 5)  # over the cap
-    assert len(downloader.urls) == 3
+    with pytest.raises(MediaTooLargeError):  # over the cap: "too large", not "download failed"
+        await fetcher.fetch(ok, tmp_path, 5)
+    assert seen == ["cdn.discordapp.com", "127.0.0.1", "cdn.discordapp.com"]
+    await safe.aclose()
+
+
+async def test_a_discord_host_redirecting_into_private_space_is_refused_before_connecting(
+        tmp_path: Path) -> None:
+    """The campaign's SSRF: a URL on a trusted attachment host (here a real loopback server standing in
+    for the CDN) answers with a redirect to 10.0.0.1; nothing but 127.0.0.1 is ever connected to."""
+    requests: list[str] = []
+
+    async def cdn(request: web.Request) -> web.StreamResponse:
+        requests.append(request.path)
+        raise web.HTTPFound("http://10.0.0.1/internal/secret.png")
+
+    app = web.Application()
+    app.router.add_get("/cdn/cat.png", cdn)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    safe = SafeRemoteFetcher()
+    try:
+        fetcher = DiscordAttachmentFetcher(safe, frozenset({"127.0.0.1"}))
+        ref = Attachment(AttachmentKind.IMAGE, "cat.png", f"discord:http://127.0.0.1:{port}/cdn/cat.png")
+        with pytest.raises(UnsafeUrlError) as refused:
+            await fetcher.fetch(ref, tmp_path, 1000)
+    finally:
+        await safe.aclose()
+        await runner.cleanup()
+    assert refused.value.reason == UnsafeUrlReason.PRIVATE_ADDRESS
+    assert requests == ["/cdn/cat.png"]
+    assert not any(tmp_path.iterdir())  # noqa: ASYNC240 - a test assertion

@@ -23,6 +23,7 @@ from core.pipeline.service import GenerationService
 from core.platform import AttachmentFetcher, EventSink
 from core.types import Attachment, Platform
 from tests import media_factory
+from tests.discord_fake.transport_download import SIM_ORIGINS
 from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake
 from tests.feishu_fake.server import FakeFeishu
@@ -52,7 +53,8 @@ async def stack(fake: FakeFeishu, sim: SimHarness, db: Database, clock: FakeCloc
     # Non-empty on purpose: tests.support.service replaces an empty mapping with a new one (``or {}``),
     # which would hide the fetcher registered below.
     fetchers: dict[Platform, AttachmentFetcher] = {Platform.CLI: _NoFetcher()}
-    config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp)
+    config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp,
+                              media_origins=SIM_ORIGINS)
     remote = SafeRemoteFetcher(transport=httpx.MockTransport(lambda r: httpx.Response(404)), resolver=_no_dns)
     async with sim.client() as ima:
         preparer = AttachmentPreparer(ima, PyAvProbe(), remote, MediaLimits.load_default(),

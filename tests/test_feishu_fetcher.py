@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from adapters.feishu.fetcher import FeishuAttachmentFetcher
 from adapters.feishu.inbound import attachment_ref
+from adapters.media.remote import SafeRemoteFetcher
 from core.clock import FakeClock
 from core.errors import InputError
 from core.media.ports import MediaTooLargeError
@@ -21,7 +21,7 @@ def image_attachment(message_id: str, key: str, name: str = "cat.png") -> Attach
 
 
 async def test_resource_is_saved_under_a_safe_name(tmp_path: Path) -> None:
-    async with running_fake() as fake, httpx.AsyncClient() as http:
+    async with running_fake() as fake, SafeRemoteFetcher() as http:
         fake.add_resource("om_1", "img_1", b"png-bytes", "cat.png")
         fetcher = FeishuAttachmentFetcher(api_for(fake, FakeClock()), http, fake.base_url)
         path = await fetcher.fetch(image_attachment("om_1", "img_1", "../../etc/passwd"), tmp_path, 1024)
@@ -30,7 +30,7 @@ async def test_resource_is_saved_under_a_safe_name(tmp_path: Path) -> None:
 
 
 async def test_over_the_cap_is_refused_and_nothing_is_left_behind(tmp_path: Path) -> None:
-    async with running_fake() as fake, httpx.AsyncClient() as http:
+    async with running_fake() as fake, SafeRemoteFetcher() as http:
         fake.add_resource("om_1", "img_1", bytes(5000), "big.png")
         fetcher = FeishuAttachmentFetcher(api_for(fake, FakeClock()), http, fake.base_url)
         with pytest.raises(MediaTooLargeError) as info:
@@ -40,7 +40,7 @@ async def test_over_the_cap_is_refused_and_nothing_is_left_behind(tmp_path: Path
 
 
 async def test_forwarded_resources_become_an_input_error(tmp_path: Path) -> None:
-    async with running_fake() as fake, httpx.AsyncClient() as http:
+    async with running_fake() as fake, SafeRemoteFetcher() as http:
         fake.fail_next("resource", 234043)
         fetcher = FeishuAttachmentFetcher(api_for(fake, FakeClock()), http, fake.base_url)
         with pytest.raises(InputError) as info:
@@ -49,7 +49,7 @@ async def test_forwarded_resources_become_an_input_error(tmp_path: Path) -> None
 
 
 async def test_refs_from_other_platforms_are_refused(tmp_path: Path) -> None:
-    async with running_fake() as fake, httpx.AsyncClient() as http:
+    async with running_fake() as fake, SafeRemoteFetcher() as http:
         fetcher = FeishuAttachmentFetcher(api_for(fake, FakeClock()), http, fake.base_url)
         with pytest.raises(InputError):
             local = Attachment(kind=AttachmentKind.IMAGE, name="x.png", ref="/etc/hosts")

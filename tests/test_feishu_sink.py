@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
+from adapters.chat.download import SafeResultDownloader
 from adapters.feishu.api import RetryPolicy
 from adapters.feishu.delivery import MediaDelivery
 from adapters.feishu.sink import FeishuSink
 from adapters.media.probe import PyAvProbe
+from adapters.media.remote import SafeRemoteFetcher
 from core.clock import FakeClock
 from core.messages import Messages
 from core.platform import ActionKind, Slot, Step, UxEvent
@@ -36,15 +36,18 @@ class Rig:
 @asynccontextmanager
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     clock = FakeClock()
-    async with running_fake() as fake, httpx.AsyncClient() as http:
+    async with running_fake() as fake:
+        # results here are served by the fake on loopback: trusted like a configured local IMA origin
+        safe = SafeRemoteFetcher(trusted_origins=frozenset({fake.base_url}))
         fake.now = clock.now
         fake.inbound_chats[CONV.message_id] = CONV.chat_id
         api = api_for(fake, clock, RetryPolicy(attempts=2))
         messages = Messages.from_package()
-        delivery = MediaDelivery(api, http, messages, PyAvProbe(), temp_root=tmp_path)
+        delivery = MediaDelivery(api, SafeResultDownloader(safe), messages, PyAvProbe(), temp_root=tmp_path)
         sink = FeishuSink(api, delivery, messages, clock, patch_interval_s=3.0)
         yield Rig(fake, sink, clock)
         await sink.aclose()
+        await safe.aclose()
 
 
 def event(step: Step, slot: Slot, text: str, job_id: str = "job-1", **fields: object) -> UxEvent:

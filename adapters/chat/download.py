@@ -1,62 +1,26 @@
-"""Stream an HTTP body to a local file with a hard byte cap (never the whole body in memory): user
-attachments a platform hands over by URL, and the results the chat kit delivers."""
+"""Downloads for the chat kit (results to deliver, user files a platform hands over by URL), all through
+the one safe fetcher (``adapters.media.remote.SafeRemoteFetcher``): every redirect hop checked, sizes
+capped while streaming, a platform's own hosts trusted by name only."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
-from adapters.streaming import save_capped
-from core.errors import ErrorKind, PlatformError
+from adapters.media.remote import SafeRemoteFetcher
 from core.media.ports import MediaTooLargeError
 
-CHUNK_BYTES = 256 * 1024
 
+class SafeResultDownloader:
+    """``adapters.chat.delivery.ResultDownloader`` over the safe fetcher: None when the file is over
+    ``max_bytes`` (the caller offers the link); refused or failed downloads raise ``InputError``s."""
 
-async def download_to(http: httpx.AsyncClient, url: str, dest: Path, max_bytes: int,
-                      headers: Mapping[str, str] | None = None) -> Path:
-    """Raises ``MediaTooLargeError`` past ``max_bytes`` (checked before and while streaming) and
-    ``PlatformError`` for transport failures or non-2xx answers (``code`` = HTTP status, plus the
-    platform error code from a JSON body in ``params['code']`` when there is one)."""
-    try:
-        async with http.stream("GET", url, headers=dict(headers or {})) as response:
-            if response.status_code >= 300:
-                body = await response.aread()
-                raise PlatformError(f"download failed: http {response.status_code}",
-                                    kind=ErrorKind.BAD_PARAMS, code=response.status_code,
-                                    params={"code": _platform_code(body)})
-            await save_capped(response, dest, max_bytes, CHUNK_BYTES)
-    except httpx.HTTPError as exc:
-        await asyncio.to_thread(dest.unlink, missing_ok=True)
-        raise PlatformError(f"download failed: {type(exc).__name__}", kind=ErrorKind.NETWORK) from exc
-    except MediaTooLargeError:
-        await asyncio.to_thread(dest.unlink, missing_ok=True)
-        raise
-    return dest
-
-
-def _platform_code(body: bytes) -> str:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return ""
-    code = value.get("code") if isinstance(value, dict) else None
-    return str(code) if code is not None else ""
-
-
-class HttpResultDownloader:
-    """``adapters.chat.delivery.ResultDownloader`` over an httpx client the caller owns."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, fetcher: SafeRemoteFetcher, trusted_hosts: frozenset[str] = frozenset()) -> None:
+        self._fetcher = fetcher
+        self._trusted = trusted_hosts
 
     async def download(self, url: str, dest_dir: Path, max_bytes: int, name: str | None = None
                        ) -> Path | None:
         try:
-            return await download_to(self._http, url, dest_dir / (name or "result.bin"), max_bytes)
+            return await self._fetcher.fetch(url, dest_dir, max_bytes, trusted_hosts=self._trusted, name=name)
         except MediaTooLargeError:
             return None

@@ -10,10 +10,9 @@ from urllib.parse import urlsplit
 
 import discord
 import discord.http
-import httpx
 
 from adapters.chat.delivery import ResultDownloader
-from adapters.chat.download import HttpResultDownloader
+from adapters.chat.download import SafeResultDownloader
 from adapters.chat.texts import chat_messages
 from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.client import ClientOptions, ImabotDiscordClient
@@ -28,6 +27,7 @@ from adapters.discord.endpoints import (
 )
 from adapters.discord.origins import Origins
 from adapters.discord.sink import DiscordSink, SinkConfig
+from adapters.media.remote import SafeRemoteFetcher
 from core.clock import Clock
 from core.messages import Messages
 from core.platform import BotService
@@ -43,6 +43,7 @@ class DiscordConfig:
     gateway_url: str | None = None
     client: ClientOptions = field(default_factory=ClientOptions)
     sink: SinkConfig = field(default_factory=SinkConfig)
+    media_origins: frozenset[str] = frozenset()  # e.g. a local IMA simulator's origin, trusted by origin
 
 
 class DiscordAdapter:
@@ -56,18 +57,16 @@ class DiscordAdapter:
         downloader: ResultDownloader | None = None,
     ) -> None:
         self._config = config
-        # Results come from IMA's CDN, user files from Discord's: one capped downloader for both.
-        self._http: httpx.AsyncClient | None = None
-        if downloader is None:
-            self._http = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True)
-            downloader = HttpResultDownloader(self._http)
-        self.downloader = downloader
+        # The one safe fetcher for attachments and results; the IMA hosts the operator configured (a local
+        # simulator) are trusted by origin, Discord's own hosts by name (per call).
+        self._fetcher = SafeRemoteFetcher(timeout_s=DOWNLOAD_TIMEOUT_S, trusted_origins=config.media_origins)
+        self.downloader: ResultDownloader = downloader or SafeResultDownloader(self._fetcher)
         self.messages = chat_messages(messages, MESSAGES_PACKAGE)
         self.origins = Origins(clock)
         self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
         self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink)
         self.fetcher = DiscordAttachmentFetcher(
-            self.downloader, override_hosts(config.api_base_url, config.gateway_url)
+            self._fetcher, override_hosts(config.api_base_url, config.gateway_url)
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -142,5 +141,4 @@ class DiscordAdapter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._http is not None:
-            await self._http.aclose()
+        await self._fetcher.aclose()

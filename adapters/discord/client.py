@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.chat.texts import chat_messages, internal_error
+from adapters.chat.texts import chat_messages, internal_error, reply_language
 from adapters.discord import MESSAGES_PACKAGE
 from adapters.discord.buttons import ActionButton
 from adapters.discord.commands import CommandRequest, build_commands
@@ -131,7 +131,7 @@ class ImabotDiscordClient(discord.Client):
 
     # ------------------------------------------------------------------ slash commands
     async def run_command(self, interaction: discord.Interaction[Any], request: CommandRequest) -> None:
-        language = language_of(interaction.locale)
+        language = reply_language(request.prompt, self._user_language(interaction))
         roles = {f.role for f in request.files}
         problem: Problem | None = None
         if "last_frame" in roles and "first_frame" not in roles:
@@ -253,7 +253,9 @@ class ImabotDiscordClient(discord.Client):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         _log.error("slash command failed", exc_info=error)
-        text = internal_error(self.messages, language_of(interaction.locale))
+        prompt = getattr(interaction.namespace, "prompt", None)
+        text = internal_error(self.messages, reply_language(prompt if isinstance(prompt, str) else "",
+                                                            self._user_language(interaction)))
         try:
             if interaction.response.is_done():
                 await interaction.edit_original_response(content=text, view=None)
@@ -273,7 +275,7 @@ class ImabotDiscordClient(discord.Client):
             text = reply.text
         except Exception:
             _log.exception("button action %s failed", action.value)
-            text = internal_error(self.messages, language_of(interaction.locale))
+            text = internal_error(self.messages, self._user_language(interaction))
         await interaction.edit_original_response(content=text[:2000])
 
     # ------------------------------------------------------------------ @mentions and DMs
@@ -281,7 +283,7 @@ class ImabotDiscordClient(discord.Client):
         if not addressed_to_bot(message, self.user):
             return
         assert self.user is not None
-        language = self._message_language(message)
+        language = self._message_language(message, strip_mentions(message.content, self.user.id))
         attachments = [to_attachment(a) for a in message.attachments]
         problem = first_problem(
             [(a, a.name, ANY_MEDIA) for a in attachments], self.options.max_attachment_bytes
@@ -301,10 +303,17 @@ class ImabotDiscordClient(discord.Client):
             _log.exception("a mention/DM request failed")
             await message.reply(internal_error(self.messages, language), mention_author=False)
 
-    def _message_language(self, message: discord.Message) -> Language:
-        if message.guild is not None:
-            return language_of(message.guild.preferred_locale, self.options.default_language)
-        return self.options.default_language
+    def _message_language(self, message: discord.Message, text: str) -> Language:
+        """The message's own language; when its text cannot tell (no letters), the guild's default
+        (messages carry no user locale), then the bot's."""
+        guild_default = (language_of(message.guild.preferred_locale, self.options.default_language)
+                         if message.guild is not None else self.options.default_language)
+        return reply_language(text, guild_default)
+
+    def _user_language(self, interaction: discord.Interaction[Any]) -> Language:
+        """For an interaction without words to go by: the user's locale, else the guild's, else the bot's."""
+        fallback = language_of(interaction.guild_locale, self.options.default_language)
+        return language_of(interaction.locale, fallback) if interaction.locale else fallback
 
 
 async def _acknowledge(interaction: discord.Interaction[Any], response: Awaitable[object]) -> None:

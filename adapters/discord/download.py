@@ -1,17 +1,14 @@
-"""User attachments on Discord: ``discord:<cdn url>`` refs, fetched only from Discord's CDN hosts with the
-chat kit's capped downloader (the same one that fetches results)."""
+"""Discord attachments (``discord:<cdn url>`` refs) fetched through the one safe fetcher."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from adapters.chat.delivery import ResultDownloader, file_name_for
+from adapters.chat.delivery import file_name_for
+from adapters.media.remote import SafeRemoteFetcher
 from core.errors import InputError
 from core.types import Attachment
-
-_CHUNK = 64 * 1024
-
 
 ATTACHMENT_PREFIX = "discord:"
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
@@ -27,11 +24,13 @@ class DiscordAttachmentFetcher:
     """``core.ports.AttachmentFetcher`` for ``discord:<cdn url>`` refs.
 
     Only Discord's CDN hosts (plus the hosts of configured API / gateway overrides: a proxy or a fake) are
-    fetched, so a ref can never make the bot reach into another network.
+    fetched, and they are trusted by name only: a redirect from them is checked like any URL, so a ref
+    can never make the bot reach into another network (a CDN URL redirecting to 10.0.0.1 is refused).
+    Over the cap is ``MediaTooLargeError`` ("too large"), not a failed download.
     """
 
-    def __init__(self, downloader: ResultDownloader, extra_hosts: frozenset[str] = frozenset()) -> None:
-        self._downloader = downloader
+    def __init__(self, fetcher: SafeRemoteFetcher, extra_hosts: frozenset[str] = frozenset()) -> None:
+        self._fetcher = fetcher
         self._hosts = DISCORD_CDN_HOSTS | extra_hosts
 
     def trust(self, hosts: frozenset[str]) -> None:
@@ -47,9 +46,5 @@ class DiscordAttachmentFetcher:
             or (parts.hostname or "").lower() not in self._hosts
         ):
             raise InputError("not a Discord attachment", params={"name": attachment.name})
-        path = await self._downloader.download(
-            url, dest_dir, max_bytes, file_name_for(attachment.name, "attachment.bin")
-        )
-        if path is None:
-            raise InputError("attachment over the size limit", params={"name": attachment.name})
-        return path
+        return await self._fetcher.fetch(url, dest_dir, max_bytes, trusted_hosts=self._hosts,
+                                         name=file_name_for(attachment.name, "attachment.bin"))

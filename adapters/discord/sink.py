@@ -225,14 +225,16 @@ class DiscordSink:
     ) -> discord.Message:
         origin = self._origins.get(event.conversation.message_id)
         try:
-            return await self._send(event.conversation, content, view=view, files=files, origin=origin)
+            return await self._send(event.conversation, content, view=view, files=files, origin=origin,
+                                    nonce=event.token)
         except discord.Forbidden:
             if files:
                 _log.warning("cannot attach files in channel %s; sending links", event.conversation.chat_id)
                 links = [m.url for m in event.media]
                 content = result_content(mention, event.text, links, ())
                 try:
-                    return await self._send(event.conversation, content, view=view, origin=origin)
+                    return await self._send(event.conversation, content, view=view, origin=origin,
+                                            nonce=event.token)
                 except discord.Forbidden:
                     pass
             return await self._send_elsewhere(event, content, view, origin)
@@ -241,7 +243,7 @@ class DiscordSink:
         self, event: UxEvent, content: str, view: discord.ui.View | None, origin: Origin | None
     ) -> discord.Message:
         try:
-            return await self._send(event.conversation, content, view=view, origin=origin)
+            return await self._send(event.conversation, content, view=view, origin=origin, nonce=event.token)
         except discord.Forbidden:
             return await self._send_elsewhere(event, content, view, origin)
 
@@ -302,9 +304,14 @@ class DiscordSink:
         view: discord.ui.View | None = None,
         files: list[Path] | None = None,
         origin: Origin | None = None,
+        nonce: str | None = None,
     ) -> discord.Message:
+        """``nonce``: a result part's idempotency token; discord.py sends it with ``enforce_nonce``, so
+        Discord answers a repeat (within a few minutes) with the message it already made."""
         channel = self._client.get_partial_messageable(int(conversation.chat_id))
         kwargs: dict[str, Any] = {"allowed_mentions": _MENTIONS}
+        if nonce:
+            kwargs["nonce"] = nonce
         if view is not None:
             kwargs["view"] = view
         if files:

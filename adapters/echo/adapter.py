@@ -14,6 +14,7 @@ from pathlib import Path
 from adapters.chat.actions import decode_action, encode_action
 from adapters.chat.texts import chat_messages, internal_error, reply_language
 from core.errors import InputError
+from core.intent.hygiene import clean_text
 from core.messages import Messages
 from core.platform import AttachmentFetcher, BotService, EventSink, Slot, UxEvent
 from core.types import Attachment, Conversation, Language, Platform
@@ -57,6 +58,7 @@ class EchoAdapter:
 
     # ------------------------------------------------------------ people
     async def say(self, user_id: str, text: str, chat_id: str = "echo") -> str | None:
+        text = clean_text(text)  # the one intake hygiene every platform applies
         message = self._add(user_id, text)
         conversation = Conversation(Platform.ECHO, chat_id, user_id, message.ref)
         try:

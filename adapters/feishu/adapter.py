@@ -15,6 +15,7 @@ from typing import Literal
 
 import httpx
 
+from adapters.chat.download import SafeResultDownloader
 from adapters.chat.texts import chat_messages
 from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import FeishuApi, RetryPolicy, build_client
@@ -25,6 +26,7 @@ from adapters.feishu.long_connection import LongConnection
 from adapters.feishu.router import FeishuRouter, RouterConfig
 from adapters.feishu.sink import FeishuSink
 from adapters.feishu.webhook import WebhookServer
+from adapters.media.remote import SafeRemoteFetcher
 from core.clock import Clock
 from core.errors import ErrorKind, PlatformError
 from core.media.ports import MediaProbe
@@ -53,6 +55,7 @@ class FeishuConfig:
     temp_dir: Path | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     action_wait_s: float = ACTION_WAIT_S  # card callbacks must be answered within 3 s
+    media_origins: frozenset[str] = frozenset()  # e.g. a local IMA simulator's origin, trusted by origin
 
 
 class FeishuAdapter:
@@ -63,14 +66,16 @@ class FeishuAdapter:
         messages = chat_messages(messages, MESSAGES_PACKAGE)
         client = build_client(config.app_id, config.app_secret, config.domain)
         self.api = FeishuApi(client, clock, config.retry)
-        # Results come from IMA's CDN (``media_transport`` lets tests serve them in-process); user files
-        # come from Feishu itself.
-        self._media_http = httpx.AsyncClient(transport=media_transport, timeout=DOWNLOAD_TIMEOUT_S,
-                                             follow_redirects=True)
-        self._feishu_http = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_S)
-        delivery = MediaDelivery(self.api, self._media_http, messages, probe, config.temp_dir)
+        # Everything is downloaded through the one safe fetcher. Results come from IMA's CDN
+        # (``media_transport`` lets tests serve them in-process; a local simulator is trusted by origin);
+        # user files come from Feishu itself (trusted by name, per call).
+        self._media_fetcher = SafeRemoteFetcher(transport=media_transport, timeout_s=DOWNLOAD_TIMEOUT_S,
+                                                trusted_origins=config.media_origins)
+        self._feishu_fetcher = SafeRemoteFetcher(timeout_s=DOWNLOAD_TIMEOUT_S)
+        delivery = MediaDelivery(self.api, SafeResultDownloader(self._media_fetcher), messages, probe,
+                                 config.temp_dir)
         self.sink = FeishuSink(self.api, delivery, messages, clock, config.patch_interval_s)
-        self.fetcher = FeishuAttachmentFetcher(self.api, self._feishu_http, config.domain)
+        self.fetcher = FeishuAttachmentFetcher(self.api, self._feishu_fetcher, config.domain)
         self.router = FeishuRouter(service, dedupe, self.api, messages,
                                    RouterConfig(default_language=config.default_language))
         self._intake: LongConnection | WebhookServer | None = None
@@ -112,8 +117,8 @@ class FeishuAdapter:
             self._intake = None
         await self.router.aclose()
         await self.sink.aclose()
-        await self._media_http.aclose()
-        await self._feishu_http.aclose()
+        await self._media_fetcher.aclose()
+        await self._feishu_fetcher.aclose()
 
     async def __aenter__(self) -> FeishuAdapter:
         await self.start()

@@ -17,10 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from adapters.chat.delivery import DeliveryLimits, ResultFile, deliver_results
-from adapters.chat.download import HttpResultDownloader, download_to
+from adapters.chat.download import SafeResultDownloader
 from adapters.chat.texts import chat_messages
 from adapters.feishu import MESSAGES_PACKAGE
 from adapters.feishu.api import FILE_MAX_BYTES, IMAGE_MAX_BYTES, FeishuApi
@@ -38,14 +36,13 @@ Poster = Callable[[str, Mapping[str, Any], str], Awaitable[str]]
 
 
 class MediaDelivery:
-    def __init__(self, api: FeishuApi, http: httpx.AsyncClient, messages: Messages,
+    def __init__(self, api: FeishuApi, downloader: SafeResultDownloader, messages: Messages,
                  probe: MediaProbe | None = None, temp_root: Path | None = None) -> None:
         self._api = api
-        self._http = http
         self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._probe = probe
         self._temp_root = temp_root
-        self._downloader = HttpResultDownloader(http)
+        self._downloader = downloader
 
     async def deliver(self, event: UxEvent, post: Poster) -> str:
         """Every result of ``event`` in one message; its id."""
@@ -133,7 +130,10 @@ class MediaDelivery:
         cover = workdir / "cover.jpg"
         try:
             if media.cover_url:
-                await download_to(self._http, media.cover_url, cover, IMAGE_MAX_BYTES)
+                fetched = await self._downloader.download(media.cover_url, workdir, IMAGE_MAX_BYTES,
+                                                          cover.name)
+                if fetched is None:  # over the image cap: the video plays without a cover
+                    return None
             elif self._probe is not None:
                 await self._probe.extract_cover(video, cover)
             else:

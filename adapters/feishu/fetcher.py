@@ -11,14 +11,13 @@ import asyncio
 import re
 import uuid
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-import httpx
-
-from adapters.chat.download import download_to
 from adapters.feishu.api import FeishuApi
 from adapters.feishu.inbound import parse_attachment_ref
-from core.errors import InputError, PlatformError
+from adapters.media.remote import SafeRemoteFetcher
+from core.errors import InputError
+from core.media.ports import RemoteFetchError
 from core.types import Attachment
 
 # Feishu cannot serve resources of merge-forwarded messages or cards (234043) or missing ones (234003).
@@ -27,10 +26,13 @@ _UNSAFE_NAME = re.compile(r"[^\w.\-]+")
 
 
 class FeishuAttachmentFetcher:
-    def __init__(self, api: FeishuApi, http: httpx.AsyncClient, domain: str) -> None:
+    def __init__(self, api: FeishuApi, fetcher: SafeRemoteFetcher, domain: str) -> None:
+        """``fetcher``: the one safe fetcher; the Feishu domain is trusted by name, its token is sent
+        to that origin only, and any redirect it answers with is checked like a user's link."""
         self._api = api
-        self._http = http
+        self._fetcher = fetcher
         self._domain = domain.rstrip("/")
+        self._host = frozenset({(urlsplit(self._domain).hostname or "").lower()})
 
     async def fetch(self, attachment: Attachment, dest_dir: Path, max_bytes: int) -> Path:
         parsed = parse_attachment_ref(attachment.ref)
@@ -41,11 +43,11 @@ class FeishuAttachmentFetcher:
                f"{quote(key, safe='')}?type={resource_type}")
         token = await self._api.tenant_token()
         await asyncio.to_thread(dest_dir.mkdir, parents=True, exist_ok=True)
-        dest = dest_dir / f"{uuid.uuid4().hex[:8]}-{_safe_name(attachment.name)}"
+        name = f"{uuid.uuid4().hex[:8]}-{_safe_name(attachment.name)}"
         try:
-            return await download_to(self._http, url, dest, max_bytes,
-                                     headers={"Authorization": f"Bearer {token}"})
-        except PlatformError as exc:
+            return await self._fetcher.fetch(url, dest_dir, max_bytes, trusted_hosts=self._host,
+                                             headers={"Authorization": f"Bearer {token}"}, name=name)
+        except RemoteFetchError as exc:
             if exc.params.get("code") in _NOT_DOWNLOADABLE:
                 raise InputError(f"resource not downloadable ({exc.params['code']})",
                                  params={"name": attachment.name}) from exc

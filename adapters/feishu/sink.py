@@ -121,7 +121,7 @@ class FeishuSink:
     async def _post(self, event: UxEvent, msg_type: str, content: Mapping[str, Any], part: str) -> str:
         conversation = event.conversation
         target = reply_target(conversation.message_id)
-        uuid = send_uuid(event.job_id or target, part)
+        uuid = send_uuid(event.token or event.job_id or target, part)
         in_thread = conversation.thread_id is not None
         async with self._pacer.turn(conversation.chat_id):
             try:

@@ -8,14 +8,20 @@ edit an applied one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import re
 import sqlite3
 import uuid
+from collections.abc import Callable, Coroutine
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
+
+from core.errors import StoreUnavailableError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -39,6 +45,39 @@ class DatabaseUnusableError(RuntimeError):
 
 
 BUSY_TIMEOUT_MS = 5_000  # a brief lock by another connection is waited for, not reported as an error
+_TRANSIENT = ("locked", "busy", "full", "disk i/o", "unable to open", "readonly")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def store_error(exc: sqlite3.Error) -> StoreUnavailableError | None:
+    """The one mapping of SQLite failures a retry may cure (locked, busy, disk full, I/O) to
+    ``core.errors.StoreUnavailableError``; None for everything else (a bug, a schema problem)."""
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and any(word in text for word in _TRANSIENT):
+        return StoreUnavailableError(f"sqlite: {exc}")
+    return None
+
+
+def mapped_store_errors(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Decorates a store method (first argument: an object with a ``_db: Database``): transient SQLite
+    failures become ``StoreUnavailableError`` after the half-done transaction is rolled back."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            mapped = store_error(exc)
+            if mapped is None:
+                raise
+            database = getattr(args[0], "_db", None)
+            if isinstance(database, Database) and database._conn is not None:
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await database._conn.rollback()
+            raise mapped from exc
+
+    return wrapper
 
 
 def check_data_dir(folder: Path) -> None:
@@ -62,8 +101,9 @@ def check_data_dir(folder: Path) -> None:
 class Database:
     """Owns the connection. ``async with Database(path) as db: db.conn.execute(...)``."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self._path = str(path)
+        self._busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
 
     @property
@@ -87,7 +127,7 @@ class Database:
             raise self._unusable(exc) from None
         try:
             self._conn.row_factory = aiosqlite.Row
-            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
             await self._conn.execute("PRAGMA foreign_keys=ON")

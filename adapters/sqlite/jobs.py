@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 
 from adapters.job_rows import COLUMNS, SAVED_COLUMNS, TERMINAL_SQL, job_values, saved_values
 from adapters.job_rows import job_from_row as job_from_row
-from adapters.sqlite.db import Database
+from adapters.sqlite.db import Database, mapped_store_errors
 from core.jobs import Job, LeaseLostError
 
 _INSERT = (f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
@@ -31,6 +31,7 @@ class SqliteJobStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @mapped_store_errors
     async def insert(self, job: Job) -> tuple[Job, bool]:
         conn = self._db.conn
         async with conn.execute(_INSERT, job_values(job)) as cursor:
@@ -43,6 +44,7 @@ class SqliteJobStore:
             raise RuntimeError("idempotency conflict without a stored job")
         return existing, False
 
+    @mapped_store_errors
     async def save(self, job: Job) -> None:
         async with self._db.conn.execute(_UPDATE, (*saved_values(job), job.job_id, job.lease_owner)) as cur:
             saved = cur.rowcount == 1
@@ -50,12 +52,15 @@ class SqliteJobStore:
         if not saved:
             raise LeaseLostError(f"job {job.job_id} is no longer held by {job.lease_owner}")
 
+    @mapped_store_errors
     async def get(self, job_id: str) -> Job | None:
         return await self._one(f"{_SELECT} WHERE job_id = ?", job_id)
 
+    @mapped_store_errors
     async def by_key(self, idempotency_key: str) -> Job | None:
         return await self._one(f"{_SELECT} WHERE idempotency_key = ?", idempotency_key)
 
+    @mapped_store_errors
     async def unfinished(self) -> Sequence[Job]:
         async with self._db.conn.execute(
             f"{_SELECT} WHERE state NOT IN ({TERMINAL_SQL}) ORDER BY created_at, job_id"
@@ -63,6 +68,7 @@ class SqliteJobStore:
             rows = await cursor.fetchall()
         return [job_from_row(r) for r in rows]
 
+    @mapped_store_errors
     async def claim(self, owner: str, now: float, until: float, limit: int,
                     platforms: Collection[str]) -> Sequence[Job]:
         args = (owner, until, _json_list(platforms), now, limit)
@@ -71,12 +77,14 @@ class SqliteJobStore:
         await self._db.conn.commit()
         return sorted((job_from_row(r) for r in rows), key=lambda j: (j.created_at, j.job_id))
 
+    @mapped_store_errors
     async def renew(self, owner: str, until: float) -> frozenset[str]:
         async with self._db.conn.execute(_RENEW, (until, owner)) as cursor:
             rows = await cursor.fetchall()
         await self._db.conn.commit()
         return frozenset(str(r[0]) for r in rows)
 
+    @mapped_store_errors
     async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
         if job_ids is None:
             await self._db.conn.execute(_RELEASE, (owner,))

@@ -6,6 +6,9 @@ whether IMA created the task and must not charge twice), ``SUBMITTED``/``RUNNING
 ``DELIVERING`` shows only the result parts that have no recorded message yet.
 Cancellation of the asyncio task (shutdown or a user's cancel) leaves the row as it was ("parked"),
 except that a create call already sent is waited for and its task id recorded first.
+A store that cannot write (locked, busy, full) is ridden out (``core.pipeline.durability``): once a
+task exists the job goes on from memory, the user is told the truth, and results wait for the store;
+result parts are delivered exactly once (``core.pipeline.delivery``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore, LeaseLostError
 from core.messages import Messages
 from core.ops.telemetry import NoTelemetry, Telemetry
+from core.pipeline.delivery import DeliveryLog, DeliveryState, deliver_once
+from core.pipeline.durability import JobRecorder
 from core.pipeline.guards import NoLocalFiles, complete_despite_cancel
 from core.pipeline.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
 from core.pipeline.preferences import PreferenceBook
@@ -63,6 +68,7 @@ class RunnerDeps:
     delivery_attempts: int = 3
     telemetry: Telemetry = field(default_factory=NoTelemetry)
     spend: Spend | None = None  # budgets, queue, confirmation, own keys (issue #12); None: no limits
+    deliveries: DeliveryLog | None = None  # exactly-once records of result parts (None: refs only)
 
 
 def classify_failure(reason: str | None) -> ErrorKind:
@@ -99,6 +105,7 @@ class JobRunner:
                                                           deps.clock)
         self._spending = (SpendSteps(self, deps.spend, deps.jobs, deps.gateway, deps.clock, deps.messages)
                           if deps.spend is not None else None)
+        self._recorder = JobRecorder(deps.jobs, deps.clock)
 
     # ------------------------------------------------------------ the service's interface (JobSteps)
     async def acknowledge(self, job: Job) -> Job:
@@ -121,7 +128,7 @@ class JobRunner:
             if job.state is JobState.RECEIVED:  # written but never acknowledged (crash right after intake)
                 job = await self.acknowledge(job)
                 job = job.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
-                await self._d.jobs.save(job)
+                await self._recorder.save(job)
             if job.state in PRE_CREATE_STATES:
                 job = await self._submit(job)
             elif job.state is JobState.SUBMITTING:
@@ -137,19 +144,45 @@ class JobRunner:
         except LeaseLostError:
             log.warning("job %s: another replica holds it now; stopping here", job.job_id)
             return job
-        except ImabotError as exc:
-            log.info("job %s failed: %s (code %s)", job.job_id, exc.kind.value, exc.code)
-            latest = await self._d.jobs.get(job.job_id) or job
-            detail = error_detail(self._d.messages, exc, latest.language)
-            if self._spending is not None:
-                detail = await self._spending.failure_detail(latest, exc, detail)
-            return await self.finish_failed(latest, exc.kind, detail=detail)
         except Exception as exc:
-            # Type only at error level (exception text may carry request data); the trace for debugging.
+            return await self._fail_after(job, exc)
+        finally:
+            self._recorder.forget(job.job_id)
+
+    async def _fail_after(self, job: Job, exc: Exception) -> Job:
+        """End the job with a failure message, whatever went wrong; even if recording or showing that
+        fails too, the coroutine ends with an error log naming the job, never silently."""
+        if isinstance(exc, ImabotError):
+            log.info("job %s failed: %s (code %s)", job.job_id, exc.kind.value, exc.code)
+            kind = exc.kind
+        else:  # type only at error level (exception text may carry request data); the trace for debugging
             log.error("job %s crashed: %s", job.job_id, type(exc).__name__)
             log.debug("job %s crash trace", job.job_id, exc_info=True)
-            latest = await self._d.jobs.get(job.job_id) or job
-            return await self.finish_failed(latest, ErrorKind.INTERNAL)
+            kind = ErrorKind.INTERNAL
+        try:
+            latest = await self._recorder.latest(job)
+            detail = None
+            if isinstance(exc, ImabotError):
+                detail = error_detail(self._d.messages, exc, latest.language)
+                if self._spending is not None:
+                    detail = await self._spending.failure_detail(latest, exc, detail)
+            return await self.finish_failed(latest, kind, detail=detail)
+        except asyncio.CancelledError:
+            raise
+        except Exception as second:
+            log.error("job %s: could not end as failed (%s after %s)", job.job_id, type(second).__name__,
+                      type(exc).__name__)
+            return job
+
+    async def _keep(self, job: Job) -> Job:
+        return await self._recorder.keep(job, self._tell_store_outage)
+
+    async def _tell_store_outage(self, job: Job) -> Job:
+        """Once per job, in the status message (no extra message): created, its id, points, the record."""
+        truth = self._d.messages.text("reliability.store_outage", job.language, task_id=job.task_id or "",
+                                      credits=job.credits if job.credits is not None else "?")
+        job = job.update(self._d.clock.now(), notes=(*job.notes, truth))
+        return await self.emit(job, self._ux.progress(job, self._d.clock.now()), STATUS_PART)
 
     # ------------------------------------------------------------ select, quote, upload, create
     async def _submit(self, job: Job) -> Job:
@@ -187,17 +220,17 @@ class JobRunner:
                          credits=None, eta_s=eta, notes=tuple(notes),
                          hints=(selection.mismatch_hint,) if selection.mismatch_hint else (),
                          from_preference=source == "preference")
-        await d.jobs.save(job)
+        await self._recorder.save(job)
         spending = self._spending
         if spending is not None and (refused := await spending.precheck(job, cost)) is not None:
             return refused
         if request.attachments:  # checked (counts, kinds, sizes, probes) before the cost is shown
             job = await self.emit(job, self._ux.pregen(job), STATUS_PART)
             job = job.advance(JobState.UPLOADING, d.clock.now())
-            await d.jobs.save(job)
+            await self._recorder.save(job)
             spec = await self._prepare_inputs(job, spec)
         job = job.update(d.clock.now(), credits=cost)
-        await d.jobs.save(job)
+        await self._recorder.save(job)
         pregen = self._ux.pregen(job)
         if request.attachments:
             pregen = replace(pregen, step=Step.PROGRESS, percent=0)
@@ -209,7 +242,7 @@ class JobRunner:
                 return cleared
             gateway = cleared
         job = job.advance(JobState.SUBMITTING, d.clock.now())
-        await d.jobs.save(job)
+        await self._recorder.save(job)  # never create what could not be recorded as being created
         return await complete_despite_cancel(self._create_and_record(job, spec, gateway))
 
     async def _create_and_record(self, job: Job, spec: TaskSpec, gateway: ImaGateway) -> Job:
@@ -222,8 +255,7 @@ class JobRunner:
         now = d.clock.now()
         job = job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
                           credits=created.quote.credit * spec.n)
-        await d.jobs.save(job)
-        return job
+        return await self._keep(job)
 
     async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:
         """Calls before the create are safe to repeat: retry transient failures a few times."""
@@ -331,32 +363,41 @@ class JobRunner:
                 failures = 0
                 now = clock.now()
                 job = job.update(now, polls=job.polls + 1)
+                if self._recorder.behind(job.job_id):  # the task id reaches the store as soon as it can
+                    job = await self._keep(job)
                 progress = snap.progress.value
                 if progress == "succeeded":
                     job = job.advance(JobState.DELIVERING, now, result=snap.medias, finished_at=now)
-                    await d.jobs.save(job)
-                    return job
+                    return await self._keep(job)
                 if progress == "failed":
                     return await self.finish_failed(job, classify_failure(snap.failure_reason))
                 if progress == "deleted":
                     return await self.finish_failed(job, ErrorKind.DELETED)
                 if job.state is JobState.SUBMITTED:
                     job = job.advance(JobState.RUNNING, now)
-                    await d.jobs.save(job)
+                    job = await self._keep(job)
                 next_poll = now + max(0.001, next_poll_delay(now - start, timing, policy))
             if clock.now() >= deadline and next_poll >= deadline:
                 return await self.finish_failed(job, ErrorKind.TIMEOUT)
 
     # ------------------------------------------------------------ delivery and endings
     async def _deliver(self, job: Job) -> Job:
+        if self._recorder.behind(job.job_id):  # a part posted must be recorded: wait for the store
+            await self._recorder.save_until_stored(job)
         events = self._ux.success(job, self._success_actions(job))
+        records = await self._d.deliveries.records(job.job_id) if self._d.deliveries else {}
         for part, event in zip(SUCCESS_PARTS, events, strict=True):
-            if part not in job.message_refs:
-                job = await self.emit(job, event, part, required=True)
+            record = records.get(part)
+            if part in job.message_refs or (record is not None and record.state is DeliveryState.SENT):
+                continue
+            job = await deliver_once(self._d.deliveries, job, event, part, self._emit_required, self._d.clock,
+                                     self._d.telemetry)
         job = job.advance(JobState.DONE, self._d.clock.now(), finished_at=job.finished_at)
         await self.emit(job, self._ux.done(job, self._success_actions(job)), None)
-        await self._d.jobs.save(job)
-        return job
+        return await self._keep(job)
+
+    async def _emit_required(self, job: Job, event: UxEvent, part: str) -> Job:
+        return await self.emit(job, event, part, required=True)
 
     def _success_actions(self, job: Job) -> tuple[ActionKind, ...]:
         actions = [ActionKind.RETRY]
@@ -376,10 +417,9 @@ class JobRunner:
         if job.state is JobState.DELIVERING:  # the result exists; finishing delivery is all that is left
             log.error("job %s: %s while delivering; marking done", job.job_id, kind)
             job = job.advance(JobState.DONE, self._d.clock.now(), finished_at=job.finished_at)
-            await self._d.jobs.save(job)
-            return job
+            return await self._keep(job)
         job = job.advance(state, self._d.clock.now(), error_kind=kind)
-        await self._d.jobs.save(job)
+        job = await self._keep(job)
         has_faster = bool(job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type))
         alternatives = await self._failure_alternatives(job, kind)
         event = self._ux.failure(job, alternatives, has_faster=has_faster, detail=detail)
@@ -421,8 +461,7 @@ class JobRunner:
         if part == STATUS_PART and job.message_refs.get(STATUS_PART) == (ref or ""):
             return job
         job = job.with_ref(part, ref, self._d.clock.now())
-        await self._d.jobs.save(job)
-        return job
+        return await self._keep(job)
 
 
 def first_frame_url(job: Job) -> str | None:

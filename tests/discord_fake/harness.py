@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from adapters.chat.delivery import ResultDownloader
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
@@ -39,6 +40,8 @@ async def running_adapter(
         gateway_url=fake.gateway_url,
         client=client or ClientOptions(guild_ready_timeout_s=0.05),
         sink=sink or SinkConfig(),
+        # result media the fake itself serves (on loopback) are trusted like a local IMA simulator's
+        media_origins=frozenset({"{0.scheme}://{0.netloc}".format(urlsplit(fake.api_base_url))}),
     )
     adapter = DiscordAdapter(config, service, clock, downloader=downloader)
     if hasattr(service, "sink"):

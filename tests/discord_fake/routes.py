@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 Handler = Callable[[web.Request, Any, list["RecordedFile"]], Awaitable[web.Response]]
 EPHEMERAL = 1 << 6
 
+NONCE_WINDOW_S = 300.0  # "within the past few minutes" (Discord API: Create Message, enforce_nonce)
+
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py compares the content type with == "application/json" (no charset allowed).
@@ -170,7 +172,17 @@ def add_rest_routes(app: web.Application, fake: FakeDiscord) -> None:
             return error(404, 10003, "Unknown Channel")
         if channel.deny_send or (files and channel.deny_attach):
             return error(403, 50013, "Missing Permissions")
-        return json_response(new_message(fake, channel, body or {}, files))
+        nonce = str((body or {}).get("nonce") or "")
+        if nonce and (body or {}).get("enforce_nonce"):
+            # Discord: the same nonce from the same author within a few minutes returns that message.
+            known = fake.nonces.get((channel.id, nonce))
+            if known is not None and fake.now() - known[1] <= NONCE_WINDOW_S:
+                return json_response(channel.messages[known[0]])
+        message = new_message(fake, channel, body or {}, files)
+        if nonce:
+            message["nonce"] = nonce  # echoed in the Create Message reply, as Discord does
+            fake.nonces[(channel.id, nonce)] = (message["id"], fake.now())
+        return json_response(message)
 
     async def edit(request: web.Request, body: Any, files: list[RecordedFile]) -> web.Response:
         channel = fake.channel_by_id(request.match_info["cid"])

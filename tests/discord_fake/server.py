@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,9 @@ class Blob:
 class FakeDiscord(Injector):
     def __init__(self, *, premium_tier: int = 0) -> None:
         self.ids = Snowflakes()
+        # (channel id, nonce) -> (message id, when): Create Message's enforce_nonce deduplication
+        self.nonces: dict[tuple[str, str], tuple[str, float]] = {}
+        self.now: Callable[[], float] = time.monotonic
         self.bot = FakeUser(BOT_ID, "imabot", bot=True)
         self.alice = FakeUser("1400000000000000001", "alice")
         self.bob = FakeUser("1400000000000000002", "bob")

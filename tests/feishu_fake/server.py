@@ -25,6 +25,8 @@ IMAGE_LIMIT = 10 * 1024 * 1024
 FILE_LIMIT = 30 * 1024 * 1024
 SERVICE_ID = 7
 
+UUID_WINDOW_S = 3600.0  # a send with a uuid seen within the hour returns that message (Feishu docs)
+
 
 @dataclass
 class SentMessage:
@@ -223,8 +225,9 @@ class FakeFeishu:
         if (failure := self._failure(operation)) is not None:
             return failure
         uuid = body.get("uuid")
-        if uuid and uuid in self._by_uuid:
-            return _ok({"message_id": self._by_uuid[uuid].message_id})
+        known = self._by_uuid.get(uuid) if uuid else None
+        if known is not None and self.now() - known.at < UUID_WINDOW_S:  # Feishu: at most once per hour
+            return _ok({"message_id": known.message_id})
         content = json.loads(body["content"])
         if body["msg_type"] in ("interactive", "post") and len(body["content"].encode()) > 30 * 1024:
             return web.json_response({"code": 230025, "msg": "message content too long"})

@@ -9,8 +9,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from adapters.media.lastframe import PyAvLastFrame
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
@@ -18,7 +16,6 @@ from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
 from adapters.sqlite.db import Database
 from adapters.sqlite.dedupe import SqliteDedupeStore
 from adapters.sqlite.jobs import SqliteJobStore
-from bot.sim_mode import SimulatorMediaFetcher
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, FakeClock
 from core.conversation.observe import ObservedSinks
@@ -46,9 +43,9 @@ async def running_conversation(sim: SimHarness, db: Database, clock: Clock,
     observed = ObservedSinks(sinks)
     async with AsyncExitStack() as stack:
         uploader = await stack.enter_async_context(sim.client())
-        nowhere = httpx.MockTransport(lambda r: httpx.Response(404))
-        safe = SafeRemoteFetcher(transport=nowhere, resolver=_no_dns)
-        sim_media = SimulatorMediaFetcher(SIM_BASE_URL, safe, transport=sim.transport)
+        # the simulator's own media (results sent back as inputs) is trusted by origin; nothing else resolves
+        sim_media = SafeRemoteFetcher(transport=sim.transport, resolver=_no_dns,
+                                      trusted_origins=frozenset({SIM_BASE_URL}))
         stack.push_async_callback(sim_media.aclose)
         preparer = AttachmentPreparer(uploader, PyAvProbe(), sim_media, MediaLimits.load_default(),
                                       temp_dir=work / "inputs")

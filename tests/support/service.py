@@ -13,6 +13,7 @@ from adapters.console.fetcher import LocalFileFetcher
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
+from adapters.sqlite.deliveries import SqliteDeliveryLog
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.preferences import SqlitePreferenceStore
 from core.catalog.models import ModelCatalog
@@ -53,6 +54,7 @@ async def running_service(
                                           temp_dir=media_dir)
             fetchers = fetchers if fetchers is not None else {Platform.CONSOLE: LocalFileFetcher()}
         gateway = wrap_gateway(client) if wrap_gateway else client
+        deps.setdefault("deliveries", SqliteDeliveryLog(db))  # exactly-once records, as in production
         runner_deps = RunnerDeps(
             gateway=gateway, jobs=jobs or SqliteJobStore(db), preferences=SqlitePreferenceStore(db),
             catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock, sinks=sinks,
