@@ -91,15 +91,13 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             stack.push_async_callback(client.aclose)
             gateway = client
         if remote is None:
-            safe = SafeRemoteFetcher(timeout_s=settings.media.fetch_timeout_s)
+            # demo / --sim: results (which users may send back) live on the loopback simulator, which
+            # is the configured IMA origin and trusted as such; every other URL gets the full checks.
+            trusted = settings.ima.origins | ({simulator_url} if simulator_url else set())
+            safe = SafeRemoteFetcher(timeout_s=settings.media.fetch_timeout_s,
+                                     trusted_origins=frozenset(trusted))
             stack.push_async_callback(safe.aclose)
             remote = safe
-            if simulator_url is not None:  # demo / --sim: results live on the loopback simulator
-                from bot.sim_mode import SimulatorMediaFetcher  # the simulator stack only when used
-
-                sim_media = SimulatorMediaFetcher(simulator_url, safe)
-                stack.push_async_callback(sim_media.aclose)
-                remote = sim_media
         media = settings.media
         preparer = AttachmentPreparer(
             gateway, PyAvProbe(timeout_s=media.probe_timeout_s), remote,
