@@ -115,6 +115,7 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
 def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:
     from adapters.postgres.conversation import PostgresQuestionStore, PostgresThreadStore
     from adapters.postgres.dedupe import PostgresDedupeStore
+    from adapters.postgres.deliveries import PostgresDeliveryLog
     from adapters.postgres.history import PostgresJobHistory
     from adapters.postgres.jobs import PostgresJobStore
     from adapters.postgres.preferences import PostgresPreferenceStore
@@ -129,4 +130,5 @@ def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DE
                   PostgresDedupeStore(pg, clock), PostgresQuestionStore(pg),
                   PostgresThreadStore(pg, thread_keep), PostgresJobHistory(pg), pg.schema_version,
                   SpendStores(PostgresLedger(pg), PostgresSpendSettings(pg), PostgresConfirmationStore(pg),
-                              PostgresUserKeyStore(pg)))
+                              PostgresUserKeyStore(pg)),
+                  PostgresDeliveryLog(pg))

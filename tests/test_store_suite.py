@@ -238,3 +238,17 @@ async def test_history_records_every_state_and_answers_the_ops_queries(backend: 
         (row,) = await h.usage(0.0)
         assert (row.day, row.jobs, row.points, row.failed) == ("2026-01-01", 1, 40, 0)
         assert await stores.schema_version() >= 40
+
+
+# ---------------------------------------------------------------- delivery records (issue #13 item 1)
+
+
+async def test_delivery_records_keep_their_contract_across_a_restart(backend: Backend) -> None:
+    from tests.test_delivery_log import check_contract
+
+    async with backend.open(FakeClock(auto=False)) as stores:
+        assert stores.deliveries is not None
+        await check_contract(stores.deliveries)
+    async with backend.open(FakeClock(auto=False)) as stores:
+        assert stores.deliveries is not None
+        assert (await stores.deliveries.records("j1"))["result:0"].ref == "msg-7"
