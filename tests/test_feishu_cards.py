@@ -49,6 +49,13 @@ def test_final_status_is_coloured_by_outcome() -> None:
     assert failed["header"]["template"] == "red"
 
 
+def test_a_cancelled_job_is_not_headed_as_a_failure() -> None:
+    cancelled = failure_card(event(Step.FAILURE, error_kind=ErrorKind.CANCELLED), MESSAGES)
+    assert cancelled["header"] == {"title": {"tag": "plain_text", "content": "Cancelled"}, "template": "grey"}
+    failed = failure_card(event(Step.FAILURE, error_kind=ErrorKind.TIMEOUT), MESSAGES)
+    assert failed["header"]["title"]["content"] == "It didn't work"
+
+
 def test_huge_text_is_cut_to_stay_under_the_card_size_limit() -> None:
     card = status_card(event(Step.ACK, "x" * 50_000), MESSAGES)
     assert len(json.dumps(card).encode()) < 30 * 1024

@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.chat.actions import encode_action
 from adapters.chat.texts import button_label
+from core.errors import ErrorKind
 from core.messages import Messages
 from core.platform import ActionKind, Choice, Step, UxEvent
 from core.types import Language
@@ -46,6 +47,8 @@ def status_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
 def failure_card(event: UxEvent, messages: Messages) -> dict[str, Any]:
     """Step 4: what went wrong, with the buttons that can help (retry, a faster model...)."""
     elements = [_text(event.text), *_buttons(event.job_id, event.actions, event.language, messages)]
+    if event.error_kind is ErrorKind.CANCELLED:  # the user's own choice: no "it didn't work" headline
+        return _card(messages.text("feishu.card.title.cancelled", event.language), "grey", elements)
     return _card(messages.text("feishu.card.title.failure", event.language), "red", elements)
 
 
