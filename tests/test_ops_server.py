@@ -14,7 +14,15 @@ import httpx
 import pytest
 
 from tests.discord_fake.server import FakeDiscord
-from tests.test_run_subprocess import RESULT_S, START_S, Bot, _config, _imabot_run, running_simulator
+from tests.test_run_subprocess import (
+    RESULT_S,
+    START_S,
+    Bot,
+    _config,
+    _imabot_run,
+    discord_section,
+    running_simulator,
+)
 
 # Slow enough that the first status poll (5 s for images) finds the task still running.
 SIM_SPEED = 2
@@ -64,17 +72,6 @@ def metric(text: str, name: str, **labels: str) -> float:
                 return float(line.rsplit(" ", 1)[1])
     return 0.0
 
-
-def discord_section(fake: FakeDiscord) -> str:
-    return f"""
-[discord]
-api_base_url = "http://127.0.0.1:{fake.port}/"
-gateway_url = "ws://127.0.0.1:{fake.port}/gateway?v=10&encoding=json"
-edit_interval_s = 0.5
-
-[feishu]
-enabled = false
-"""
 
 
 async def test_health_readiness_and_metrics_of_a_running_bot(tmp_path: Path, sim_url: str) -> None:

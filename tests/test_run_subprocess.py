@@ -142,7 +142,9 @@ async def _imabot_run(tmp_path: Path, config: str, secrets: dict[str, str]) -> A
             await proc.wait()
 
 
-def _config(sim_url: str, tmp_path: Path, platform_section: str) -> str:
+def _config(sim_url: str, tmp_path: Path, platform_section: str, *, estimate: tuple[int, int] = (1, 2),
+            ops: str = "") -> str:
+    """A short estimate makes the first poll early; ``ops`` adds lines to the [ops] section."""
     return f"""
 [ima]
 base_url = "{sim_url}"
@@ -157,9 +159,10 @@ default_media_type = "image"
 
 [ops]
 port = 0
+{ops}
 
 [catalog]
-estimated_seconds = {{ "{IMAGE_MODEL}" = [1, 2] }}
+estimated_seconds = {{ "{IMAGE_MODEL}" = [{estimate[0]}, {estimate[1]}] }}
 
 {platform_section}
 """
@@ -185,9 +188,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_discord_slash_command_through_imabot_run_subprocess(tmp_path: Path, sim_url: str) -> None:
-    async with FakeDiscord() as fake:
-        section = f"""
+def discord_section(fake: FakeDiscord) -> str:
+    """Discord on the fake (its gateway URL with a query of its own, as operators write it); no Feishu."""
+    return f"""
 [discord]
 api_base_url = "http://127.0.0.1:{fake.port}/"
 gateway_url = "ws://127.0.0.1:{fake.port}/gateway?v=10&encoding=json"
@@ -196,7 +199,11 @@ edit_interval_s = 0.5
 [feishu]
 enabled = false
 """
-        config = _config(sim_url, tmp_path, section)
+
+
+async def test_discord_slash_command_through_imabot_run_subprocess(tmp_path: Path, sim_url: str) -> None:
+    async with FakeDiscord() as fake:
+        config = _config(sim_url, tmp_path, discord_section(fake))
         async with _imabot_run(tmp_path, config, {"DISCORD_BOT_TOKEN": "fake-bot-token"}) as bot:
             await bot.until(fake.identified.wait(), START_S)
             await fake.slash("image", {"prompt": "an orange cat asleep on a sofa"})

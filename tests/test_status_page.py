@@ -14,8 +14,15 @@ import pytest
 
 from tests.discord_fake.server import FakeDiscord
 from tests.support.browser import chromium_path, open_page
-from tests.test_ops_server import discord_section, ops_url
-from tests.test_run_subprocess import IMAGE_MODEL, RESULT_S, START_S, _imabot_run, running_simulator
+from tests.test_ops_server import ops_url
+from tests.test_run_subprocess import (
+    RESULT_S,
+    START_S,
+    _config,
+    _imabot_run,
+    discord_section,
+    running_simulator,
+)
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
                                 reason="browser: chromium not installed (apt-get install chromium)")
@@ -28,26 +35,6 @@ def sim_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def config(sim_url: str, tmp_path: Path, fake: FakeDiscord) -> str:
-    return f"""
-[ima]
-base_url = "{sim_url}"
-upload_base_url = "{sim_url}/"
-
-[storage]
-data_dir = "{tmp_path / 'data'}"
-
-[bot]
-default_language = "en"
-default_media_type = "image"
-
-[catalog]
-estimated_seconds = {{ "{IMAGE_MODEL}" = [20, 40] }}
-
-[ops]
-port = 0
-status_page = true
-{discord_section(fake)}"""
 
 
 ROW = "document.querySelector('tr[data-job]')"
@@ -57,7 +44,8 @@ async def test_status_page_shows_a_running_job_and_its_progress_moves(tmp_path: 
     fake = FakeDiscord()
     await fake.start()
     try:
-        async with _imabot_run(tmp_path, config(sim_url, tmp_path, fake),
+        async with _imabot_run(tmp_path, _config(sim_url, tmp_path, discord_section(fake), estimate=(20, 40),
+                                              ops="status_page = true"),
                                {"DISCORD_BOT_TOKEN": "fake-bot-token", "OPS_STATUS_TOKEN": TOKEN}) as bot, \
                 httpx.AsyncClient(trust_env=False, timeout=START_S) as http:
             base = await bot.until(ops_url(bot), START_S)
