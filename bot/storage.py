@@ -21,6 +21,7 @@ from core.ops.history import JobHistory
 from core.pipeline.delivery import DeliveryLog
 from core.ports import DedupeStore, PreferenceStore
 from core.spend.ports import ConfirmationStore, Ledger, SpendSettingsStore, UserKeyStore
+from core.timing.durations import DurationStore
 
 if TYPE_CHECKING:  # the drivers are imported only for the backend in use
     from adapters.postgres.db import PostgresDatabase
@@ -47,6 +48,7 @@ class Stores:
     schema_version: Callable[[], Awaitable[int]]  # a cheap round trip (readiness)
     spend: SpendStores
     deliveries: DeliveryLog | None = None  # exactly-once result delivery records (SQLite 0030)
+    durations: DurationStore | None = None  # learned generation times (None: learned in memory only)
 
 
 def replica_id(settings: Settings) -> str:
@@ -95,6 +97,7 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
     from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
     from adapters.sqlite.dedupe import SqliteDedupeStore
     from adapters.sqlite.deliveries import SqliteDeliveryLog
+    from adapters.sqlite.durations import SqliteDurationStore
     from adapters.sqlite.history import SqliteJobHistory
     from adapters.sqlite.jobs import SqliteJobStore
     from adapters.sqlite.ledger import SqliteLedger
@@ -109,7 +112,7 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
                   SqliteQuestionStore(db), SqliteThreadStore(db, thread_keep), SqliteJobHistory(db),
                   db.schema_version, SpendStores(SqliteLedger(db), SqliteSpendSettings(db),
                                                  SqliteConfirmationStore(db), SqliteUserKeyStore(db)),
-                  SqliteDeliveryLog(db))
+                  SqliteDeliveryLog(db), SqliteDurationStore(db))
 
 
 def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:

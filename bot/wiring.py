@@ -38,6 +38,7 @@ from core.platform import AttachmentFetcher, EventSink
 from core.ports import ImaGateway
 from core.selection import ModelProfile
 from core.spend.hooks import SettlingJobStore
+from core.timing.durations import DurationBook
 from core.types import Language, MediaType, Platform
 
 IMA_KEY_SHAPE = re.compile(r"ima_[^\s]+")
@@ -110,6 +111,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
                                                        Platform.CLI: LocalFileFetcher()}
         spend = build_spend(settings, stores.spend, clock, messages, gateway)
+        durations = DurationBook(stores.durations)  # learned generation times
+        await durations.load()
         deps = RunnerDeps(
             gateway=gateway,
             jobs=SettlingJobStore(ObservedJobStore(stores.jobs, telemetry), spend.gate),
@@ -118,7 +121,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             clock=clock, sinks=observed, fetchers=fetchers,
             preparer=preparer, profile=ModelProfile.from_settings(bot.model_profile, bot.allowed_models),
             eta_overrides=dict(settings.catalog.estimated_seconds), telemetry=telemetry,
-            deliveries=stores.deliveries)
+            deliveries=stores.deliveries, durations=durations)
         parsing = ServiceConfig(
             default_media=MediaType(bot.default_media_type), default_language=Language(bot.default_language),
             max_concurrent_jobs=bot.max_concurrent_jobs, replica_id=replica_id(settings),

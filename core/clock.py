@@ -46,6 +46,17 @@ class FakeClock:
     def now(self) -> float:
         return self._now
 
+    @property
+    def auto(self) -> bool:
+        return self._auto
+
+    @auto.setter
+    def auto(self, on: bool) -> None:
+        """Hold time still (``False``, e.g. while a benchmark takes in N jobs) or let it run on (``True``)."""
+        self._auto = on
+        if on and self._waiters and (self._driver is None or self._driver.done()):
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             await asyncio.sleep(0)
@@ -72,12 +83,12 @@ class FakeClock:
         return sum(1 for _, _, f in self._waiters if not f.done())
 
     async def _drive(self) -> None:
-        while self._waiters:
+        while self._waiters and self._auto:
             for _ in range(self._idle_yields):
                 await asyncio.sleep(0)
             # Drop waiters whose sleepers were cancelled.
             while self._waiters and self._waiters[0][2].done():
                 heapq.heappop(self._waiters)
-            if not self._waiters:
+            if not self._waiters or not self._auto:
                 return
             self.advance_to(self._waiters[0][0])

@@ -86,7 +86,7 @@ async def create_task(request: Request) -> Response:
         points=accepted.total_points, created_at=now,
         finish_after=timings.generation_seconds(accepted.leaf, state.config.speed), outcome=outcome,
     )
-    state.tasks.append(task)
+    state.add_task(task)
     created_ms = int(now * 1000)
     return success(state.config.success_code, {
         "id": task.id, "biz_id": task.biz_id, "task_type": task.task_type.value, "medias": [],

@@ -60,12 +60,14 @@ class SimState:
     issued_uploads: dict[str, int] = field(default_factory=dict)  # object key -> expiry (epoch s)
     uploads: dict[str, StoredUpload] = field(default_factory=dict)
     sequence: int = 0
+    by_id: dict[str, SimTask] = field(default_factory=dict)  # O(1) lookups at 10,000+ tasks (benchmarks)
 
     def __post_init__(self) -> None:
         self.faults = [ArmedFault(spec) for spec in self.config.faults]
 
     def reset(self) -> None:
         self.tasks.clear()
+        self.by_id.clear()
         self.keys.clear()
         self.calls.clear()
         self.issued_uploads.clear()
@@ -82,11 +84,12 @@ class SimState:
             self.keys[key] = KeyAccount(self.config.default_balance, self.config.default_subscription)
         return self.keys[key]
 
+    def add_task(self, task: SimTask) -> None:
+        self.tasks.append(task)
+        self.by_id[task.id] = task
+
     def task(self, task_id: str) -> SimTask | None:
-        for task in self.tasks:
-            if task.id == task_id:
-                return task
-        return None
+        return self.by_id.get(task_id)
 
     def set_faults(self, specs: list[FaultSpec], *, replace: bool) -> None:
         armed = [ArmedFault(spec) for spec in specs]

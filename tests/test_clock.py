@@ -34,3 +34,14 @@ async def test_manual_fake_clock_only_moves_when_advanced() -> None:
     clock.advance(1)
     await task
     assert clock.now() == 110.0
+
+
+async def test_time_held_still_during_intake_then_let_run_on() -> None:
+    clock = FakeClock(start=100.0, auto=False)
+    sleeper = asyncio.create_task(clock.sleep(60))
+    for _ in range(100):  # the loop is idle, yet held time does not jump
+        await asyncio.sleep(0)
+    assert not sleeper.done() and clock.now() == 100.0
+    clock.auto = True
+    await sleeper
+    assert clock.now() == 160.0

@@ -268,10 +268,11 @@ async def test_expensive_auto_selected_model_names_a_cheaper_alternative(
     assert "💡" not in chosen_quote.text  # the user asked for this model
 
 
-async def test_progress_updates_follow_the_model_cadence(sim: SimHarness, db: Database, clock: FakeClock,
-                                                         sink: RecordingSink) -> None:
+async def test_progress_updates_are_steady_and_at_most_15_s_apart(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
     async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
         job_id = await run_one(service, "用可灵O1生成一只柴犬在海边奔跑的视频")
     elapsed = [int(e.text.split("已等待 ")[1].split("s")[0]) for e in sink.of_step(Step.PROGRESS, job_id)]
     assert len(elapsed) >= 3
-    assert {b - a for a, b in itertools.pairwise(elapsed)} == {60}  # Kling O1: every 60 s
+    # Kling O1's catalog cadence is 60 s; a running job is never left more than 15 s without an update
+    assert {b - a for a, b in itertools.pairwise(elapsed)} == {15}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app_context import AppContext
 from bot.logs import FORMATS, JobLog, configure_logging
+from bot.runtime import settle_heap
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_app
 from core.clock import Clock, SystemClock
@@ -121,6 +122,7 @@ async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -
                   "FEISHU_APP_SECRET (see README), or try `imabot demo`", file=sys.stderr)
             return 2
         await app.start()
+        settle_heap()  # everything alive now lives as long as the process (bot/runtime.py)
         log.info("imabot running on %s", ", ".join(started))
         try:
             await stop.wait()

@@ -30,7 +30,7 @@ from core.ops.telemetry import NoTelemetry, Telemetry
 from core.pipeline.delivery import DeliveryLog, DeliveryState, deliver_once
 from core.pipeline.durability import JobRecorder
 from core.pipeline.guards import NoLocalFiles, complete_despite_cancel
-from core.pipeline.polling import PollTiming, backoff_policy, next_poll_delay, transient_delay
+from core.pipeline.polling import backoff_policy, transient_delay
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.spending import SpendSteps, create_retrying
 from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, Step, UxEvent
@@ -39,6 +39,8 @@ from core.request import PreferenceIntent
 from core.selection import ModelProfile, select_model
 from core.selection.form_fit import unsupported_notices
 from core.spend.hooks import Spend
+from core.timing.durations import DurationBook, DurationKey
+from core.timing.schedule import PollPlan, poll_bounds, status_every_s
 from core.types import Conversation, Language, MediaType, Platform
 from core.ux.error_text import error_detail, offers_alternatives
 from core.ux.renderer import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
@@ -69,6 +71,8 @@ class RunnerDeps:
     telemetry: Telemetry = field(default_factory=NoTelemetry)
     spend: Spend | None = None  # budgets, queue, confirmation, own keys (issue #12); None: no limits
     deliveries: DeliveryLog | None = None  # exactly-once records of result parts (None: refs only)
+    # Learned generation times (per model, duration, resolution): the poll schedule and the progress.
+    durations: DurationBook = field(default_factory=DurationBook)
 
 
 def classify_failure(reason: str | None) -> ErrorKind:
@@ -318,11 +322,11 @@ class JobRunner:
         return out
 
     # ------------------------------------------------------------ polling
-    def timing(self, job: Job) -> PollTiming:
+    def timing(self, job: Job) -> PollPlan:
         t = self._d.catalog.timing_for(job.model_id, job.media_type)
-        eta = job.eta_s or t.eta_s
-        return PollTiming(interval_s=t.poll_interval_s, max_wait_s=t.max_wait_s,
-                          progress_every_s=t.progress_interval_s, eta_min_s=eta[0], eta_max_s=eta[1])
+        profile = self._d.durations.profile(_duration_key(job), job.eta_s or t.eta_s)
+        bounds = poll_bounds(job.media_type, t.poll_interval_s, backoff_policy().sparse_max_s, t.max_wait_s)
+        return PollPlan(profile, bounds, status_every_s(t.progress_interval_s))
 
     async def _follow(self, job: Job) -> Job:
         d, clock = self._d, self._d.clock
@@ -331,13 +335,13 @@ class JobRunner:
             raise RuntimeError(f"job {job.job_id} is {job.state} without a task")
         timing, policy = self.timing(job), backoff_policy()
         gateway = await self._spending.task_gateway(job) if self._spending is not None else d.gateway
-        rng = Random(f"{clock.now()}:{job.job_id}")
+        rng = Random(f"{job.idempotency_key}:{start}")  # the jitter: jobs created together spread out
         now = clock.now()
-        deadline = start + timing.max_wait_s
+        deadline = start + timing.bounds.max_wait_s
         resumed = now - start > 1.0
-        next_poll = now if resumed else start + next_poll_delay(0.0, timing, policy)
-        next_progress = now + timing.progress_every_s
-        failures = 0
+        next_poll = now if resumed else start + timing.next_delay(0.0, rng)
+        next_progress = now + timing.status_every_s
+        failures = shown = 0
         while True:
             now = clock.now()
             wake = min(next_poll, next_progress, deadline)
@@ -345,8 +349,9 @@ class JobRunner:
                 await clock.sleep(wake - now)
                 now = clock.now()
             if now >= next_progress and now < deadline:
-                job = await self.emit(job, self._ux.progress(job, now), STATUS_PART)
-                next_progress = now + timing.progress_every_s
+                shown = max(shown, timing.percent(now - start))  # progress never goes back on screen
+                job = await self.emit(job, self._ux.progress(job, now, shown), STATUS_PART)
+                next_progress = now + timing.status_every_s
             if now >= next_poll:
                 try:
                     snap = await gateway.get_task(task_id)
@@ -358,7 +363,8 @@ class JobRunner:
                     if failures >= policy.max_consecutive_failures:
                         raise ImabotError(f"{failures} polls in a row failed ({exc.kind.value})",
                                           kind=ErrorKind.POLL_UNREACHABLE) from exc
-                    next_poll = clock.now() + transient_delay(failures, timing, rng, exc.retry_after, policy)
+                    next_poll = clock.now() + transient_delay(failures, timing.bounds.official_s, rng,
+                                                              exc.retry_after, policy)
                     continue
                 failures = 0
                 now = clock.now()
@@ -368,7 +374,10 @@ class JobRunner:
                 progress = snap.progress.value
                 if progress == "succeeded":
                     job = job.advance(JobState.DELIVERING, now, result=snap.medias, finished_at=now)
-                    return await self._keep(job)
+                    job = await self._keep(job)
+                    if not resumed:  # a job resumed after a restart did not see its real finish
+                        await self._learn(job, now - start)
+                    return job
                 if progress == "failed":
                     return await self.finish_failed(job, classify_failure(snap.failure_reason))
                 if progress == "deleted":
@@ -376,9 +385,16 @@ class JobRunner:
                 if job.state is JobState.SUBMITTED:
                     job = job.advance(JobState.RUNNING, now)
                     job = await self._keep(job)
-                next_poll = now + max(0.001, next_poll_delay(now - start, timing, policy))
+                timing = self.timing(job)  # O(1); picks up what finished jobs of this model just taught
+                next_poll = now + max(0.001, timing.next_delay(now - start, rng))
             if clock.now() >= deadline and next_poll >= deadline:
                 return await self.finish_failed(job, ErrorKind.TIMEOUT)
+
+    async def _learn(self, job: Job, seconds: float) -> None:
+        try:
+            await self._d.durations.record(_duration_key(job), seconds, self._d.clock.now())
+        except Exception as exc:  # learning is an optimisation: it must never cost a result
+            log.warning("job %s: duration not recorded: %s", job.job_id, type(exc).__name__)
 
     # ------------------------------------------------------------ delivery and endings
     async def _deliver(self, job: Job) -> Job:
@@ -472,3 +488,7 @@ def first_frame_url(job: Job) -> str | None:
         if media.kind is MediaType.IMAGE and media.url:
             return media.url
     return None
+
+
+def _duration_key(job: Job) -> DurationKey:
+    return DurationKey.of(job.model_id or "", job.request.params)

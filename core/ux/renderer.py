@@ -89,11 +89,13 @@ class UxRenderer:
         return self._event(job, Step.PROGRESS, Slot.STATUS, text, percent=0, actions=_CANCEL)
 
     # ------------------------------------------------------------ Step 2
-    def progress(self, job: Job, now: float) -> UxEvent:
+    def progress(self, job: Job, now: float, percent: int | None = None) -> UxEvent:
+        """``percent`` from the job's learned duration distribution; without it, the seeds' static
+        formula (elapsed / estimated max)."""
         started = job.submitted_at if job.submitted_at is not None else job.created_at
         elapsed = max(0.0, now - started)
         eta_max = job.eta_s[1] if job.eta_s else 0
-        percent = progress_percent(elapsed, eta_max)
+        percent = progress_percent(elapsed, eta_max) if percent is None else min(95, max(0, percent))
         line = self._t(f"ux.progress.{job.media_type.value}", job.language, percent=percent,
                        elapsed=int(elapsed), max=eta_max)
         if eta_max and elapsed > eta_max:

@@ -1,0 +1,234 @@
+"""Real-time benchmark (issue #16 item 5): N generations in flight at speed 1 against ``imabot sim`` running
+as a SEPARATE process on loopback. The bot is this process, built exactly as ``imabot run`` builds it
+(``bot.wiring.build_app``: SQLite, IMA client over aiohttp, learned durations, conversation layer), with a
+counting chat sink instead of a platform. Real clock, real sockets, nothing faked but the chat platform.
+
+Messages arrive at ``--rate`` per second (default 200) until N are taken in; the run ends when every job
+is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
+- bot CPU cores (this process's CPU time / wall time, over the whole run and while all N are in
+  flight), polls/s, CPU per poll, poll lateness p99 (how late each timer-driven wake-up was), RSS peak,
+  IMA queue waits and pool timeouts, peak/mean poll rate (1-s buckets while all jobs are in flight);
+- ack latency p50/p99 (a message handed to the bot until its acknowledgment was shown) while jobs build up;
+- per media type: jobs done, polls per task, mean / p95 delivery lag (the simulator's ready time until
+  the bot saw the result).
+
+Run: ``.venv/bin/python -m bench.realtime --n 2000 [--gc tuned|default] [--max-s 600]``. Reported, not
+asserted; the machine is shared, so the load average is printed with the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.runtime import settle_heap
+from bot.settings import Settings, load_settings
+from bot.wiring import build_app
+from core.clock import SystemClock
+from core.jobs import Job, JobState
+from core.ops.telemetry import NoTelemetry
+from core.platform import UxEvent
+from core.types import Conversation, Platform
+
+KEY = "ima_realtime_bench_0123456789"
+# A busy chat's mix on models whose simulated times keep a run bounded: mostly video, some images, a
+# little music and speech.
+REQUESTS = (
+    ["用万相生成一只柴犬在海边奔跑的视频"] * 3 + ["用海螺生成一段城市夜景延时视频"] * 3
+    + ["画一只可爱的橘猫"] * 2 + ["来一段轻松的背景音乐", "把这句话转成语音：欢迎光临"]
+)
+
+
+class Observer(NoTelemetry):
+    def __init__(self) -> None:
+        self.detail_at: list[float] = []
+        self.outcomes: Counter[str] = Counter()
+        self.queue_waits = 0
+        self.seen_result: dict[str, tuple[float, Job]] = {}
+        self.done: dict[str, Job] = {}
+
+    def ima_call(self, endpoint: str, outcome: str, seconds: float) -> None:
+        if endpoint == "detail":
+            self.detail_at.append(time.time())
+        if outcome != "ok":
+            self.outcomes[f"{endpoint}:{outcome}"] += 1
+
+    def ima_queue_wait(self, lane: str, seconds: float) -> None:
+        self.queue_waits += 1
+
+    def job_state(self, job: Job, previous: JobState | None) -> None:
+        if job.state is JobState.DELIVERING and job.task_id:
+            self.seen_result[job.task_id] = (time.time(), job)
+        elif job.state is JobState.DONE:
+            self.done[job.job_id] = job
+
+
+class LatenessClock(SystemClock):
+    """The real clock, recording how late every timed wake-up was (event-loop lag under load)."""
+
+    def __init__(self) -> None:
+        self.late: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        due = time.monotonic() + max(0.0, seconds)
+        await asyncio.sleep(max(0.0, seconds))
+        if seconds > 0:
+            self.late.append(time.monotonic() - due)
+
+
+class CountingSink:
+    """Answers at once like a fast platform; notes when each message got its first reply (the ack)."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.handed: dict[str, float] = {}
+        self.acks: list[float] = []
+
+    async def emit(self, event: UxEvent) -> str | None:
+        self.events += 1
+        handed = self.handed.pop(event.conversation.message_id, None)
+        if handed is not None:
+            self.acks.append(time.perf_counter() - handed)
+        return event.message_ref or f"m{self.events}"
+
+
+@contextmanager
+def simulator() -> Iterator[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "sim", "--port", "0", "--speed", "1",
+                             "--balance", str(10**12)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().decode().rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_settings(base_url: str, data_dir: Path) -> Settings:
+    settings = load_settings(None, env={"IMA_API_KEY": KEY})
+    ima = settings.ima.model_copy(update={"base_url": base_url, "upload_base_url": base_url})
+    storage = settings.storage.model_copy(update={"data_dir": data_dir})
+    bot = settings.bot.model_copy(update={"max_concurrent_jobs": 100_000, "default_language": "zh"})
+    updated = settings.model_copy(update={"ima": ima, "storage": storage, "bot": bot})
+    updated.secrets = settings.secrets
+    return updated
+
+
+async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, data_dir: Path
+              ) -> dict[str, Any]:
+    observer, clock, sink = Observer(), LatenessClock(), CountingSink()
+    rss_peak = 0.0
+    async with build_app(bench_settings(base_url, data_dir), clock=clock, telemetry=observer) as app:
+        app.context.sinks[Platform.CONSOLE] = sink
+        await app.start()
+        if tuned_gc:
+            settle_heap()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        t_start = time.time()
+
+        async def one(i: int) -> None:
+            conversation = Conversation(Platform.CONSOLE, chat_id=f"c{i % 200}", user_id=f"u{i}",
+                                        message_id=f"rt-{n}-{i}", is_direct=True)
+            sink.handed[conversation.message_id] = time.perf_counter()
+            await app.conversation.handle_message(conversation, REQUESTS[i % len(REQUESTS)])
+
+        intake: list[asyncio.Task[None]] = []
+        for i in range(n):  # open loop at ``rate`` msg/s, each message handled as the platform would
+            delay = t_start + i / rate - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            intake.append(asyncio.create_task(one(i)))
+            if i % 200 == 0:
+                rss_peak = max(rss_peak, rss_mb())
+        await asyncio.gather(*intake)
+        intake_end = time.time()
+        cpu_intake = time.process_time() - cpu0
+        first_done_at: float | None = None
+        while len(observer.done) < n and time.time() - t_start < max_s:
+            await asyncio.sleep(1.0)
+            rss_peak = max(rss_peak, rss_mb())
+            if first_done_at is None and observer.seen_result:
+                first_done_at = time.time()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        async with httpx.AsyncClient(trust_env=False, timeout=60) as http:
+            tasks = (await http.get(f"{base_url}/_sim/tasks")).json()["tasks"]
+        await app.service.aclose()
+    ready = {t["id"]: t["created_at"] + t["finish_after"] for t in tasks}
+    per_media: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for task_id, (seen, job) in observer.seen_result.items():
+        media = job.media_type.value
+        per_media[media]["lag"].append(seen - ready[task_id])
+        per_media[media]["polls"].append(job.polls)
+    # Poll rate while every job is still in flight: from the end of intake to the first result.
+    window_end = first_done_at or time.time()
+    buckets = Counter(int(t) for t in observer.detail_at if intake_end <= t < window_end)
+    seconds = max(1, int(window_end) - int(intake_end))
+    mean_rate = sum(buckets.values()) / seconds
+    polls = len(observer.detail_at)
+    return {
+        "n": n, "gc": "tuned" if tuned_gc else "default", "load_avg": os.getloadavg()[0],
+        "wall_s": round(wall, 1), "intake_s": round(intake_end - t_start, 1),
+        "bot_cores": round(cpu / wall, 3), "cpu_intake_s": round(cpu_intake, 1),
+        "polls": polls, "polls_per_s": round(polls / wall, 1),
+        "cpu_per_poll_ms": round(cpu / max(1, polls) * 1000, 3),
+        "poll_lateness_p99_s": round(pct(clock.late, 0.99), 3),
+        "ack_p50_ms": round(pct(sink.acks, 0.5) * 1000, 2),
+        "ack_p99_ms": round(pct(sink.acks, 0.99) * 1000, 2),
+        "rss_peak_mb": round(rss_peak, 1), "queue_waits": observer.queue_waits,
+        "errors": dict(observer.outcomes), "pool_timeouts": sum(v for k, v in observer.outcomes.items()
+                                                                 if "network" in k),
+        "in_flight_window_s": seconds, "poll_rate_mean": round(mean_rate, 1),
+        "poll_rate_peak": max(buckets.values(), default=0),
+        "peak_over_mean": round(max(buckets.values(), default=0) / mean_rate, 2) if mean_rate else None,
+        "done": len(observer.done),
+        "per_media": {media: {"done": len(v["lag"]), "polls_per_task": round(statistics.fmean(v["polls"]), 2),
+                              "lag_mean_s": round(statistics.fmean(v["lag"]), 2),
+                              "lag_p95_s": round(pct(v["lag"], 0.95), 2)}
+                      for media, v in sorted(per_media.items())},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--max-s", type=float, default=600.0)
+    parser.add_argument("--gc", choices=["tuned", "default"], default="tuned")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    with simulator() as base_url, tempfile.TemporaryDirectory(prefix="imabot-rt-") as tmp:
+        result = asyncio.run(run(args.n, args.rate, args.max_s, args.gc == "tuned", base_url, Path(tmp)))
+    gc.collect()
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

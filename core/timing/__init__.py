@@ -1,0 +1,1 @@
+"""Generation timing: learned duration distributions, the poll schedule and the progress model."""

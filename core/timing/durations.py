@@ -1,0 +1,129 @@
+"""How long generations really take: a learned duration distribution per model and the parameters that
+change it (duration, resolution), seeded from the catalog's estimate until real jobs have finished.
+
+``DurationBook`` is the in-memory table the runner asks (O(log K) per question, K ≤ ``keep`` samples per
+key, never O(jobs)); ``DurationStore`` is where finished jobs' durations are kept across restarts.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+SEED_POINTS = 5  # the catalog's range counts as this many observations; each 2 real ones replace one
+KEEP_PER_KEY = 100  # most recent observations per key (the distribution follows IMA getting faster/slower)
+MIN_OWN = 3  # observations a (model, duration, resolution) key needs before it stops borrowing the model's
+
+
+@dataclass(frozen=True, slots=True)
+class DurationKey:
+    model_id: str
+    duration: str = ""  # the requested clip length ("5", "10"), "" when not asked / not applicable
+    resolution: str = ""  # "720P", "1080P", ...; "" when not asked
+
+    @classmethod
+    def of(cls, model_id: str, params: Mapping[str, Any]) -> DurationKey:
+        return cls(model_id, str(params.get("duration") or ""), str(params.get("resolution") or "").upper())
+
+    @property
+    def model_only(self) -> DurationKey:
+        return DurationKey(self.model_id)
+
+
+class DurationStore(Protocol):
+    async def record(self, key: DurationKey, seconds: float, finished_at: float) -> None:
+        """Keep one finished job's generation time (submit to result)."""
+        ...
+
+    async def recent(self, per_key: int) -> Mapping[DurationKey, Sequence[float]]:
+        """The newest ``per_key`` durations of every key, oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DurationProfile:
+    """A duration distribution as sorted samples with suffix sums (for E[T | T > t] in O(log K))."""
+
+    samples: tuple[float, ...]
+    suffix: tuple[float, ...]  # suffix[i] = sum(samples[i:])
+    observed: int  # how many of the samples are real (the rest are the catalog's seed points)
+
+    @classmethod
+    def of(cls, values: Sequence[float], observed: int = 0) -> DurationProfile:
+        samples = tuple(sorted(v for v in values if v > 0)) or (60.0,)
+        suffix = [0.0] * (len(samples) + 1)
+        for i in range(len(samples) - 1, -1, -1):
+            suffix[i] = suffix[i + 1] + samples[i]
+        return cls(samples, tuple(suffix), observed)
+
+    @classmethod
+    def seeded(cls, eta_min_s: float, eta_max_s: float, points: int = SEED_POINTS) -> DurationProfile:
+        lo, hi = sorted((max(1.0, eta_min_s), max(1.0, eta_max_s)))
+        return cls.of([lo + (hi - lo) * (i + 0.5) / points for i in range(points)])
+
+    def quantile(self, q: float) -> float:
+        index = min(len(self.samples) - 1, max(0, round(q * (len(self.samples) - 1))))
+        return self.samples[index]
+
+    @property
+    def median(self) -> float:
+        return self.quantile(0.5)
+
+    def expected_finish(self, elapsed_s: float) -> float:
+        """E[T | T > elapsed]: the likely finish of a job still running after ``elapsed_s``, and always at
+        least a margin ahead (past every sample the job is late and we do not know by how much)."""
+        i = bisect.bisect_right(self.samples, elapsed_s)
+        later = len(self.samples) - i
+        margin = max(2.0, 0.05 * elapsed_s, 0.25 * (self.samples[-1] - self.samples[0]))
+        return max(self.suffix[i] / later if later else 0.0, elapsed_s + margin)
+
+
+class DurationBook:
+    """Learned durations in memory, loaded from a store at start and appended to as jobs finish."""
+
+    def __init__(self, store: DurationStore | None = None, keep: int = KEEP_PER_KEY) -> None:
+        self._store = store
+        self._keep = keep
+        self._seen: dict[DurationKey, list[float]] = {}
+        # model id -> (key, eta range) -> profile; a model's entries are dropped when it learns something
+        self._cache: dict[str, dict[tuple[DurationKey, float, float], DurationProfile]] = {}
+
+    async def load(self) -> None:
+        if self._store is None:
+            return
+        for key, values in (await self._store.recent(self._keep)).items():
+            for seconds in values:
+                self.remember(key, seconds)
+
+    async def record(self, key: DurationKey, seconds: float, finished_at: float) -> None:
+        if seconds <= 0:
+            return
+        self.remember(key, seconds)
+        if self._store is not None:
+            await self._store.record(key, seconds, finished_at)
+
+    def remember(self, key: DurationKey, seconds: float) -> None:
+        """Learn one duration in memory only (``record`` also stores it)."""
+        for k in {key, key.model_only}:
+            values = self._seen.setdefault(k, [])
+            values.append(seconds)
+            if len(values) > self._keep:
+                del values[0]
+        self._cache.pop(key.model_id, None)
+
+    def profile(self, key: DurationKey, eta_s: tuple[float, float]) -> DurationProfile:
+        """The key's own observations once it has a few, else the model's, else the catalog's range;
+        always with the seed points mixed in (they fade as observations accumulate)."""
+        by_model = self._cache.setdefault(key.model_id, {})
+        cached = by_model.get((key, *eta_s))
+        if cached is not None:
+            return cached
+        own = self._seen.get(key, [])
+        observed = own if len(own) >= MIN_OWN else self._seen.get(key.model_only, [])
+        seeds = SEED_POINTS - len(observed) // 2
+        seed = DurationProfile.seeded(*eta_s, points=seeds).samples if seeds > 0 else ()
+        profile = DurationProfile.of([*seed, *observed], observed=len(observed))
+        by_model[(key, *eta_s)] = profile
+        return profile

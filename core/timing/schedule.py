@@ -1,0 +1,105 @@
+"""When to poll and what progress to show, from a job's learned duration distribution (pure functions).
+
+Polls are sparse before the likely finish (nothing can be ready: one jump to the earliest likely finish,
+at most ``sparse_max_s`` long), dense around it (every ``dense_s``, never more often than the seeds'
+fixed interval), and thin out again slowly in the tail. Every delay then carries ±``jitter`` (default
+15 %) so jobs created together do not poll in lockstep.
+
+Progress is time against the expected finish: ``elapsed / E[T | T > elapsed]``. Before the likely finish
+it moves like a clock; past the median it slows (a still-running job is probably a slow one); it never
+reaches 100 before the result is there and keeps the seeds' 95 % cap.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from random import Random
+from typing import Any
+
+from core.timing.durations import DurationProfile
+from core.types import MediaType
+
+PROGRESS_CAP = 95
+EARLY_QUANTILE = 0.05  # the first poll lands at about this quantile of the learned durations
+LATE_QUANTILE = 0.95  # past it, polls thin out again
+
+
+@dataclass(frozen=True, slots=True)
+class PollBounds:
+    """The seeds' fixed interval (the densest we poll), our dense interval near the likely finish (about
+    twice the mean delivery lag we accept), the sparsest gap, the hard cap, how early the first poll comes
+    and the jitter fraction."""
+
+    official_s: float
+    dense_s: float
+    sparse_max_s: float
+    max_wait_s: float
+    lead_s: float = 0.0  # the first poll lands this long before the early quantile
+    jitter: float = 0.15
+
+
+def next_poll_delay(elapsed_s: float, profile: DurationProfile, bounds: PollBounds, rng: Random) -> float:
+    """Seconds until the next status poll, ``elapsed_s`` after the task was created."""
+    dense = max(bounds.official_s, bounds.dense_s)
+    first = profile.quantile(EARLY_QUANTILE) - bounds.lead_s
+    late = profile.quantile(LATE_QUANTILE)
+    if elapsed_s + dense < first:
+        delay = min(first - elapsed_s, bounds.sparse_max_s)
+    elif elapsed_s <= late:
+        delay = dense
+    else:  # a slow one: keep looking, less often the later it gets
+        delay = min(bounds.sparse_max_s, max(dense, (elapsed_s - late) / 4))
+    delay = max(bounds.official_s, delay) * (1 + bounds.jitter * (2 * rng.random() - 1))
+    return max(0.0, min(delay, bounds.max_wait_s - elapsed_s))
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """One job's timing: its learned distribution, its poll bounds and its status cadence."""
+
+    profile: DurationProfile
+    bounds: PollBounds
+    status_every_s: float
+
+    def next_delay(self, elapsed_s: float, rng: Random) -> float:
+        return next_poll_delay(elapsed_s, self.profile, self.bounds, rng)
+
+    def percent(self, elapsed_s: float) -> int:
+        return progress_percent(elapsed_s, self.profile)
+
+
+def progress_percent(elapsed_s: float, profile: DurationProfile) -> int:
+    if elapsed_s <= 0:
+        return 0
+    expected = profile.expected_finish(elapsed_s)
+    return max(0, min(PROGRESS_CAP, int(elapsed_s * 100 // expected)))
+
+
+def remaining_s(elapsed_s: float, profile: DurationProfile) -> float:
+    """The expected time left (for an ETA line)."""
+    return max(0.0, profile.expected_finish(elapsed_s) - elapsed_s)
+
+
+@cache
+def _table() -> dict[str, Any]:
+    raw = resources.files("core.data").joinpath("polling.toml").read_text(encoding="utf-8")
+    table: dict[str, Any] = tomllib.loads(raw)["schedule"]
+    return table
+
+
+def poll_bounds(media_type: MediaType, official_s: float, sparse_max_s: float,
+                max_wait_s: float) -> PollBounds:
+    """The media type's schedule (``polling.toml`` [schedule.*]) around the seeds' interval and caps."""
+    table = _table()
+    row = table[media_type.value]
+    return PollBounds(official_s=official_s, dense_s=float(row["dense_s"]), sparse_max_s=sparse_max_s,
+                      max_wait_s=max_wait_s, lead_s=float(row["lead_s"]), jitter=float(table["jitter"]))
+
+
+def status_every_s(model_cadence_s: float) -> float:
+    """How often a running job's status message is updated: the model's cadence, never sparser than
+    ``status_max_gap_s``."""
+    return min(model_cadence_s, float(_table()["status_max_gap_s"]))

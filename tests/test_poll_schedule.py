@@ -1,0 +1,109 @@
+"""The learned poll schedule and the progress model (pure functions; no clock, no sleeping)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import replace
+from random import Random
+
+from core.timing.durations import DurationBook, DurationKey, DurationProfile
+from core.timing.schedule import PollBounds, next_poll_delay, progress_percent
+
+VIDEO = PollBounds(official_s=8.0, dense_s=8.0, sparse_max_s=60.0, max_wait_s=2400.0, lead_s=4.0)
+SPEECH = PollBounds(official_s=3.0, dense_s=7.5, sparse_max_s=60.0, max_wait_s=300.0)
+
+
+def _polls(finish: float, profile: DurationProfile, bounds: PollBounds, rng: Random) -> list[float]:
+    times, t = [], 0.0
+    while t < finish and t < bounds.max_wait_s:
+        t += next_poll_delay(t, profile, bounds, rng)
+        times.append(t)
+    return times
+
+
+def test_polls_are_sparse_before_the_likely_finish_and_dense_around_it() -> None:
+    profile = DurationProfile.of([100, 105, 110, 115, 120, 125, 130])
+    times = _polls(140, profile, VIDEO, Random(1))
+    before = [t for t in times if t < 96]  # p10 (100) minus the lead (4)
+    around = [b - a for a, b in itertools.pairwise(times) if a >= 100]
+    assert len(before) <= 2  # one jump of at most 60 s, then straight to just before the likely finish
+    assert all(6.8 <= gap <= 9.2 for gap in around)  # dense: 8 s ± 15 %
+    assert times[-1] - 140 < 9.2  # the result is seen within one dense interval
+
+
+def test_every_delay_is_jittered_within_15_percent_and_never_past_the_deadline() -> None:
+    profile = DurationProfile.of([20, 25, 30])
+    rng = Random(3)
+    delays = [next_poll_delay(22.0, profile, SPEECH, rng) for _ in range(500)]
+    assert min(delays) >= 7.5 * 0.85 and max(delays) <= 7.5 * 1.15
+    assert len({round(d, 3) for d in delays}) > 100
+    assert next_poll_delay(298.0, profile, SPEECH, rng) <= 2.0
+
+
+def _peak_to_mean(bounds: PollBounds) -> float:
+    """2,000 jobs created in the same second; poll counts per second while they are all near the finish."""
+    profile = DurationProfile.seeded(60, 120)
+    rng = Random(5)
+    per_second: Counter[int] = Counter()
+    for _ in range(2000):
+        for t in _polls(600, profile, bounds, rng):
+            if 80 <= t < 112:
+                per_second[int(t)] += 1
+    return max(per_second.values()) / (sum(per_second.values()) / 32)
+
+
+def test_jobs_created_together_do_not_poll_in_lockstep() -> None:
+    assert _peak_to_mean(VIDEO) <= 1.3
+    assert _peak_to_mean(replace(VIDEO, jitter=0.0)) > 3  # what the jitter prevents
+
+
+def test_the_tail_is_still_polled_but_less_and_less_often() -> None:
+    profile = DurationProfile.of([60, 62, 64, 66, 68])
+    rng = Random(2)
+    late = [next_poll_delay(t, profile, VIDEO, rng) for t in (80.0, 200.0, 400.0)]
+    assert late[0] < late[1] < late[2] <= 60 * 1.15
+
+
+def test_progress_moves_like_a_clock_then_slows_past_the_median_and_never_reaches_100() -> None:
+    profile = DurationProfile.of([90, 100, 110, 120, 130, 140, 150])
+    shown = [progress_percent(t, profile) for t in range(0, 600, 5)]
+    assert shown == sorted(shown[:25]) + shown[25:]  # monotone while the job is on time
+    assert 40 <= progress_percent(60, profile) <= 60  # 60 s of an expected ~120 s
+    early_rate = progress_percent(60, profile) - progress_percent(30, profile)
+    late_rate = progress_percent(150, profile) - progress_percent(120, profile)
+    assert late_rate < early_rate
+    assert max(shown) == 95  # the seeds' cap, never 100 before the result
+
+
+def test_progress_error_is_smaller_than_the_static_formula_on_a_spread_of_jobs() -> None:
+    from core.ux.renderer import progress_percent as static_percent
+
+    rng = Random(11)
+    finishes = [100 * rng.lognormvariate(0, 0.3) for _ in range(300)]
+    profile = DurationProfile.of(finishes[:30])
+    learned, static = [], []
+    for finish in finishes[30:]:
+        for t in range(10, int(finish), 10):
+            true = t / finish * 100
+            learned.append(abs(progress_percent(t, profile) - true))
+            static.append(abs(static_percent(t, 180) - true))
+    assert sum(learned) / len(learned) <= 15
+    assert sum(learned) / len(learned) < sum(static) / len(static)
+
+
+async def test_the_book_learns_a_model_and_a_key_borrows_the_model_until_it_has_its_own() -> None:
+    book = DurationBook()
+    key = DurationKey.of("kling-v2-6", {"duration": 10, "resolution": "1080p"})
+    seeded = book.profile(key, (120, 240))
+    assert 150 <= seeded.median <= 210
+    for seconds in (40, 42, 44, 46, 48, 50, 52, 54, 56, 58):
+        await book.record(DurationKey("kling-v2-6", "5", ""), seconds, 0.0)
+    borrowed = book.profile(key, (120, 240))
+    assert borrowed.median < 100  # the model's own history outweighs the catalog's range
+    for _ in range(MIN_OWN_PLUS):
+        await book.record(key, 300.0, 0.0)
+    assert book.profile(key, (120, 240)).median > 200  # 10 s 1080P clips are slower: its own key now
+
+
+MIN_OWN_PLUS = 12
