@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-SEED_POINTS = 5  # the catalog's range counts as this many observations; each 2 real ones replace one
+SEED_POINTS = 5  # the catalog's range counts as this many observations; each real one replaces one
 KEEP_PER_KEY = 100  # most recent observations per key (the distribution follows IMA getting faster/slower)
 MIN_OWN = 3  # observations a (model, duration, resolution) key needs before it stops borrowing the model's
 
@@ -122,7 +122,7 @@ class DurationBook:
             return cached
         own = self._seen.get(key, [])
         observed = own if len(own) >= MIN_OWN else self._seen.get(key.model_only, [])
-        seeds = SEED_POINTS - len(observed) // 2
+        seeds = SEED_POINTS - len(observed)
         seed = DurationProfile.seeded(*eta_s, points=seeds).samples if seeds > 0 else ()
         profile = DurationProfile.of([*seed, *observed], observed=len(observed))
         by_model[(key, *eta_s)] = profile

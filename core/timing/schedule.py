@@ -47,7 +47,8 @@ def next_poll_delay(elapsed_s: float, profile: DurationProfile, bounds: PollBoun
     first = profile.quantile(EARLY_QUANTILE) - bounds.lead_s
     late = profile.quantile(LATE_QUANTILE)
     if elapsed_s + dense < first:
-        delay = min(first - elapsed_s, bounds.sparse_max_s)
+        gap = first - elapsed_s  # the last jump lands before ``first`` whatever its jitter
+        delay = bounds.sparse_max_s if gap > bounds.sparse_max_s else gap / (1 + bounds.jitter)
     elif elapsed_s <= late:
         delay = dense
     else:  # a slow one: keep looking, less often the later it gets
