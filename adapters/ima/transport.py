@@ -26,7 +26,10 @@ TransportKind = Literal["aiohttp", "httpx"]
 
 
 def ima_transport(max_connections: int, *, kind: TransportKind = "aiohttp",
-                  keepalive_s: float = 30.0) -> httpx.AsyncBaseTransport:
+                  keepalive_s: float = 4.0) -> httpx.AsyncBaseTransport:
+    """An idle connection is dropped after ``keepalive_s``: shorter than the servers' own idle timeouts
+    (uvicorn 5 s, proxies more), so a poll never goes out on a connection the server is closing (which
+    fails as "server disconnected")."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
                           keepalive_expiry=keepalive_s)
     if kind == "httpx":
