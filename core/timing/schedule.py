@@ -43,9 +43,9 @@ class PollBounds:
 
 def next_poll_delay(elapsed_s: float, profile: DurationProfile, bounds: PollBounds, rng: Random) -> float:
     """Seconds until the next status poll, ``elapsed_s`` after the task was created."""
-    dense = max(bounds.official_s, bounds.dense_s)
-    first = profile.quantile(EARLY_QUANTILE) - bounds.lead_s
-    late = profile.quantile(LATE_QUANTILE)
+    first, late = profile.quantile(EARLY_QUANTILE) - bounds.lead_s, profile.quantile(LATE_QUANTILE)
+    # A narrow distribution is covered with a few close polls; a wide one at ``dense_s``.
+    dense = max(bounds.official_s, min(bounds.dense_s, (late - first) / 2))
     if elapsed_s + dense < first:
         gap = first - elapsed_s  # the last jump lands before ``first`` whatever its jitter
         delay = bounds.sparse_max_s if gap > bounds.sparse_max_s else gap / (1 + bounds.jitter)
