@@ -73,7 +73,7 @@ class ImaSettings(Section):
     # have their own connections so a burst of creates/uploads cannot starve them (docs/performance.md).
     poll_connections: int = Field(default=64, ge=1, le=1000)
     call_connections: int = Field(default=16, ge=1, le=1000)
-    transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    transport: Literal["aiohttp", "httpx"] = "httpx"
 
     @property
     def origins(self) -> frozenset[str]:

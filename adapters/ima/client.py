@@ -68,7 +68,7 @@ class ImaClientConfig:
     # polls have their own lane so a burst of creates or uploads cannot starve them.
     poll_connections: int = 64
     call_connections: int = 16
-    transport: TransportKind = "aiohttp"
+    transport: TransportKind = "httpx"
 
     def __repr__(self) -> str:
         return (f"ImaClientConfig(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r}, "

@@ -1,9 +1,11 @@
 """The HTTP transport under the IMA client, and the gate that bounds how many requests use it at once.
 
-httpx keeps its API for the client; under it runs aiohttp's connector (``httpx-aiohttp``), chosen by
-measurement (``bench/http_transport.py``, ``docs/performance.md``): a status poll costs several times
-less CPU than through httpcore's pool. ``kind="httpx"`` keeps httpx's own pool, tuned (every
-connection kept alive, no proxy/env lookups), as a fallback.
+httpx keeps its API for the client. Under it runs httpx's own pool (at most 20 idle connections: its
+bookkeeping grows with them) or, with ``kind="aiohttp"``, aiohttp's connector (``httpx-aiohttp``).
+Measured (``bench/http_transport.py``, ``docs/performance.md``): aiohttp costs ~10 % less CPU per poll,
+but at 10,000 jobs in flight against an overloaded server it sent requests on connections the server
+was closing, and 55 creates came back "unconfirmed" (LOST to the user). httpcore checks a kept
+connection before reusing it, so httpx is the default.
 
 ``RequestGate`` bounds the requests in flight below the connection limit, so a request never waits
 inside the transport's pool (where httpx would raise ``PoolTimeout`` into a job): it queues here,
@@ -25,16 +27,19 @@ import httpx
 TransportKind = Literal["aiohttp", "httpx"]
 
 
-def ima_transport(max_connections: int, *, kind: TransportKind = "aiohttp",
+def ima_transport(max_connections: int, *, kind: TransportKind = "httpx",
                   keepalive_s: float = 4.0) -> httpx.AsyncBaseTransport:
     """An idle connection is dropped after ``keepalive_s``: shorter than the servers' own idle timeouts
     (uvicorn 5 s, proxies more), so a poll never goes out on a connection the server is closing (which
     fails as "server disconnected")."""
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
-                          keepalive_expiry=keepalive_s)
     if kind == "httpx":
+        # httpcore's bookkeeping grows with the idle connections it keeps: keep at most 20 (its default).
+        idle = min(20, max_connections)
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=idle,
+                              keepalive_expiry=keepalive_s)
         return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-    return _AiohttpTransport(limits)
+    return _AiohttpTransport(httpx.Limits(max_connections=max_connections, keepalive_expiry=keepalive_s,
+                                          max_keepalive_connections=max_connections))
 
 
 class _AiohttpTransport(httpx.AsyncBaseTransport):
