@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from bot.runtime import settle_heap
 from core.catalog.models import ModelCatalog
 from core.clock import FakeClock
 from core.jobs import Job, JobState
@@ -85,7 +86,21 @@ def running_job(i: int, now: float) -> Job:
                message_refs={"status": "m"})
 
 
-async def per_finish_us(n: int, finish: int) -> float:
+class GcPauses:
+    """Every collection's pause, by generation (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+
+async def per_finish_us(n: int, finish: int, tuned_gc: bool = False, pauses: GcPauses | None = None) -> float:
     clock = FakeClock(auto=False)
     jobs = MemoryJobs([running_job(i, clock.now()) for i in range(n)])
     gateway = HeldGateway(n)
@@ -95,12 +110,19 @@ async def per_finish_us(n: int, finish: int) -> float:
     service = GenerationService(deps, ServiceConfig(max_concurrent_jobs=n))
     await service.start()
     await gateway.all_parked.wait()
-    gc.collect()
+    if tuned_gc:
+        settle_heap()
+    else:
+        gc.collect()
+    if pauses is not None:
+        gc.callbacks.append(pauses)
     cpu0 = time.process_time()
     for i in range(finish):
         gateway.release(f"t{i}")
     await asyncio.gather(*(service.wait_for(f"j{i}") for i in range(finish)))
     cpu = time.process_time() - cpu0
+    if pauses is not None:
+        gc.callbacks.remove(pauses)
     await service.aclose()
     return cpu / finish * 1e6
 
@@ -109,7 +131,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, nargs="+", default=[1_000, 10_000, 50_000])
     parser.add_argument("--finish", type=int, default=1_000)
+    parser.add_argument("--gc", action="store_true", help="compare the default collector with bot.runtime's")
     args = parser.parse_args(argv)
+    if args.gc:
+        print(f"{'N':>7} {'collector':>9} {'µs/job':>7} {'collections':>11} {'full':>5} {'max pause ms':>13} "
+              f"{'GC ms total':>12}")
+        for n in args.n:
+            for tuned in (False, True):
+                pauses = GcPauses()
+                us = asyncio.run(per_finish_us(n, min(args.finish, n), tuned, pauses))
+                full = [d for g, d in pauses.pauses if g == 2]
+                print(f"{n:>7} {'tuned' if tuned else 'default':>9} {us:>7.0f} {len(pauses.pauses):>11} "
+                      f"{len(full):>5} {max((d for _, d in pauses.pauses), default=0) * 1e3:>13.1f} "
+                      f"{sum(d for _, d in pauses.pauses) * 1e3:>12.1f}", flush=True)
+                gc.unfreeze()
+                gc.set_threshold(700, 10, 10)
+        return 0
     print(f"{'N in flight':>12} {'CPU µs per finished job':>24}")
     for n in args.n:
         us = asyncio.run(per_finish_us(n, min(args.finish, n)))

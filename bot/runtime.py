@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 
-GC_THRESHOLDS = (50_000, 20, 100)
+GC_THRESHOLDS = (20_000, 20, 100)
 
 
 def settle_heap(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> None:
