@@ -348,10 +348,6 @@ class JobRunner:
             if wake > now:
                 await clock.sleep(wake - now)
                 now = clock.now()
-            if now >= next_progress and now < deadline:
-                shown = max(shown, timing.percent(now - start))  # progress never goes back on screen
-                job = await self.emit(job, self._ux.progress(job, now, shown), STATUS_PART)
-                next_progress = now + timing.status_every_s
             if now >= next_poll:
                 try:
                     snap = await gateway.get_task(task_id)
@@ -387,6 +383,11 @@ class JobRunner:
                     job = await self._keep(job)
                 timing = self.timing(job)  # O(1); picks up what finished jobs of this model just taught
                 next_poll = now + max(0.001, timing.next_delay(now - start, rng))
+            # Progress after the poll: a wake that finds the result shows the result, not one more percent.
+            if now >= next_progress and now < deadline:
+                shown = max(shown, timing.percent(now - start))  # progress never goes back on screen
+                job = await self.emit(job, self._ux.progress(job, now, shown), STATUS_PART)
+                next_progress = now + timing.status_every_s
             if clock.now() >= deadline and next_poll >= deadline:
                 return await self.finish_failed(job, ErrorKind.TIMEOUT)
 
