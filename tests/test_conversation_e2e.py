@@ -264,8 +264,6 @@ async def test_the_corpus_of_non_generation_messages_creates_no_task(
         for text in sample:
             await d.say(text)
         await d.bot.pipeline.wait_idle()
-    misses = read_as_orders(sample)
-    assert len(misses) <= len(sample) // 20  # the classifier's floor (97 %) leaves a few
-    # Everything understood as not an order cost nothing; only the classifier's misses became tasks.
-    assert len(await sim.tasks()) == len(misses)
+    assert read_as_orders(sample) == []  # the classifier takes none of them for an order
+    assert await sim.tasks() == []  # so not one of them created (or charged) a task
     assert len(d.replies()) >= len(sample)  # each one was answered
