@@ -168,3 +168,12 @@ async def test_one_generation_is_three_messages_with_the_preference_notice_in_th
     assert len(sink.refs[image]) == 3
     before_result = out.getvalue().split("✅ 视频生成成功")[0]
     assert "已记住" in before_result  # the notice came with the status, before the result
+
+
+async def test_a_status_that_grows_prints_only_what_it_added() -> None:
+    out = io.StringIO()
+    sink = ConsoleSink(out, M, tty=False)
+    ref = await sink.emit(event(Step.PREGEN, Slot.STATUS, "🎬 Model: Veo\n• 105 pts"))
+    await sink.emit(event(Step.PREGEN, Slot.STATUS, "🎬 Model: Veo\n• 105 pts\n\n❓ Please confirm",
+                          message_ref=ref))
+    assert out.getvalue() == "🎬 Model: Veo\n• 105 pts\n❓ Please confirm\n"  # the block once

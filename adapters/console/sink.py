@@ -38,6 +38,7 @@ class ConsoleSink:
         self._answered: set[str] = set()  # jobs whose result or failure message is on screen
         self._prompts: dict[str, str] = {}  # running job -> excerpt of the words that started it
         self._crowded: set[str] = set()  # jobs that ran alongside another: their results get the excerpt
+        self._blocks: dict[str, str] = {}  # the pre-generation block last printed for each job
 
     def remember_prompt(self, job_id: str, text: str) -> None:
         """While several jobs run, each result is headed by an excerpt of its request."""
@@ -79,12 +80,13 @@ class ConsoleSink:
         if event.step is Step.DONE:
             self._prompts.pop(event.job_id, None)
             self._crowded.discard(event.job_id)
+            self._blocks.pop(event.job_id, None)
         if event.step is Step.DONE and event.job_id in self._answered:
             self._answered.discard(event.job_id)
             return
         if event.step in (Step.ACK, Step.PREGEN):
             self._close_line()
-            self._write(event.text + "\n")
+            self._write(self._new_part(event) + "\n")
             return
         line = status_line(event)
         if event.step is Step.PROGRESS and self._tty:
@@ -97,6 +99,14 @@ class ConsoleSink:
         if self._last_plain.get(event.job_id) != line:
             self._last_plain[event.job_id] = line
             self._write(line + "\n")
+
+    def _new_part(self, event: UxEvent) -> str:
+        """A platform edits its status message; a terminal prints only what the edit added (the
+        confirmation question or queue line under the block already on screen)."""
+        shown, self._blocks[event.job_id] = self._blocks.get(event.job_id), event.text
+        if shown and event.text.startswith(shown) and event.text != shown:
+            return event.text[len(shown):].strip("\n")
+        return event.text
 
 
 def event_json(event: UxEvent) -> dict[str, Any]:
