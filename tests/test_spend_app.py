@@ -57,3 +57,20 @@ async def test_settings_budget_and_usage(sim: SimHarness, clock: FakeClock, tmp_
     assert "已用 5 / 7，还剩 2" in text and "没有创建任务" in text
     assert "今天：5 积分" in text and "额度 7，还剩 2" in text
     assert len(await sim.tasks()) == 1
+
+
+async def test_a_confirmation_declined_in_words_says_so_once(
+        sim: SimHarness, clock: FakeClock, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, spend=SpendSettings(confirm_above_points=5))
+    async with sim.client() as ima, build_app(settings, clock=clock, gateway=ima) as app:
+        running = start_echo(app.context)
+        assert running is not None
+        async with running as echo:
+            await app.start()
+            await echo.say("alice", CAT)
+            await app.service.wait_idle()
+            await echo.say("alice", "不用")
+            await app.service.wait_idle()
+            dropped = [m for m in echo.bot_messages() if "没有创建任务" in m.text]
+    assert len(dropped) == 1  # one message says it was dropped, not the status and a reply both
+    assert await sim.tasks() == []

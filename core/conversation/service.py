@@ -211,7 +211,8 @@ class ConversationService:
         if not await self._claim(conversation):
             return None
         reply = await self.desk.answer(question, answer, conversation)
-        if reply.outcome is not ActionOutcome.STARTED and reply.text:
+        declined = question.kind is QuestionKind.CONFIRMATION and reply.outcome is ActionOutcome.CANCELLED
+        if reply.outcome is not ActionOutcome.STARTED and reply.text and not declined:
             await self._show(conversation, question.language, reply.text)
         return reply.new_job_id
 
