@@ -63,3 +63,18 @@ def test_default_format_follows_the_terminal() -> None:
 
     assert default_format(Tty()) == "text"
     assert default_format(io.StringIO()) == "json"
+
+
+def test_a_format_with_a_query_before_its_placeholder_still_prints(
+        restore_root: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """Redaction works on the rendered line: a query in the format string no longer eats a ``%s``."""
+    out = io.StringIO()
+    configure_logging("INFO", "text", out)
+    install_log_redaction(KEY)
+    logging.getLogger("httpx").info("GET https://up.test/t?appUid=%s&n=%d -> %s", KEY, 3, "200 OK")
+    logging.getLogger("httpx").info("retrying? %s of %s", 2, 5)
+    text = out.getvalue()
+    assert "GET https://up.test/t -> 200 OK" in text
+    assert "retrying? 2 of 5" in text
+    assert KEY not in text and "appUid" not in text
+    assert "Logging error" not in capsys.readouterr().err

@@ -170,16 +170,15 @@ class RedactingFilter(logging.Filter):
         self.secrets = set(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact_text(str(a), self.secrets) if _looks_sensitive(a) else a for a in args)
-        if isinstance(record.msg, str):
-            record.msg = redact_text(record.msg, self.secrets)
+        # Redact the rendered line, not the format string: stripping a query out of a format such as
+        # "GET https://h/p?x=%s" would leave its arguments unmatched and break the line.
+        try:
+            rendered = record.getMessage()
+        except (TypeError, ValueError):  # a broken call: logging reports it, still without secrets
+            rendered = redact_text(f"{record.msg} {record.args!r}", self.secrets)
+        record.msg = redact_text(rendered, self.secrets)
+        record.args = None
         return True
-
-
-def _looks_sensitive(value: object) -> bool:
-    return not isinstance(value, int | float) and ("?" in str(value) or "ima_" in str(value))
 
 
 def install_log_redaction(secret: str, logger_names: Iterable[str] = ("httpx", "httpcore")) -> None:
