@@ -154,7 +154,6 @@ class MediaSettings(Section):
 class ConversationSettings(Section):
     thread_keep: int = Field(default=50, ge=1, le=1000)  # recent generations kept per user and chat
     question_ttl_s: float = Field(default=600.0, ge=30.0, le=86_400.0)  # how long a question waits
-    account_url: str = "https://www.imaclaw.ai/imaclaw/subscription"  # where users see their real balance
 
 
 class DiscordSettings(Section):
@@ -220,7 +219,7 @@ class SpendSettings(Section):
     confirm: bool = True  # operators can turn confirmations off
     confirm_above_points: int = Field(default=100, ge=0, le=_POINTS)
     confirm_expiry_s: float = Field(default=600.0, ge=10.0, le=86_400.0)
-    account_url: str = "https://www.imastudio.com"  # where users see their real balance
+    account_url: str = "https://www.imaclaw.ai/imaclaw/subscription"  # where users see their real balance
 
 
 class QuotaSettings(Section):

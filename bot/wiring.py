@@ -149,4 +149,4 @@ def build_conversation(settings: Settings, pipeline: GenerationService, deps: Ru
                          dedupe=stores.dedupe,
                          catalog=deps.catalog, messages=deps.messages, clock=deps.clock, sinks=deps.sinks,
                          parsing=parsing, frames=frames),
-        ConversationConfig(account_url=c.account_url, question_ttl_s=c.question_ttl_s))
+        ConversationConfig(question_ttl_s=c.question_ttl_s))

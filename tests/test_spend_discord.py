@@ -105,7 +105,7 @@ async def test_usage_command_is_private_and_counts_what_was_spent(
     callback = next(r for r in fake.find("POST", "/callback") if usage["id"] in r.path)
     assert callback.body["data"]["flags"] & 64  # only the user sees it
     assert "Today: 5 points" in text and "This month: 5 points" in text and "Running: 0" in text
-    assert "imastudio.com" in text
+    assert "https://www.imaclaw.ai/imaclaw/subscription" in text  # [spend] account_url, the one link
 
 
 async def test_own_key_is_linked_in_a_modal_used_and_removed_and_never_logged(
@@ -206,3 +206,4 @@ async def test_queue_position_is_shown_on_discord_and_moves(
     first_ahead = next(i for i, t in enumerate(texts) if "queued: 1 ahead" in t)
     assert any("starts when one of your running jobs finishes" in t for t in texts[first_ahead:])  # it moved
     assert len(await sim.tasks()) == 3
+

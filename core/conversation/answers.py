@@ -16,7 +16,6 @@ from core.messages import Messages
 from core.types import Language, MediaType, Platform, TaskType
 from core.ux.renderer import excerpt, progress_percent
 
-ACCOUNT_URL = "https://www.imaclaw.ai/imaclaw/subscription"
 MODELS_PER_MEDIA = 8
 _LISTED_TASKS = {
     MediaType.VIDEO: TaskType.TEXT_TO_VIDEO,
@@ -132,9 +131,3 @@ class Answers:
         lines.extend(self.job_line(i, job, now, language) for i, job in enumerate(running, 1))
         lines.append(self._t("conversation.status.footer", language))
         return "\n".join(lines)
-
-    def usage_fallback(self, today: Sequence[Job], language: Language, account_url: str) -> str:
-        created = [job for job in today if job.task_id]
-        points = sum(job.credits or 0 for job in created)
-        return self._t("conversation.usage.fallback", language, count=len(created), points=points,
-                       url=account_url)

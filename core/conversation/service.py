@@ -18,7 +18,7 @@ from functools import partial
 from core.catalog.models import ModelCatalog
 from core.catalog.products import ProductLeaf
 from core.clock import Clock
-from core.conversation.answers import ACCOUNT_URL, Answers
+from core.conversation.answers import Answers
 from core.conversation.cancel import Canceller, joined, said_in_chat
 from core.conversation.desk import QuestionDesk
 from core.conversation.follow import Follower, FollowPlan
@@ -44,13 +44,11 @@ from core.request import GenerationRequest, RequestOverrides
 from core.types import Attachment, Conversation, Language, MediaType, Platform, TaskType
 
 log = logging.getLogger(__name__)
-DAY_S = 86_400.0
 _FRESH_START = frozenset({QuestionKind.RETRY_OFFER, QuestionKind.CANCEL_PICK})
 
 
 @dataclass(frozen=True, slots=True)
 class ConversationConfig:
-    account_url: str = ACCOUNT_URL
     dedupe_ttl_s: float = 12 * 3600.0  # platforms redeliver for hours (Feishu ~7.1 h)
     question_ttl_s: float = DEFAULT_TTL_S
 
@@ -309,11 +307,7 @@ class ConversationService:
     async def _usage(self, conversation: Conversation, language: Language) -> str:
         if self.usage is not None:
             return await self.usage.describe_usage(conversation, language)
-        now = self._d.clock.now()
-        entries = await self._thread.recent_for_user(conversation.platform, conversation.user_id, 200)
-        today = [job for e in entries if e.at >= now - now % DAY_S
-                 and (job := await self._d.jobs.get(e.job_id)) is not None]
-        return self._answers.usage_fallback(today, language, self._config.account_url)
+        return self._m.text("conversation.usage.off", language)  # no spend ledger wired: nothing to count
 
     # ------------------------------------------------------------ replies
     async def _claim(self, conversation: Conversation) -> bool:

@@ -98,4 +98,4 @@ class SpendPolicy:
     access: AccessPolicy = field(default_factory=AccessPolicy)
     billing: BillingMode = BillingMode.OPERATOR
     blocked_words: tuple[str, ...] = ()
-    account_url: str = "https://www.imastudio.com"
+    account_url: str = "https://www.imaclaw.ai/imaclaw/subscription"  # the IMA page with the real balance
