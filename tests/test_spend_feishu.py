@@ -4,12 +4,15 @@ own key only in a DM (with the recall reminder), admin words in a DM."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +28,7 @@ from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake
 from tests.feishu_fake.server import FakeFeishu
 from tests.support.ima import SimHarness
-from tests.support.spend import spend_service
+from tests.support.spend import GatewayTap, spend_service
 
 CAT = "用Seedream生成一只猫的图片"
 USER_KEY = "ima_feishu_own_key_c0ffee42"
@@ -39,11 +42,12 @@ class Stack:
 
 @asynccontextmanager
 async def stack(
-    fake: FakeFeishu, sim: SimHarness, db: Database, clock: FakeClock, tmp: Path, policy: SpendPolicy
+    fake: FakeFeishu, sim: SimHarness, db: Database, clock: FakeClock, tmp: Path, policy: SpendPolicy,
+    **service_kwargs: Any,
 ) -> AsyncIterator[Stack]:
     sinks: dict[Platform, EventSink] = {}
     config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp)
-    async with spend_service(sim, db, clock, sinks, policy) as (service, _):
+    async with spend_service(sim, db, clock, sinks, policy, **service_kwargs) as (service, _):
         adapter = FeishuAdapter(
             config, service, SqliteDedupeStore(db, clock), clock, media_transport=sim.transport
         )
@@ -184,3 +188,42 @@ async def test_admin_words_in_a_dm_report_and_pause(
         assert "已暂停 feishu:oc_group" in text and "只有管理员可以使用" in text
         assert "管理员已暂停本聊天中的生成" in text and "已恢复 feishu:oc_group" in text
         assert len(await sim.tasks()) == 2
+
+
+def card_versions(fake: FakeFeishu, message_id: str) -> list[str]:
+    """A card's text as first sent, then as every patch left it."""
+    patched = [json.dumps(p.content, ensure_ascii=False) for p in fake.patches if p.message_id == message_id]
+    return [fake.message(message_id).card_text, *patched]
+
+
+def status_card(fake: FakeFeishu, reply_to: str) -> str | None:
+    cards = (m for m in fake.messages if m.msg_type == "interactive" and m.reply_to == reply_to)
+    return next((m.message_id for m in cards), None)
+
+
+async def test_third_job_waits_in_line_and_its_card_moves_when_a_running_job_finishes(
+    sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    release = asyncio.Event()  # running jobs are held at their first poll until released
+    policy = SpendPolicy(confirm=ConfirmPolicy(enabled=False), quota=QuotaPolicy(running_per_user=2))
+    async with running_fake() as fake:
+        fake.now = clock.now
+        async with stack(fake, sim, db, clock, tmp_path, policy,
+                         wrap_gateway=partial(GatewayTap, before_poll=release.wait)) as s:
+            for n in range(1, 4):
+                await say(fake, s, CAT, message_id=f"om_queue_{n}")
+
+            def third_queued(f: FakeFeishu) -> bool:
+                card = status_card(f, "om_queue_3")
+                return card is not None and any("排队中，" in t for t in card_versions(f, card))
+
+            await fake.wait_until(third_queued)
+            assert len(await sim.tasks()) == 2  # nothing is created for the third while it waits
+            release.set()
+            await s.service.wait_idle()
+            await s.adapter.sink.aclose()
+        card = status_card(fake, "om_queue_3")
+        assert card is not None
+        versions = card_versions(fake, card)
+        assert "排队中" not in versions[-1] and "✅" in versions[-1]  # the same card moved on and finished
+    assert len(await sim.tasks()) == 3
