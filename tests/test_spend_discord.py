@@ -207,3 +207,20 @@ async def test_queue_position_is_shown_on_discord_and_moves(
     assert any("starts when one of your running jobs finishes" in t for t in texts[first_ahead:])  # it moved
     assert len(await sim.tasks()) == 3
 
+async def test_confirm_button_after_expiry_answers_expired_and_creates_nothing(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5, expiry_s=600))
+    async with bot(fake, sim, db, clock, policy) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(
+            lambda _: any("imabot:confirm:" in c for r in fake.requests for c in r.custom_ids), within=30
+        )
+        confirm = next(c for r in fake.requests for c in r.custom_ids if c.startswith("imabot:confirm:"))
+        clock.advance(601)
+        late = await fake.click(confirm)
+        text = await answered(fake, late)
+        await service.wait_idle()
+    assert "expired" in text and "Nothing was created" in text and len(text) < 200
+    assert "Confirmed" not in text
+    assert await sim.tasks() == []
