@@ -31,7 +31,7 @@ from core.catalog.models import ModelCatalog
 from core.clock import FakeClock
 from core.jobs import Job, JobState, JobStore
 from core.messages import Messages
-from core.pipeline.runner import RunnerDeps
+from core.pipeline.deps import RunnerDeps
 from core.pipeline.service import GenerationService, ServiceConfig
 from core.platform import Step, UxEvent
 from core.types import Conversation, Platform

@@ -23,7 +23,7 @@ from core.catalog.models import ModelCatalog
 from core.clock import FakeClock
 from core.jobs import Job, JobState
 from core.messages import Messages
-from core.pipeline.runner import RunnerDeps
+from core.pipeline.deps import RunnerDeps
 from core.pipeline.service import GenerationService, ServiceConfig
 from core.platform import UxEvent
 from core.ports import TaskProgress, TaskSnapshot

@@ -32,7 +32,7 @@ from core.media.preflight import MediaLimits
 from core.messages import Messages
 from core.ops.observed import ObservedJobStore
 from core.ops.telemetry import NoTelemetry, Telemetry
-from core.pipeline.runner import RunnerDeps
+from core.pipeline.deps import RunnerDeps
 from core.pipeline.service import GenerationService, ServiceConfig
 from core.platform import AttachmentFetcher, EventSink
 from core.ports import ImaGateway

@@ -15,90 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from random import Random
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from core.catalog.models import ModelCatalog
-from core.catalog.products import ProductLeaf
-from core.clock import Clock
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
-from core.jobs import PRE_CREATE_STATES, Job, JobState, JobStore, LeaseLostError
-from core.messages import Messages
-from core.ops.telemetry import NoTelemetry, Telemetry
-from core.pipeline.delivery import DeliveryLog, DeliveryState, deliver_once
+from core.jobs import PRE_CREATE_STATES, Job, JobState, LeaseLostError
+from core.pipeline.delivery import DeliveryState, deliver_once
+from core.pipeline.deps import RunnerDeps, classify_failure
 from core.pipeline.durability import JobRecorder
 from core.pipeline.guards import NoLocalFiles, complete_despite_cancel
+from core.pipeline.offers import ModelOffers
 from core.pipeline.polling import backoff_policy, transient_delay
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.spending import SpendSteps, create_retrying
-from core.platform import ActionKind, Alternative, AttachmentFetcher, EventSink, Step, UxEvent
-from core.ports import ImaGateway, InputPreparer, PreferenceStore, TaskSpec
+from core.platform import Step, UxEvent
+from core.ports import ImaGateway, TaskSpec
 from core.request import PreferenceIntent
-from core.selection import ModelProfile, select_model
+from core.selection import select_model
 from core.selection.form_fit import unsupported_notices
-from core.spend.hooks import Spend
-from core.timing.durations import DurationBook, DurationKey
+from core.timing.durations import DurationKey
 from core.timing.schedule import PollPlan, poll_bounds, status_every_s
-from core.types import Conversation, Language, MediaType, Platform
-from core.ux.error_text import error_detail, offers_alternatives
+from core.types import Conversation, Language
+from core.ux.error_text import error_detail
 from core.ux.renderer import FAILURE_PART, STATUS_PART, SUCCESS_PARTS, UxRenderer
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PRE_CREATE_ATTEMPTS = 3  # product list and quote: nothing is paid yet, so a transient error is retried
-EXPENSIVE_POINTS = 50  # seeds 003: above this, name a cheaper alternative for auto-selected models
-_POLICY_WORDS = ("policy", "moderat", "sensitive", "safety", "违规", "敏感", "审核")
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerDeps:
-    gateway: ImaGateway
-    jobs: JobStore
-    preferences: PreferenceStore
-    catalog: ModelCatalog
-    messages: Messages
-    clock: Clock
-    sinks: Mapping[Platform, EventSink]  # live view: adapters register sinks after start-up
-    fetchers: Mapping[Platform, AttachmentFetcher]
-    preparer: InputPreparer | None = None
-    profile: ModelProfile = field(default_factory=ModelProfile)
-    # Operator-configured estimates (settings ``catalog.estimated_seconds``): they win over the live list.
-    eta_overrides: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-    delivery_attempts: int = 3
-    telemetry: Telemetry = field(default_factory=NoTelemetry)
-    spend: Spend | None = None  # budgets, queue, confirmation, own keys (issue #12); None: no limits
-    deliveries: DeliveryLog | None = None  # exactly-once records of result parts (None: refs only)
-    # Learned generation times (per model, duration, resolution): the poll schedule and the progress.
-    durations: DurationBook = field(default_factory=DurationBook)
-
-
-def classify_failure(reason: str | None) -> ErrorKind:
-    lowered = (reason or "").lower()
-    return ErrorKind.CONTENT_POLICY if any(w in lowered for w in _POLICY_WORDS) else ErrorKind.MEDIA_FAILED
-
-
-class JobSteps(Protocol):
-    """What the service asks of a job runner: the whole run, and the steps it takes itself at intake
-    and on a cancel."""
-
-    async def run(self, job: Job) -> Job: ...
-
-    async def acknowledge(self, job: Job) -> Job:
-        """Show Step 0 in the job's status message; the job with that message remembered (not yet
-        advanced: the caller decides whether it goes on)."""
-        ...
-
-    async def cancel(self, job: Job) -> Job:
-        """End an unfinished job as cancelled and say so."""
-        ...
-
-    async def notify(self, conversation: Conversation, language: Language, text: str,
-                     job_id: str = "") -> None:
-        """A reply that is not part of a generation (help, preference saved, missing prompt)."""
-        ...
 
 
 class JobRunner:
@@ -110,6 +56,7 @@ class JobRunner:
         self._spending = (SpendSteps(self, deps.spend, deps.jobs, deps.gateway, deps.clock, deps.messages)
                           if deps.spend is not None else None)
         self._recorder = JobRecorder(deps.jobs, deps.clock)
+        self._offers = ModelOffers(deps)
 
     # ------------------------------------------------------------ the service's interface (JobSteps)
     async def acknowledge(self, job: Job) -> Job:
@@ -207,7 +154,7 @@ class JobRunner:
                         language=request.language.value)
         quote = await self._patiently(lambda: d.gateway.quote(spec))
         cost = quote.credit * max(1, spec.n)  # what is shown is what is charged
-        eta = self._estimate(selection.model_id, selection.leaf)
+        eta = self._offers.estimate(selection.model_id, selection.leaf)
         source = selection.source
         notes += unsupported_notices(quote.ignored_params, request.params,
                                      d.catalog.display_name(selection.model_id, request.language),
@@ -215,12 +162,12 @@ class JobRunner:
         if not quote.exact:
             notes.append(d.messages.text("spend.quote.fallback_rule", job.language))
         auto = source in ("recommendation", "default")
-        cheaper = self._cheaper(selection.model_id, quote.credit, leaves, job) if auto else None
+        cheaper = self._offers.cheaper(selection.model_id, quote.credit, leaves, job) if auto else None
         if cheaper is not None:
             notes.append(d.messages.text("ux.pregen.cheaper", job.language, model=cheaper.model_name,
                                          points=cheaper.points))
         job = job.update(d.clock.now(), model_id=selection.model_id,
-                         model_name=self._model_name(selection.model_id, selection.leaf, job),
+                         model_name=self._offers.model_name(selection.model_id, selection.leaf, job),
                          credits=None, eta_s=eta, notes=tuple(notes),
                          hints=(selection.mismatch_hint,) if selection.mismatch_hint else (),
                          from_preference=source == "preference")
@@ -287,39 +234,6 @@ class JobRunner:
         prepared = await self._d.preparer.prepare(request.task_type, spec.model_id, request.attachments,
                                                   fetcher, on_stage)
         return replace(spec, input_urls=prepared.input_urls, references=prepared.references)
-
-    def _model_name(self, model_id: str, leaf: ProductLeaf, job: Job) -> str:
-        """The catalog's friendly name in the user's language, else the live list's name (never a raw id)."""
-        if self._d.catalog.info(model_id) is not None:
-            return self._d.catalog.display_name(model_id, job.language)
-        return leaf.name or model_id
-
-    def _estimate(self, model_id: str, leaf: ProductLeaf) -> tuple[int, int]:
-        return self._d.catalog.estimate(model_id, leaf, self._d.eta_overrides)
-
-    def _cheaper(self, model_id: str, credit: int, leaves: Sequence[ProductLeaf],
-                 job: Job) -> Alternative | None:
-        if credit <= EXPENSIVE_POINTS:
-            return None
-        for alt in self.alternatives(model_id, job, leaves):
-            if alt.points is not None and alt.points < credit:
-                return alt
-        return None
-
-    def alternatives(self, model_id: str | None, job: Job, leaves: Sequence[ProductLeaf] | None = None
-                     ) -> list[Alternative]:
-        """1-2 fallback models (seeds' tables) with their cheapest live points when known."""
-        task_type = job.request.task_type
-        ids = self._d.catalog.alternatives_for(model_id or "", task_type)
-        by_id = {leaf.model_id: leaf for leaf in leaves or ()}
-        out = []
-        for alt_id in ids:
-            if not self._d.profile.allows(alt_id) or (leaves is not None and alt_id not in by_id):
-                continue
-            leaf = by_id.get(alt_id)
-            points = leaf.points_range[0] if leaf is not None and leaf.credit_rules else None
-            out.append(Alternative(alt_id, self._d.catalog.display_name(alt_id, job.language), points))
-        return out
 
     # ------------------------------------------------------------ polling
     def timing(self, job: Job) -> PollPlan:
@@ -401,7 +315,7 @@ class JobRunner:
     async def _deliver(self, job: Job) -> Job:
         if self._recorder.behind(job.job_id):  # a part posted must be recorded: wait for the store
             await self._recorder.save_until_stored(job)
-        events = self._ux.success(job, self._success_actions(job))
+        events = self._ux.success(job, self._offers.success_actions(job))
         records = await self._d.deliveries.records(job.job_id) if self._d.deliveries else {}
         for part, event in zip(SUCCESS_PARTS, events, strict=True):
             record = records.get(part)
@@ -410,21 +324,11 @@ class JobRunner:
             job = await deliver_once(self._d.deliveries, job, event, part, self._emit_required, self._d.clock,
                                      self._d.telemetry)
         job = job.advance(JobState.DONE, self._d.clock.now(), finished_at=job.finished_at)
-        await self.emit(job, self._ux.done(job, self._success_actions(job)), None)
+        await self.emit(job, self._ux.done(job, self._offers.success_actions(job)), None)
         return await self._keep(job)
 
     async def _emit_required(self, job: Job, event: UxEvent, part: str) -> Job:
         return await self.emit(job, event, part, required=True)
-
-    def _success_actions(self, job: Job) -> tuple[ActionKind, ...]:
-        actions = [ActionKind.RETRY]
-        if job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type):
-            actions.append(ActionKind.FASTER)
-        if job.model_id and self._d.catalog.better_than(job.model_id, job.request.task_type):
-            actions.append(ActionKind.BETTER)
-        if job.media_type in (MediaType.VIDEO, MediaType.IMAGE) and first_frame_url(job):
-            actions.append(ActionKind.FIRST_FRAME)
-        return tuple(actions)
 
     async def finish_failed(self, job: Job, kind: ErrorKind, detail: str | None = None) -> Job:
         state = {ErrorKind.TIMEOUT: JobState.TIMED_OUT, ErrorKind.CANCELLED: JobState.CANCELLED}.get(
@@ -438,21 +342,12 @@ class JobRunner:
         job = job.advance(state, self._d.clock.now(), error_kind=kind)
         job = await self._keep(job)
         has_faster = bool(job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type))
-        alternatives = await self._failure_alternatives(job, kind)
+        alternatives = await self._offers.failure_alternatives(job, kind)
         event = self._ux.failure(job, alternatives, has_faster=has_faster, detail=detail)
         if FAILURE_PART not in job.message_refs:
             job = await self.emit(job, event, FAILURE_PART)
         await self.emit(job, self._ux.done(job), None)
         return job
-
-    async def _failure_alternatives(self, job: Job, kind: ErrorKind) -> list[Alternative]:
-        if not job.model_id or not offers_alternatives(kind):
-            return []
-        try:
-            leaves: Sequence[ProductLeaf] | None = await self._d.gateway.list_products(job.request.task_type)
-        except ImabotError:
-            leaves = None
-        return self.alternatives(job.model_id, job, leaves)
 
     async def emit(self, job: Job, event: UxEvent, part: str | None, *, required: bool = False) -> Job:
         """Show ``event``; remember the message it produced under ``part`` (persisted)."""
@@ -479,16 +374,6 @@ class JobRunner:
             return job
         job = job.with_ref(part, ref, self._d.clock.now())
         return await self._keep(job)
-
-
-def first_frame_url(job: Job) -> str | None:
-    """The image to start a new image-to-video from: a video's cover or the image itself."""
-    for media in job.result:
-        if media.kind is MediaType.VIDEO and media.cover_url:
-            return media.cover_url
-        if media.kind is MediaType.IMAGE and media.url:
-            return media.url
-    return None
 
 
 def _duration_key(job: Job) -> DurationKey:

@@ -24,9 +24,11 @@ from core.intent.hygiene import clean_name, clean_text
 from core.intent.language import detect_language
 from core.jobs import Job, JobState
 from core.ops.log_context import about_job
+from core.pipeline.deps import JobSteps, RunnerDeps
 from core.pipeline.leases import LeaseKeeper
+from core.pipeline.offers import first_frame_url
 from core.pipeline.preferences import PreferenceBook
-from core.pipeline.runner import JobRunner, JobSteps, RunnerDeps, first_frame_url
+from core.pipeline.runner import JobRunner
 from core.pipeline.spend_desk import SpendDesk
 from core.platform import ActionKind, ActionOutcome, ActionReply
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides

@@ -12,7 +12,8 @@ from typing import Protocol
 from core.errors import ErrorKind
 from core.jobs import Job, JobState, JobStore
 from core.messages import Messages
-from core.pipeline.runner import JobRunner, RunnerDeps
+from core.pipeline.deps import RunnerDeps
+from core.pipeline.runner import JobRunner
 from core.pipeline.spending import SpendSteps
 from core.platform import ActionOutcome, ActionReply
 from core.request import GenerationRequest

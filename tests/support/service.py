@@ -22,7 +22,7 @@ from core.jobs import JobStore
 from core.media.inputs import AttachmentPreparer
 from core.media.preflight import MediaLimits
 from core.messages import Messages
-from core.pipeline.runner import RunnerDeps
+from core.pipeline.deps import RunnerDeps
 from core.pipeline.service import GenerationService, ServiceConfig
 from core.platform import AttachmentFetcher, EventSink
 from core.ports import ImaGateway, InputPreparer

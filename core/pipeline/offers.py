@@ -1,0 +1,85 @@
+"""What the runner offers besides the chosen model: friendly names and time estimates, a cheaper model for
+an expensive automatic choice, 1-2 fallback models after a failure, and the follow-up buttons of a result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.catalog.products import ProductLeaf
+from core.errors import ErrorKind, ImabotError
+from core.jobs import Job
+from core.pipeline.deps import RunnerDeps
+from core.platform import ActionKind, Alternative
+from core.types import MediaType
+from core.ux.error_text import offers_alternatives
+
+EXPENSIVE_POINTS = 50  # seeds 003: above this, name a cheaper alternative for auto-selected models
+
+
+class ModelOffers:
+    def __init__(self, deps: RunnerDeps) -> None:
+        self._d = deps
+
+    def model_name(self, model_id: str, leaf: ProductLeaf, job: Job) -> str:
+        """The catalog's friendly name in the user's language, else the live list's name (never a raw id)."""
+        if self._d.catalog.info(model_id) is not None:
+            return self._d.catalog.display_name(model_id, job.language)
+        return leaf.name or model_id
+
+    def estimate(self, model_id: str, leaf: ProductLeaf) -> tuple[int, int]:
+        return self._d.catalog.estimate(model_id, leaf, self._d.eta_overrides)
+
+    def cheaper(self, model_id: str, credit: int, leaves: Sequence[ProductLeaf],
+                 job: Job) -> Alternative | None:
+        if credit <= EXPENSIVE_POINTS:
+            return None
+        for alt in self.alternatives(model_id, job, leaves):
+            if alt.points is not None and alt.points < credit:
+                return alt
+        return None
+
+    def alternatives(self, model_id: str | None, job: Job, leaves: Sequence[ProductLeaf] | None = None
+                     ) -> list[Alternative]:
+        """1-2 fallback models (seeds' tables) with their cheapest live points when known."""
+        task_type = job.request.task_type
+        ids = self._d.catalog.alternatives_for(model_id or "", task_type)
+        by_id = {leaf.model_id: leaf for leaf in leaves or ()}
+        out = []
+        for alt_id in ids:
+            if not self._d.profile.allows(alt_id) or (leaves is not None and alt_id not in by_id):
+                continue
+            leaf = by_id.get(alt_id)
+            points = leaf.points_range[0] if leaf is not None and leaf.credit_rules else None
+            out.append(Alternative(alt_id, self._d.catalog.display_name(alt_id, job.language), points))
+        return out
+
+
+    def success_actions(self, job: Job) -> tuple[ActionKind, ...]:
+        actions = [ActionKind.RETRY]
+        if job.model_id and self._d.catalog.faster_than(job.model_id, job.request.task_type):
+            actions.append(ActionKind.FASTER)
+        if job.model_id and self._d.catalog.better_than(job.model_id, job.request.task_type):
+            actions.append(ActionKind.BETTER)
+        if job.media_type in (MediaType.VIDEO, MediaType.IMAGE) and first_frame_url(job):
+            actions.append(ActionKind.FIRST_FRAME)
+        return tuple(actions)
+
+
+    async def failure_alternatives(self, job: Job, kind: ErrorKind) -> list[Alternative]:
+        if not job.model_id or not offers_alternatives(kind):
+            return []
+        try:
+            leaves: Sequence[ProductLeaf] | None = await self._d.gateway.list_products(job.request.task_type)
+        except ImabotError:
+            leaves = None
+        return self.alternatives(job.model_id, job, leaves)
+
+
+def first_frame_url(job: Job) -> str | None:
+    """The image to start a new image-to-video from: a video's cover or the image itself."""
+    for media in job.result:
+        if media.kind is MediaType.VIDEO and media.cover_url:
+            return media.cover_url
+        if media.kind is MediaType.IMAGE and media.url:
+            return media.url
+    return None
