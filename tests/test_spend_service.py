@@ -129,6 +129,8 @@ async def test_expensive_job_waits_for_a_yes_in_words(
         assert job is not None and job.state is JobState.AWAITING_CONFIRMATION
         question = sink.for_job(job_id)[-1]
         assert "5 积分" in question.text and question.actions == (ActionKind.CONFIRM, ActionKind.DECLINE)
+        assert "我可以这样为你生成" in question.text  # an offer: nothing is said to have started
+        assert "开始生成" not in question.text and "请稍候" not in question.text
         assert await sim.tasks() == []
         assert await service.handle_message(chat(), "好的") is None
         await service.wait_idle()

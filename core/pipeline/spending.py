@@ -130,7 +130,8 @@ class SpendSteps:
         confirmation = await gate.ask(job.job_id, job.conversation, points, reasons, job.language)
         job = job.advance(JobState.AWAITING_CONFIRMATION, self._clock.now())
         await self._jobs.save(job)
-        text = self._ux.pregen_block(job) + "\n\n" + gate.question_text(confirmation, job.language)
+        offer = self._ux.pregen_block(job, quote_only=True)  # an offer: nothing starts before a yes
+        text = offer + "\n\n" + gate.question_text(confirmation, job.language)
         event = replace(self._ux.pregen(job), text=text, actions=_CONFIRM_ACTIONS)
         return await self._runner.emit(job, event, STATUS_PART)
 

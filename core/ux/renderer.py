@@ -59,9 +59,12 @@ class UxRenderer:
         return self._event(job, Step.ACK, Slot.STATUS, text)
 
     # ------------------------------------------------------------ Step 1
-    def pregen_block(self, job: Job) -> str:
+    def pregen_block(self, job: Job, *, quote_only: bool = False) -> str:
+        """Model, time and credits under a "starting now" head; ``quote_only`` heads it as an offer
+        instead (nothing starts before the user confirms) and leaves out the progress promise."""
         lang, media = job.language, job.media_type
-        lines = [self._t(f"ux.pregen.head.{media.value}", lang)]
+        head = "ux.quote.head" if quote_only else "ux.pregen.head"
+        lines = [self._t(f"{head}.{media.value}", lang)]
         if job.model_name:
             key = "ux.pregen.model_preferred" if job.from_preference else "ux.pregen.model"
             lines.append(self._t(key, lang, model=job.model_name))
@@ -75,7 +78,7 @@ class UxRenderer:
         if job.credits is not None:
             lines.append(self._t("ux.pregen.credits", lang, credits=job.credits))
         lines.extend(job.notes)
-        if media is MediaType.VIDEO:
+        if media is MediaType.VIDEO and not quote_only:
             lines.append("")
             lines.append(self._t("ux.pregen.video_note", lang))
         return "\n".join(lines)
