@@ -17,6 +17,7 @@ from bot.app_context import AppContext
 from bot.platform_start import register_and_run
 from bot.settings import Settings, SettingsError
 from core.clock import Clock
+from core.ops.telemetry import Telemetry
 from core.platform import BotService
 from core.types import Language, Platform
 
@@ -45,15 +46,16 @@ def discord_config(settings: Settings) -> DiscordConfig | None:
     )
 
 
-def build_adapter(settings: Settings, service: BotService, clock: Clock) -> DiscordAdapter | None:
+def build_adapter(settings: Settings, service: BotService, clock: Clock,
+                  telemetry: Telemetry | None = None) -> DiscordAdapter | None:
     config = discord_config(settings)
-    return DiscordAdapter(config, service, clock) if config is not None else None
+    return DiscordAdapter(config, service, clock, telemetry=telemetry) if config is not None else None
 
 
 def start_discord(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     """Registers the Discord sink and attachment fetcher at once; entering the returned context logs in
     and connects to the gateway in the background; leaving it disconnects."""
-    adapter = build_adapter(ctx.settings, ctx.service, ctx.clock)
+    adapter = build_adapter(ctx.settings, ctx.service, ctx.clock, ctx.telemetry)
     if adapter is None:
         return None
     api_host = urlsplit(normalized_api_base(ctx.settings.discord.api_base_url)).netloc

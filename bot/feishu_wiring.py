@@ -46,7 +46,8 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
     )
     dedupe = ObservedDedupeStore(Platform.FEISHU, ctx.stores.dedupe, ctx.telemetry)
     adapter = FeishuAdapter(config, ctx.service, dedupe, ctx.clock,
-                            probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s))
+                            probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s),
+                            telemetry=ctx.telemetry)
     return register_and_run(ctx, Platform.FEISHU, adapter, _refusal)
 
 

@@ -15,8 +15,10 @@ from adapters.feishu.delivery import MediaDelivery
 from adapters.feishu.sink import FeishuSink
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
+from bot.ops.metrics import PrometheusTelemetry
 from core.clock import FakeClock
 from core.messages import Messages
+from core.ops.telemetry import Telemetry
 from core.platform import ActionKind, Slot, Step, UxEvent
 from core.types import Conversation, Language, MediaResult, MediaType, Platform
 from tests import media_factory
@@ -34,7 +36,7 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, telemetry: Telemetry | None = None) -> AsyncIterator[Rig]:
     clock = FakeClock()
     async with running_fake() as fake:
         # results here are served by the fake on loopback: trusted like a configured local IMA origin
@@ -44,7 +46,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         api = api_for(fake, clock, RetryPolicy(attempts=2))
         messages = Messages.from_package()
         delivery = MediaDelivery(api, SafeResultDownloader(safe), messages, PyAvProbe(), temp_root=tmp_path)
-        sink = FeishuSink(api, delivery, messages, clock, patch_interval_s=3.0)
+        sink = FeishuSink(api, delivery, messages, clock, patch_interval_s=3.0, telemetry=telemetry)
         yield Rig(fake, sink, clock)
         await sink.aclose()
         await safe.aclose()
@@ -73,6 +75,23 @@ async def test_progress_is_one_card_patched_at_most_every_three_seconds_ending_o
         assert all(b - a >= 3.0 for a, b in itertools.pairwise(times)), times
         assert len(r.fake.patches) <= 2
         assert "全部完成" in r.fake.message(ref).card_text
+
+
+async def test_a_burst_of_status_updates_is_counted_as_rate_limit_waits_with_their_seconds(
+        tmp_path: Path) -> None:
+    clock = FakeClock()
+    metrics = PrometheusTelemetry(clock)
+    async with rig(tmp_path, metrics) as r:
+        ref = await r.sink.emit(event(Step.ACK, Slot.STATUS, "收到！"))
+        for percent in (10, 20, 30):
+            await r.sink.emit(event(Step.PROGRESS, Slot.STATUS, f"进度 {percent}%", percent=percent,
+                                    message_ref=ref))
+        await r.sink.aclose()
+    feishu = {"platform": "feishu"}
+    waits = metrics.registry.get_sample_value("imabot_platform_rate_limit_waits_total", feishu)
+    seconds = metrics.registry.get_sample_value("imabot_platform_rate_limit_wait_seconds_total", feishu)
+    assert waits is not None and waits > 0
+    assert seconds is not None and seconds >= 2.5  # the patch waited out most of the 3 s interval
 
 
 async def test_slow_updates_are_patched_at_once(tmp_path: Path) -> None:

@@ -22,6 +22,10 @@ R = TypeVar("R")
 _log = logging.getLogger(__name__)
 
 
+def ignore_wait(seconds: float) -> None:
+    """The default rate-limit wait observer: nobody is counting."""
+
+
 @dataclass(frozen=True, slots=True)
 class EditPolicy:
     interval_s: float = 3.0
@@ -42,12 +46,15 @@ class _Message(Generic[R]):
 
 class StatusEditor(Generic[R]):
     """``apply(key, render)`` performs one platform edit; its failures are logged, never raised (a stale
-    status message is cosmetic and must not fail the job)."""
+    status message is cosmetic and must not fail the job). ``waited(seconds)`` hears of every wait for
+    the platform's edit limit (telemetry's rate-limit waits)."""
 
-    def __init__(self, clock: Clock, policy: EditPolicy, apply: Callable[[str, R], Awaitable[None]]) -> None:
+    def __init__(self, clock: Clock, policy: EditPolicy, apply: Callable[[str, R], Awaitable[None]], *,
+                 waited: Callable[[float], None] = ignore_wait) -> None:
         self._clock = clock
         self._policy = policy
         self._apply = apply
+        self._waited = waited
         self._messages: dict[str, _Message[R]] = {}
 
     def mark_edited(self, key: str, render: R, created_at: float) -> None:
@@ -103,6 +110,7 @@ class StatusEditor(Generic[R]):
             if message.last_edit is not None:
                 wait = message.last_edit + self._interval(message) - self._clock.now()
                 if wait > 0:
+                    self._waited(wait)
                     await self._clock.sleep(wait)
             render = message.latest
             message.dirty = False

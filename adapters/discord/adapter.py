@@ -30,6 +30,7 @@ from adapters.discord.sink import DiscordSink, SinkConfig
 from adapters.media.remote import SafeRemoteFetcher
 from core.clock import Clock
 from core.messages import Messages
+from core.ops.telemetry import Telemetry
 from core.platform import BotService
 
 _log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class DiscordAdapter:
         *,
         messages: Messages | None = None,
         downloader: ResultDownloader | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._config = config
         # The one safe fetcher for attachments and results; the IMA hosts the operator configured (a local
@@ -64,7 +66,8 @@ class DiscordAdapter:
         self.messages = chat_messages(messages, MESSAGES_PACKAGE)
         self.origins = Origins(clock)
         self.client = ImabotDiscordClient(service, self.messages, self.origins, config.client)
-        self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink)
+        self.sink = DiscordSink(self.client, self.messages, clock, self.origins, self.downloader, config.sink,
+                                telemetry=telemetry)
         self.fetcher = DiscordAttachmentFetcher(
             self._fetcher, override_hosts(config.api_base_url, config.gateway_url)
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,9 @@ from adapters.discord.render import result_content, status_content, truncate
 from core.clock import Clock
 from core.errors import ErrorKind, PlatformError
 from core.messages import Messages
+from core.ops.telemetry import NoTelemetry, Telemetry
 from core.platform import ActionKind, Slot, Step, UxEvent
-from core.types import Conversation, Language
+from core.types import Conversation, Language, Platform
 
 _log = logging.getLogger(__name__)
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
@@ -73,6 +75,8 @@ class DiscordSink:
         origins: Origins,
         downloader: ResultDownloader,
         config: SinkConfig | None = None,
+        *,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._client = client
         self._messages = chat_messages(messages, MESSAGES_PACKAGE)
@@ -81,7 +85,8 @@ class DiscordSink:
         self._downloader = downloader
         self._config = config or SinkConfig()
         self._editor: StatusEditor[StatusRender] = StatusEditor(
-            clock, self._config.edit_policy, self._apply_status
+            clock, self._config.edit_policy, self._apply_status,
+            waited=partial((telemetry or NoTelemetry()).platform_rate_limited, Platform.DISCORD),
         )
         self._status: dict[str, StatusRender] = {}  # job id -> last submitted status (while running)
         self._status_keys: OrderedDict[str, str] = OrderedDict()  # job id -> status key (for flush)

@@ -31,6 +31,7 @@ from core.clock import Clock
 from core.errors import ErrorKind, PlatformError
 from core.media.ports import MediaProbe
 from core.messages import Messages
+from core.ops.telemetry import Telemetry
 from core.platform import BotService
 from core.ports import DedupeStore
 from core.types import Language
@@ -61,7 +62,8 @@ class FeishuConfig:
 class FeishuAdapter:
     def __init__(self, config: FeishuConfig, service: BotService, dedupe: DedupeStore, clock: Clock, *,
                  messages: Messages | None = None, probe: MediaProbe | None = None,
-                 media_transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 media_transport: httpx.AsyncBaseTransport | None = None,
+                 telemetry: Telemetry | None = None) -> None:
         self._config = config
         messages = chat_messages(messages, MESSAGES_PACKAGE)
         client = build_client(config.app_id, config.app_secret, config.domain)
@@ -74,7 +76,8 @@ class FeishuAdapter:
         self._feishu_fetcher = SafeRemoteFetcher(timeout_s=DOWNLOAD_TIMEOUT_S)
         delivery = MediaDelivery(self.api, SafeResultDownloader(self._media_fetcher), messages, probe,
                                  config.temp_dir)
-        self.sink = FeishuSink(self.api, delivery, messages, clock, config.patch_interval_s)
+        self.sink = FeishuSink(self.api, delivery, messages, clock, config.patch_interval_s,
+                               telemetry=telemetry)
         self.fetcher = FeishuAttachmentFetcher(self.api, self._feishu_fetcher, config.domain)
         self.router = FeishuRouter(service, dedupe, self.api, messages,
                                    RouterConfig(default_language=config.default_language))

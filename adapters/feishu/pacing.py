@@ -8,10 +8,11 @@ concurrent jobs in one busy group queue up instead of tripping error 230020.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from adapters.chat.status import ignore_wait
 from core.clock import Clock
 
 DEFAULT_GAP_S = 0.25  # at most 4 sends per second per chat, leaving room for other bots
@@ -25,9 +26,11 @@ class _Lane:
 
 
 class ChatPacer:
-    def __init__(self, clock: Clock, min_gap_s: float = DEFAULT_GAP_S) -> None:
+    def __init__(self, clock: Clock, min_gap_s: float = DEFAULT_GAP_S, *,
+                 waited: Callable[[float], None] = ignore_wait) -> None:
         self._clock = clock
         self._gap = min_gap_s
+        self._waited = waited
         self._lanes: dict[str, _Lane] = {}
 
     @asynccontextmanager
@@ -36,6 +39,7 @@ class ChatPacer:
         async with lane.lock:
             wait = lane.last_done + self._gap - self._clock.now()
             if wait > 0:
+                self._waited(wait)
                 await self._clock.sleep(wait)
             try:
                 yield

@@ -15,6 +15,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from adapters.chat.status import EditPolicy, StatusEditor
@@ -27,7 +28,9 @@ from adapters.feishu.pacing import ChatPacer
 from core.clock import Clock
 from core.errors import PlatformError
 from core.messages import Messages
+from core.ops.telemetry import NoTelemetry, Telemetry
 from core.platform import Slot, Step, UxEvent
+from core.types import Platform
 
 log = logging.getLogger(__name__)
 UUID_MAX = 50
@@ -53,14 +56,15 @@ def send_uuid(*parts: str) -> str:
 
 class FeishuSink:
     def __init__(self, api: FeishuApi, delivery: MediaDelivery, messages: Messages, clock: Clock,
-                 patch_interval_s: float = 3.0) -> None:
+                 patch_interval_s: float = 3.0, *, telemetry: Telemetry | None = None) -> None:
         self._api = api
         self._delivery = delivery
         self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._clock = clock
         policy = EditPolicy(interval_s=patch_interval_s, old_after_s=float("inf"))
-        self._editor: StatusEditor[_StatusCard] = StatusEditor(clock, policy, self._patch)
-        self._pacer = ChatPacer(clock)
+        waited = partial((telemetry or NoTelemetry()).platform_rate_limited, Platform.FEISHU)
+        self._editor: StatusEditor[_StatusCard] = StatusEditor(clock, policy, self._patch, waited=waited)
+        self._pacer = ChatPacer(clock, waited=waited)
 
     async def emit(self, event: UxEvent) -> str | None:
         if event.slot is Slot.STATUS:
