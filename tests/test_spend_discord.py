@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -224,3 +225,41 @@ async def test_confirm_button_after_expiry_answers_expired_and_creates_nothing(
     assert "expired" in text and "Nothing was created" in text and len(text) < 200
     assert "Confirmed" not in text
     assert await sim.tasks() == []
+
+
+def media_posts(fake: FakeDiscord) -> list[RecordedRequest]:
+    """The result posts (the simulator's media are not fetched from an untrusted origin: posted as links)."""
+    return [r for r in channel_posts(fake) if "✅ Your image is ready" in (r.content or "")]
+
+
+async def test_pending_confirmation_survives_a_bot_restart_and_the_confirm_click_starts_it(
+    fake: FakeDiscord, sim: SimHarness, db_path: Path, clock: FakeClock
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with Database(db_path) as db, bot(fake, sim, db, clock, policy):
+        await fake.message(CAT)
+        await fake.wait_for(
+            lambda _: any("imabot:confirm:" in c for r in fake.requests for c in r.custom_ids), within=30
+        )
+    confirm = next(c for r in fake.requests for c in r.custom_ids if c.startswith("imabot:confirm:"))
+    assert await sim.tasks() == []
+    async with Database(db_path) as db, bot(fake, sim, db, clock, policy) as (service, _):  # a new process
+        click = await fake.click(confirm)
+        assert "Confirmed" in await answered(fake, click)
+        await fake.wait_for(lambda _: len(media_posts(fake)) >= 1, within=30)
+        await service.wait_idle()
+    assert len(await sim.tasks()) == 1 and len(media_posts(fake)) == 1  # created once, delivered once
+
+
+async def test_create_refused_with_429_once_says_busy_then_creates_once_and_delivers(
+    fake: FakeDiscord, sim: SimHarness, db: Database, clock: FakeClock
+) -> None:
+    await sim.set_faults(["create:http=429:retry_after=20:once"])
+    async with bot(fake, sim, db, clock, SpendPolicy(confirm=ConfirmPolicy(enabled=False))) as (service, _):
+        await fake.message(CAT)
+        await fake.wait_for(lambda _: len(media_posts(fake)) >= 1, within=30)
+        await service.wait_idle()
+    texts = [r.content or "" for r in fake.requests if r.method in ("POST", "PATCH")]
+    assert any("The service is busy, retrying" in t for t in texts)
+    assert (await sim.calls()).get("tasks/create") == 2  # the refused one and the one that created
+    assert len(await sim.tasks()) == 1 and len(media_posts(fake)) == 1

@@ -227,3 +227,48 @@ async def test_third_job_waits_in_line_and_its_card_moves_when_a_running_job_fin
         versions = card_versions(fake, card)
         assert "排队中" not in versions[-1] and "✅" in versions[-1]  # the same card moved on and finished
     assert len(await sim.tasks()) == 3
+
+
+async def test_confirm_button_after_expiry_answers_expired_and_creates_nothing(
+    sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5, expiry_s=600))
+    async with running_fake() as fake:
+        fake.now = clock.now
+        async with stack(fake, sim, db, clock, tmp_path, policy) as s:
+            await say(fake, s, CAT)
+            await fake.wait_until(lambda f: bool(confirm_job(f)))
+            clock.advance(601)
+            late = await fake.push_event(card_action_event(action="confirm", job_id=confirm_job(fake)))
+            await s.service.wait_idle()
+        assert late.data is not None
+        answer = late.data["toast"]
+        assert answer["type"] == "warning" and len(answer["content"]) < 200
+        assert "已过期" in answer["content"] and "没有创建任务" in answer["content"]
+        assert "已确认" not in everything(fake)
+    assert await sim.tasks() == []
+
+
+def result_links(fake: FakeFeishu) -> list[str]:
+    """The result's link messages (the simulator's media are not fetched from an untrusted origin)."""
+    return [m.card_text for m in fake.messages if "原始链接" in m.card_text and "sim-task-" in m.card_text]
+
+
+async def test_pending_confirmation_survives_a_bot_restart_and_the_word_yes_starts_it(
+    sim: SimHarness, db_path: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
+    async with running_fake() as fake:
+        fake.now = clock.now
+        async with Database(db_path) as db, stack(fake, sim, db, clock, tmp_path, policy) as s:
+            await say(fake, s, CAT)
+            await fake.wait_until(lambda f: bool(confirm_job(f)))
+        assert await sim.tasks() == []
+        # a new process on the same database file
+        async with Database(db_path) as db, stack(fake, sim, db, clock, tmp_path, policy) as s:
+            await say(fake, s, "好的")
+            await fake.wait_until(lambda f: bool(result_links(f)))
+            await s.service.wait_idle()
+        assert "已确认" in everything(fake)
+        assert len(result_links(fake)) == 1  # delivered once
+    assert len(await sim.tasks()) == 1  # created once
