@@ -272,3 +272,19 @@ async def test_pending_confirmation_survives_a_bot_restart_and_the_word_yes_star
         assert "已确认" in everything(fake)
         assert len(result_links(fake)) == 1  # delivered once
     assert len(await sim.tasks()) == 1  # created once
+
+
+async def test_create_refused_with_429_once_says_busy_then_creates_once_and_delivers(
+    sim: SimHarness, db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    await sim.set_faults(["create:http=429:retry_after=20:once"])
+    policy = SpendPolicy(confirm=ConfirmPolicy(enabled=False))
+    async with running_fake() as fake:
+        fake.now = clock.now
+        async with stack(fake, sim, db, clock, tmp_path, policy) as s:
+            await say(fake, s, CAT)
+            await fake.wait_until(lambda f: bool(result_links(f)))
+            await s.service.wait_idle()
+        assert "服务繁忙，正在重试" in everything(fake)
+    assert (await sim.calls()).get("tasks/create") == 2  # the refused one and the one that created
+    assert len(await sim.tasks()) == 1 and len(result_links(fake)) == 1
