@@ -43,11 +43,12 @@ def start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
         default_language=Language(settings.bot.default_language),
         temp_dir=settings.storage.data_dir / "tmp",
         media_origins=settings.ima.origins,
+        inbox_hold_s=settings.storage.lease_s,
     )
     dedupe = ObservedDedupeStore(Platform.FEISHU, ctx.stores.dedupe, ctx.telemetry)
     adapter = FeishuAdapter(config, ctx.service, dedupe, ctx.clock,
                             probe=PyAvProbe(timeout_s=settings.media.probe_timeout_s),
-                            telemetry=ctx.telemetry)
+                            telemetry=ctx.telemetry, inbox=ctx.stores.inbox)
     return register_and_run(ctx, Platform.FEISHU, adapter, _refusal)
 
 

@@ -19,7 +19,7 @@ from core.conversation.thread import DEFAULT_KEEP, ThreadStore
 from core.jobs import JobStore
 from core.ops.history import JobHistory
 from core.pipeline.delivery import DeliveryLog
-from core.ports import DedupeStore, PreferenceStore
+from core.ports import DedupeStore, InboxStore, PreferenceStore
 from core.spend.ports import ConfirmationStore, Ledger, SpendSettingsStore, UserKeyStore
 from core.timing.durations import DurationStore
 
@@ -49,6 +49,7 @@ class Stores:
     spend: SpendStores
     deliveries: DeliveryLog | None = None  # exactly-once result delivery records (SQLite 0030)
     durations: DurationStore | None = None  # learned generation times (None: learned in memory only)
+    inbox: InboxStore | None = None  # deliveries recorded before they are acknowledged (0051)
 
 
 def replica_id(settings: Settings) -> str:
@@ -99,6 +100,7 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
     from adapters.sqlite.deliveries import SqliteDeliveryLog
     from adapters.sqlite.durations import SqliteDurationStore
     from adapters.sqlite.history import SqliteJobHistory
+    from adapters.sqlite.inbox import SqliteInboxStore
     from adapters.sqlite.jobs import SqliteJobStore
     from adapters.sqlite.ledger import SqliteLedger
     from adapters.sqlite.preferences import SqlitePreferenceStore
@@ -112,7 +114,7 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
                   SqliteQuestionStore(db), SqliteThreadStore(db, thread_keep), SqliteJobHistory(db),
                   db.schema_version, SpendStores(SqliteLedger(db), SqliteSpendSettings(db),
                                                  SqliteConfirmationStore(db), SqliteUserKeyStore(db)),
-                  SqliteDeliveryLog(db), SqliteDurationStore(db))
+                  SqliteDeliveryLog(db), SqliteDurationStore(db), SqliteInboxStore(db, clock))
 
 
 def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:
@@ -120,6 +122,7 @@ def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DE
     from adapters.postgres.dedupe import PostgresDedupeStore
     from adapters.postgres.deliveries import PostgresDeliveryLog
     from adapters.postgres.history import PostgresJobHistory
+    from adapters.postgres.inbox import PostgresInboxStore
     from adapters.postgres.jobs import PostgresJobStore
     from adapters.postgres.preferences import PostgresPreferenceStore
     from adapters.postgres.spend import (
@@ -134,4 +137,4 @@ def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DE
                   PostgresThreadStore(pg, thread_keep), PostgresJobHistory(pg), pg.schema_version,
                   SpendStores(PostgresLedger(pg), PostgresSpendSettings(pg), PostgresConfirmationStore(pg),
                               PostgresUserKeyStore(pg)),
-                  PostgresDeliveryLog(pg))
+                  PostgresDeliveryLog(pg), inbox=PostgresInboxStore(pg, clock))

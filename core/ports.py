@@ -151,6 +151,30 @@ class DedupeStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A platform delivery recorded before it was acknowledged: its dedupe key and the raw event (JSON)."""
+
+    key: str
+    payload: str
+
+
+class InboxStore(Protocol):
+    """Deliveries written durably before the platform is told "received", processed by whoever holds them.
+
+    ``accept`` is the one insert an intake makes before acknowledging: it claims the key (True only the
+    first time within ``ttl_s``) and holds the item for ``hold_s``. ``finish`` marks it handled. An item
+    whose holder died unfinished is handed out again by ``take_stale`` once its hold has run out, so a
+    claimed key never blocks the message for good.
+    """
+
+    async def accept(self, key: str, payload: str, ttl_s: float, hold_s: float) -> bool: ...
+
+    async def finish(self, key: str) -> None: ...
+
+    async def take_stale(self, hold_s: float, limit: int) -> Sequence[InboxItem]: ...
+
+
 # ---------------------------------------------------------------- input media
 
 

@@ -252,3 +252,32 @@ async def test_delivery_records_keep_their_contract_across_a_restart(backend: Ba
     async with backend.open(FakeClock(auto=False)) as stores:
         assert stores.deliveries is not None
         assert (await stores.deliveries.records("j1"))["result:0"].ref == "msg-7"
+
+
+# ---------------------------------------------------------------- inbox (deliveries recorded before the ack)
+
+
+async def test_inbox_accepts_a_key_once_and_hands_an_unfinished_item_over_after_its_hold(
+        backend: Backend) -> None:
+    clock = FakeClock(auto=False)
+    payload = '{"header": {"event_id": "ev_1"}, "event": {"text": "画猫 100%"}}'
+    async with backend.open(clock) as stores:
+        inbox = stores.inbox
+        assert inbox is not None
+        assert await inbox.accept("feishu:message:om_1", payload, EIGHT_HOURS, 30.0)
+        assert not await inbox.accept("feishu:message:om_1", payload, EIGHT_HOURS, 30.0)
+        assert await inbox.accept("feishu:message:om_2", payload, EIGHT_HOURS, 30.0)
+        await inbox.finish("feishu:message:om_2")
+        assert await inbox.take_stale(30.0, 10) == []  # still held by the replica that accepted it
+    clock.advance(30.0)
+    async with backend.open(clock) as first, backend.open(clock) as second:
+        assert first.inbox is not None and second.inbox is not None
+        taken = await first.inbox.take_stale(30.0, 10)
+        assert [(i.key, i.payload) for i in taken] == [("feishu:message:om_1", payload)]
+        assert await second.inbox.take_stale(30.0, 10) == []  # held again, by the one that took it
+        await first.inbox.finish("feishu:message:om_1")
+    clock.advance(60.0)
+    async with backend.open(clock) as stores:
+        assert stores.inbox is not None
+        assert await stores.inbox.take_stale(30.0, 10) == []  # finished items are never handed out
+        assert not await stores.inbox.accept("feishu:message:om_1", payload, EIGHT_HOURS, 30.0)

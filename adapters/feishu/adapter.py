@@ -33,7 +33,7 @@ from core.media.ports import MediaProbe
 from core.messages import Messages
 from core.ops.telemetry import Telemetry
 from core.platform import BotService
-from core.ports import DedupeStore
+from core.ports import DedupeStore, InboxStore
 from core.types import Language
 
 log = logging.getLogger(__name__)
@@ -57,13 +57,16 @@ class FeishuConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     action_wait_s: float = ACTION_WAIT_S  # card callbacks must be answered within 3 s
     media_origins: frozenset[str] = frozenset()  # e.g. a local IMA simulator's origin, trusted by origin
+    inbox_hold_s: float = 60.0  # an accepted message unfinished this long is taken over (the job lease)
+    inbox_recover_every_s: float | None = None  # how often to look for such messages (None: hold / 2)
 
 
 class FeishuAdapter:
     def __init__(self, config: FeishuConfig, service: BotService, dedupe: DedupeStore, clock: Clock, *,
                  messages: Messages | None = None, probe: MediaProbe | None = None,
                  media_transport: httpx.AsyncBaseTransport | None = None,
-                 telemetry: Telemetry | None = None) -> None:
+                 telemetry: Telemetry | None = None,
+                 inbox: InboxStore | None = None) -> None:
         self._config = config
         messages = chat_messages(messages, MESSAGES_PACKAGE)
         client = build_client(config.app_id, config.app_secret, config.domain)
@@ -80,7 +83,11 @@ class FeishuAdapter:
                                telemetry=telemetry)
         self.fetcher = FeishuAttachmentFetcher(self.api, self._feishu_fetcher, config.domain)
         self.router = FeishuRouter(service, dedupe, self.api, messages,
-                                   RouterConfig(default_language=config.default_language))
+                                   RouterConfig(default_language=config.default_language,
+                                                inbox_hold_s=config.inbox_hold_s,
+                                                recover_every_s=config.inbox_recover_every_s
+                                                or config.inbox_hold_s / 2),
+                                   inbox=inbox, clock=clock)
         self._intake: LongConnection | WebhookServer | None = None
 
     @property
@@ -112,6 +119,7 @@ class FeishuAdapter:
         else:
             self._intake = LongConnection(config.app_id, config.app_secret, config.domain, dispatcher)
         await self._intake.start()
+        await self.router.start()
         log.info("feishu adapter started (%s)", config.intake)
 
     async def aclose(self) -> None:

@@ -2,8 +2,11 @@
 
 lark-oapi calls handlers synchronously (on the long-connection thread, or on the webhook's worker
 thread) and acknowledges only when they return; Feishu redelivers anything not acknowledged within 3 s.
-So a message handler only schedules work on the main loop and returns. A card callback must carry its
-toast in the acknowledgement, so it waits for the answer, but never longer than ``action_wait_s``.
+So a message handler only schedules work on the main loop and returns; with a durable intake it first
+waits (at most ``accept_wait_s``) for the one insert that records the message, and raises when that
+fails, so the SDK answers an error and Feishu redelivers instead of being told "received".
+A card callback must carry its toast in the acknowledgement, so it waits for the answer, but never
+longer than ``action_wait_s``.
 """
 
 from __future__ import annotations
@@ -21,12 +24,23 @@ from adapters.feishu.router import FeishuRouter, toast
 
 log = logging.getLogger(__name__)
 ACTION_WAIT_S = 2.5
+ACCEPT_WAIT_S = 2.5
 
 
 def build_dispatcher(router: FeishuRouter, loop: asyncio.AbstractEventLoop, *, encrypt_key: str = "",
-                     verification_token: str = "", action_wait_s: float = ACTION_WAIT_S) -> Any:
+                     verification_token: str = "", action_wait_s: float = ACTION_WAIT_S,
+                     accept_wait_s: float = ACCEPT_WAIT_S) -> Any:
     def on_message(data: Any) -> None:
-        loop.call_soon_threadsafe(router.submit_message, _as_dict(data))
+        if not router.durable_intake:
+            loop.call_soon_threadsafe(router.submit_message, _as_dict(data))
+            return
+        future = asyncio.run_coroutine_threadsafe(router.accept_message(_as_dict(data)), loop)
+        try:
+            future.result(timeout=accept_wait_s)
+        except Exception:
+            # Not recorded (or not known to be): no acknowledgement, so Feishu delivers it again.
+            log.exception("feishu: message not recorded; leaving it unacknowledged")
+            raise
 
     def on_card_action(data: Any) -> Any:
         future = asyncio.run_coroutine_threadsafe(router.handle_card_action(_as_dict(data)), loop)

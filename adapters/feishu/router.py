@@ -3,14 +3,20 @@
 Message events: ignore what is not for the bot (group messages without an @mention, other bots), drop
 redeliveries (durable keys for the event id AND the message id, kept 12 h: Feishu redelivers for about
 7.1 h), answer unsupported message types with a short help, and hand the rest to ``BotService``.
+With an inbox (``core.ports.InboxStore``), ``accept_message`` is the one insert made before Feishu is
+answered: it claims the message and records the raw event, so a replica killed before the job row exists
+loses nothing: the item's hold runs out and ``recover`` (on any replica) processes it. The service's
+job key (UNIQUE per platform message) keeps that to one job.
 Card button callbacks: map to ``BotService.handle_action`` and answer with a toast.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +28,11 @@ from adapters.feishu.cards import ACTION_KEY
 from adapters.feishu.inbound import InboundMessage, parse_message_event
 from adapters.feishu.sink import send_uuid
 from adapters.secrets.redaction import FEISHU_LOGGERS, install_key_shape_redaction
+from core.clock import Clock, SystemClock
 from core.errors import ImabotError
 from core.messages import Messages
 from core.platform import ActionOutcome, BotService
-from core.ports import DedupeStore
+from core.ports import DedupeStore, InboxStore
 from core.types import Conversation, Language, Platform
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,11 @@ _TOAST_TYPE = {
 class RouterConfig:
     default_language: Language = Language.ZH
     dedupe_ttl_s: float = DEDUPE_TTL_S
+    # How long the replica that accepted a message holds it before another may take it over: well above
+    # the time from acceptance to the stored job row (after which the job's own lease takes over).
+    inbox_hold_s: float = 60.0
+    recover_every_s: float = 10.0
+    recover_batch: int = 50
 
 
 def toast(kind: str, text: str) -> dict[str, Any]:
@@ -52,9 +64,13 @@ def toast(kind: str, text: str) -> dict[str, Any]:
 
 class FeishuRouter:
     def __init__(self, service: BotService, dedupe: DedupeStore, api: FeishuApi, messages: Messages,
-                 config: RouterConfig | None = None) -> None:
+                 config: RouterConfig | None = None, *, inbox: InboxStore | None = None,
+                 clock: Clock | None = None) -> None:
         self._service = service
         self._dedupe = dedupe
+        self._inbox = inbox
+        self._clock = clock or SystemClock()
+        self._recovery: asyncio.Task[None] | None = None
         self._api = api
         self._messages = chat_messages(messages, MESSAGES_PACKAGE)
         self._config = config or RouterConfig()
@@ -74,16 +90,87 @@ class FeishuRouter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def handle_message_event(self, payload: Mapping[str, Any]) -> None:
+    @property
+    def durable_intake(self) -> bool:
+        """True when messages are recorded (``accept_message``) before Feishu is answered."""
+        return self._inbox is not None
+
+    async def accept_message(self, payload: Mapping[str, Any]) -> None:
+        """The acknowledgement-side step: one durable insert, then the rest runs in the background.
+
+        Raises when the record could not be written, so Feishu is not told "received" and redelivers."""
+        message = self._addressed(payload)
+        if message is None or self._inbox is None:
+            return
+        key = _inbox_key(message)
+        config = self._config
+        if not await self._inbox.accept(key, json.dumps(payload, ensure_ascii=False), config.dedupe_ttl_s,
+                                        config.inbox_hold_s):
+            log.info("feishu: redelivery of %s ignored", message.conversation.message_id)
+            return
+        self._track(self._process(key, message))
+
+    async def recover(self) -> int:
+        """Process accepted messages whose holder died before finishing them; returns how many."""
+        if self._inbox is None:
+            return 0
+        items = await self._inbox.take_stale(self._config.inbox_hold_s, self._config.recover_batch)
+        for item in items:
+            message = self._addressed(_loads(item.payload))
+            if message is None:
+                await self._inbox.finish(item.key)
+                continue
+            log.info("feishu: resuming message %s accepted by a replica that stopped",
+                     message.conversation.message_id)
+            self._track(self._process(item.key, message))
+        return len(items)
+
+    async def start(self) -> None:
+        """Resume what a previous run accepted but did not finish, then keep looking (other replicas')."""
+        if self._inbox is not None and self._recovery is None:
+            await self._recover_logged()
+            self._recovery = asyncio.get_running_loop().create_task(self._recover_forever())
+
+    async def _recover_forever(self) -> None:
+        while True:
+            await self._clock.sleep(self._config.recover_every_s)
+            await self._recover_logged()
+
+    async def _recover_logged(self) -> None:
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("feishu: inbox recovery failed; retrying")
+
+    async def _process(self, key: str, message: InboundMessage) -> None:
+        await self._handle(message)
+        if self._inbox is not None:
+            await self._inbox.finish(key)
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _addressed(self, payload: Mapping[str, Any]) -> InboundMessage | None:
         message = parse_message_event(payload, self.bot_open_id)
         if message is None:
             log.warning("feishu: ignoring a malformed message event")
-            return
+            return None
         if not message.from_user or not message.addressed_to_bot:
+            return None
+        return message
+
+    async def handle_message_event(self, payload: Mapping[str, Any]) -> None:
+        message = self._addressed(payload)
+        if message is None:
             return
         if not await self._first_delivery(message):
             log.info("feishu: redelivery of %s ignored", message.conversation.message_id)
             return
+        await self._handle(message)
+
+    async def _handle(self, message: InboundMessage) -> None:
         try:
             if not message.supported:
                 await self._reply_unsupported(message)
@@ -153,8 +240,25 @@ class FeishuRouter:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery
+            self._recovery = None
         await self.drain()
 
 
 def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _inbox_key(message: InboundMessage) -> str:
+    return f"feishu:message:{message.conversation.message_id}"
+
+
+def _loads(payload: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return {}
+    return _map(value)
