@@ -10,15 +10,17 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite.db import Database
+from adapters.sqlite.ledger import SqliteLedger
 from bot.cli import main
 from bot.commands.jobs import SinceError, parse_since
 from core.clock import FakeClock
 from core.ops.history import user_hash
+from core.spend.ports import Owner
 from core.types import MediaType, Platform
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
-from tests.support.service import running_service
 from tests.support.sinks import RecordingSink
+from tests.support.spend import spend_service
 
 
 @pytest.fixture
@@ -26,8 +28,8 @@ async def made(tmp_path: Path, sim: SimHarness, clock: FakeClock) -> tuple[Path,
     """A config whose database holds one done and one failed image job; returns (config, done, failed)."""
     data = tmp_path / "data"
     async with Database(data / "imabot.sqlite3") as db, \
-            running_service(sim, db, clock, {Platform.CONSOLE: RecordingSink()},
-                            default_media=MediaType.IMAGE) as service:
+            spend_service(sim, db, clock, {Platform.CONSOLE: RecordingSink()},
+                          default_media=MediaType.IMAGE) as (service, _):
         done = await service.handle_message(conversation(user_id="alice"), "画一只可爱的橘猫")
         await service.wait_idle()
         await sim.set_faults(["task:rs=2:once"])
@@ -82,6 +84,23 @@ async def test_usage_counts_created_jobs_and_points(made: tuple[Path, str, str],
     assert code == 0
     assert re.search(r"total: 2 jobs, \d+ points, 1 failed", out), out
     assert user_hash("console", "alice") in out
+
+
+async def test_usage_reads_the_spend_ledger(made: tuple[Path, str, str], clock: FakeClock,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The ledger is the one record of spend: what it holds is reported even when no job row says so
+    (``admin usage`` and ``imabot usage`` agree)."""
+    config, _, _ = made
+    _, before = await run(capsys, "--config", str(config), "usage", "--since", "2025-01-01")
+    spent = int(re.findall(r"total: 2 jobs, (\d+) points", before)[0])
+    async with Database(config.parent / "data" / "imabot.sqlite3") as db:
+        ledger, now = SqliteLedger(db), clock.now()
+        assert await ledger.admit("j-ledger-only", Owner("discord", "carol", "chan-1"), now, 5)
+        await ledger.try_start("j-ledger-only", 25, "model", now, 5, ())
+        await ledger.settle("j-ledger-only", 25, False, now)
+    code, out = await run(capsys, "--config", str(config), "usage", "--since", "2025-01-01")
+    assert code == 0 and user_hash("discord", "carol") in out and "chan-1" in out
+    assert f"total: 3 jobs, {spent + 25} points, 1 failed" in out, out
 
 
 def test_since_accepts_durations_and_dates() -> None:

@@ -235,8 +235,6 @@ async def test_history_records_every_state_and_answers_the_ops_queries(backend: 
         assert [j.job_id for j in found] == ["b", "a"]
         assert await h.find(JobFilter(states=(JobState.SUBMITTED,))) == [await stores.jobs.get("a")]
         assert await h.unfinished_counts() == {("submitted", "video"): 1, ("received", "video"): 1}
-        (row,) = await h.usage(0.0)
-        assert (row.day, row.jobs, row.points, row.failed) == ("2026-01-01", 1, 40, 0)
         assert await stores.schema_version() >= 40
 
 

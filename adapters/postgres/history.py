@@ -8,17 +8,9 @@ from collections.abc import Mapping, Sequence
 from adapters.job_rows import COLUMNS, TERMINAL_SQL, job_from_row
 from adapters.postgres.db import PostgresDatabase
 from core.jobs import Job, JobState
-from core.ops.history import JobFilter, StateChange, UsageRow, user_hash
+from core.ops.history import JobFilter, StateChange, user_hash
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM jobs"
-_USAGE = (
-    "SELECT to_char(to_timestamp(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, platform, chat_id,"
-    " user_id, COUNT(task_id) AS jobs,"
-    " COALESCE(SUM(credits) FILTER (WHERE task_id IS NOT NULL), 0) AS points,"
-    " COUNT(*) FILTER (WHERE state = 'failed') AS failed"
-    " FROM jobs WHERE created_at >= %s AND NOT notice_only"
-    " GROUP BY day, platform, chat_id, user_id ORDER BY day DESC, points DESC"
-)
 
 
 class PostgresJobHistory:
@@ -64,13 +56,6 @@ class PostgresJobHistory:
         async with self._db.connection() as conn:
             cur = await conn.execute(sql)
             return {(r["state"], str(r["media"])): int(r["n"]) for r in await cur.fetchall()}
-
-    async def usage(self, since: float) -> Sequence[UsageRow]:
-        async with self._db.connection() as conn:
-            cur = await conn.execute(_USAGE, (since,))
-            return [UsageRow(day=r["day"], platform=r["platform"], chat_id=r["chat_id"], user_id=r["user_id"],
-                             jobs=int(r["jobs"]), points=int(r["points"]), failed=int(r["failed"]))
-                    for r in await cur.fetchall()]
 
     async def _users_matching(self, user: str) -> list[tuple[str, str]]:
         """(platform, user id) pairs whose id or hash is ``user``; hashes are checked per distinct user."""

@@ -7,15 +7,9 @@ from collections.abc import Mapping, Sequence
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SELECT_JOBS, job_from_row
 from core.jobs import TERMINAL_STATES, Job, JobState
-from core.ops.history import JobFilter, StateChange, UsageRow, user_hash
+from core.ops.history import JobFilter, StateChange, user_hash
 
 _TERMINAL = ", ".join(f"'{s.value}'" for s in TERMINAL_STATES)
-_USAGE = (
-    "SELECT date(created_at, 'unixepoch') AS day, platform, chat_id, user_id,"
-    " SUM(task_id IS NOT NULL) AS jobs, COALESCE(SUM(CASE WHEN task_id IS NOT NULL THEN credits END), 0)"
-    " AS points, SUM(state = 'failed') AS failed FROM jobs WHERE created_at >= ? AND notice_only = 0"
-    " GROUP BY day, platform, chat_id, user_id ORDER BY day DESC, points DESC"
-)
 
 
 class SqliteJobHistory:
@@ -57,12 +51,6 @@ class SqliteJobHistory:
                f" WHERE state NOT IN ({_TERMINAL}) AND notice_only = 0 GROUP BY state, media")
         async with self._db.conn.execute(sql) as cursor:
             return {(r["state"], str(r["media"])): int(r["n"]) for r in await cursor.fetchall()}
-
-    async def usage(self, since: float) -> Sequence[UsageRow]:
-        async with self._db.conn.execute(_USAGE, (since,)) as cursor:
-            return [UsageRow(day=r["day"], platform=r["platform"], chat_id=r["chat_id"], user_id=r["user_id"],
-                             jobs=int(r["jobs"]), points=int(r["points"]), failed=int(r["failed"]))
-                    for r in await cursor.fetchall()]
 
     async def _users_matching(self, user: str) -> list[tuple[str, str]]:
         """(platform, user id) pairs whose id or hash is ``user``; hashes are checked per distinct user."""

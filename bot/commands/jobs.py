@@ -1,5 +1,6 @@
 """``imabot jobs`` (find jobs), ``imabot job ID`` (one job's whole story) and ``imabot usage`` (jobs and
-points per day, chat and user), read from the bot's database. Times are UTC."""
+points per day, chat and user, from the spend ledger: the one record of spend, as ``admin usage``
+reads it), read from the bot's database. Times are UTC."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from adapters.sqlite.db import Database
     from core.jobs import Job
-    from core.ops.history import JobHistory, StateChange, UsageRow
+    from core.ops.history import JobHistory, StateChange
+    from core.spend.usage import UsageRow
 
 T = TypeVar("T")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -61,8 +64,13 @@ def configure_usage(usage: argparse.ArgumentParser) -> None:
 
 
 def _with_history(args: argparse.Namespace, work: Callable[[JobHistory], Awaitable[int]]) -> int:
-    from adapters.sqlite.db import Database
     from adapters.sqlite.history import SqliteJobHistory
+
+    return _with_database(args, lambda db: work(SqliteJobHistory(db)))
+
+
+def _with_database(args: argparse.Namespace, work: Callable[[Database], Awaitable[int]]) -> int:
+    from adapters.sqlite.db import Database
     from bot.settings import SettingsError, load_settings
 
     try:
@@ -78,7 +86,7 @@ def _with_history(args: argparse.Namespace, work: Callable[[JobHistory], Awaitab
 
     async def main() -> int:
         async with Database(path) as db:
-            return await work(SqliteJobHistory(db))
+            return await work(db)
 
     return asyncio.run(main())
 
@@ -131,11 +139,15 @@ def run_usage(args: argparse.Namespace) -> int:
         print(f"imabot usage: {exc}", file=sys.stderr)
         return 2
 
-    async def work(history: JobHistory) -> int:
-        print("\n".join(describe_usage(await history.usage(since), since)))
+    async def work(db: Database) -> int:
+        from adapters.sqlite.ledger import SqliteLedger
+        from core.spend.usage import usage_rows
+
+        entries = await SqliteLedger(db).entries(since, time.time() + 1)
+        print("\n".join(describe_usage(usage_rows(entries), since)))
         return 0
 
-    return _with_history(args, work)
+    return _with_database(args, work)
 
 
 def describe_job(job: Job, changes: Sequence[StateChange]) -> list[str]:
@@ -173,7 +185,7 @@ def describe_job(job: Job, changes: Sequence[StateChange]) -> list[str]:
 def describe_usage(rows: Sequence[UsageRow], since: float) -> list[str]:
     from core.ops.history import user_hash
 
-    lines = [f"usage since {_utc(since)} UTC (jobs = tasks created at IMA)"]
+    lines = [f"usage since {_utc(since)} UTC (from the spend ledger; jobs = generations let start)"]
     if not rows:
         return [*lines, "no jobs"]
     lines.append(f"{'day':<10}  {'platform':<8}  {'chat':<22}  {'user':<12}  {'jobs':>5}  {'points':>7}"

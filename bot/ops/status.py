@@ -12,7 +12,9 @@ from bot.ops.live import LiveView
 from core.clock import Clock
 from core.jobs import TERMINAL_STATES, Job, JobState
 from core.messages import Messages
-from core.ops.history import JobFilter, JobHistory, UsageRow, user_hash
+from core.ops.history import JobFilter, JobHistory, user_hash
+from core.spend.ports import Ledger
+from core.spend.usage import UsageRow, usage_rows
 from core.types import Language
 from core.ux.error_text import reason_text
 from core.ux.renderer import progress_percent
@@ -48,6 +50,7 @@ setInterval(async () => {{
 @dataclass(frozen=True, slots=True)
 class StatusPage:
     history: JobHistory
+    ledger: Ledger  # the one record of spend: usage is read from it
     live: LiveView
     messages: Messages
     language: Language
@@ -60,7 +63,7 @@ class StatusPage:
         now = self.clock.now()
         active = await self.history.find(JobFilter(states=ACTIVE_STATES, limit=100))
         failed = await self.history.find(JobFilter(states=FAILED_STATES, limit=10))
-        usage = await self.history.usage(now - USAGE_DAYS * 86_400)
+        usage = usage_rows(await self.ledger.entries(now - USAGE_DAYS * 86_400, now + 1))
         return "".join([self._platforms(), self._active(active, now), self._failures(failed),
                         _usage(usage), f'<p class="muted">updated {_clock(now)} UTC</p>'])
 

@@ -58,8 +58,8 @@ class OpsParts:
             max_product_age_s=max(ops.ready_product_age_s, settings.ima.product_cache_ttl_s + 60),
             timeout_s=ops.ready_timeout_s)
         language = Language(settings.bot.default_language)
-        status = (StatusPage(history, self.live, Messages.from_package(), language, ctx.clock)
-                  if ops.status_page else None)
+        status = (StatusPage(history, ctx.stores.spend.ledger, self.live, Messages.from_package(), language,
+                             ctx.clock) if ops.status_page else None)
         token = settings.secrets.ops_status_token
         endpoints = OpsEndpoints(readiness, self.metrics, history, status,
                                  token.get_secret_value() if token is not None else "")

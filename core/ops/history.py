@@ -1,4 +1,4 @@
-"""Read-only questions operators ask about jobs (``imabot jobs/job/usage``, the status page, /metrics):
+"""Read-only questions operators ask about jobs (``imabot jobs/job``, the status page, /metrics):
 a Protocol each store backend answers, and the stable user hash logs carry instead of raw user ids."""
 
 from __future__ import annotations
@@ -30,17 +30,6 @@ class StateChange:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRow:
-    day: str  # UTC date, YYYY-MM-DD
-    platform: str
-    chat_id: str
-    user_id: str
-    jobs: int  # generations that reached IMA (a task was created)
-    points: int
-    failed: int
-
-
 class JobHistory(Protocol):
     async def find(self, query: JobFilter) -> Sequence[Job]:
         """Newest first."""
@@ -56,8 +45,4 @@ class JobHistory(Protocol):
 
     async def unfinished_counts(self) -> Mapping[tuple[str, str], int]:
         """(state, media_type) -> number of unfinished jobs."""
-        ...
-
-    async def usage(self, since: float) -> Sequence[UsageRow]:
-        """Per UTC day, chat and user: jobs created at IMA and their points, newest day first."""
         ...

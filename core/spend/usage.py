@@ -137,3 +137,36 @@ def report_text(report: UsageReport, messages: Messages, language: Language) -> 
             for who, tally in rows
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One UTC day's spend of one user in one chat (``imabot usage``, the status page)."""
+
+    day: str  # UTC date, YYYY-MM-DD
+    platform: str
+    chat_id: str
+    user_id: str
+    jobs: int  # generations the ledger let start (points reserved or settled)
+    points: int
+    failed: int
+
+
+def usage_rows(entries: Sequence[LedgerEntry]) -> list[UsageRow]:
+    """The ledger per UTC day (of admission), chat and user, counted as ``build_report`` counts: newest day
+    first, then most points."""
+    tallies: dict[tuple[str, str, str, str], _Tally] = {}
+    for entry in entries:
+        if entry.state is LedgerState.RELEASED:
+            continue
+        owner = entry.owner
+        key = (windows.utc_date(entry.admitted_at), owner.platform, owner.chat_id, owner.user_id)
+        tally = tallies.setdefault(key, _Tally())
+        tally.points += entry.points if entry.state is not LedgerState.WAITING else 0
+        tally.jobs += 1
+        tally.failed += int(entry.failed)
+    rows = [UsageRow(day, platform, chat, user, t.jobs, t.points, t.failed)
+            for (day, platform, chat, user), t in tallies.items()]
+    rows.sort(key=lambda r: r.points, reverse=True)
+    rows.sort(key=lambda r: r.day, reverse=True)
+    return rows
