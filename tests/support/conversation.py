@@ -4,6 +4,7 @@ SQLite stores, a preparer and a last-frame source that read the simulator's own 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -88,9 +89,13 @@ async def still_time() -> AsyncIterator[tuple[FakeClock, SimHarness]]:
         yield clock, sim
 
 
-async def until_created(sim: SimHarness, count: int, turns: int = 5_000) -> None:
-    """Let the loop run (no time passes) until the simulator holds ``count`` tasks."""
-    for _ in range(turns):
+async def until_created(sim: SimHarness, count: int, bound_s: float = 120.0) -> None:
+    """Let the loop run (no virtual time passes) until the simulator holds ``count`` tasks.
+
+    Intake waits on worker threads (SQLite, media probes), so a count of loop turns is not enough on a
+    busy machine; ``bound_s`` of real time only ends a stuck test, it schedules nothing."""
+    give_up = time.monotonic() + bound_s
+    while time.monotonic() < give_up:
         if len(await sim.tasks()) >= count:
             return
         await asyncio.sleep(0)
