@@ -48,7 +48,7 @@ class Stores:
     schema_version: Callable[[], Awaitable[int]]  # a cheap round trip (readiness)
     spend: SpendStores
     deliveries: DeliveryLog | None = None  # exactly-once result delivery records (SQLite 0030)
-    durations: DurationStore | None = None  # learned generation times (None: learned in memory only)
+    durations: DurationStore | None = None  # learned generation times (0060; None: in memory only)
     inbox: InboxStore | None = None  # deliveries recorded before they are acknowledged (0051)
 
 
@@ -121,6 +121,7 @@ def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DE
     from adapters.postgres.conversation import PostgresQuestionStore, PostgresThreadStore
     from adapters.postgres.dedupe import PostgresDedupeStore
     from adapters.postgres.deliveries import PostgresDeliveryLog
+    from adapters.postgres.durations import PostgresDurationStore
     from adapters.postgres.history import PostgresJobHistory
     from adapters.postgres.inbox import PostgresInboxStore
     from adapters.postgres.jobs import PostgresJobStore
@@ -137,4 +138,4 @@ def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DE
                   PostgresThreadStore(pg, thread_keep), PostgresJobHistory(pg), pg.schema_version,
                   SpendStores(PostgresLedger(pg), PostgresSpendSettings(pg), PostgresConfirmationStore(pg),
                               PostgresUserKeyStore(pg)),
-                  PostgresDeliveryLog(pg), inbox=PostgresInboxStore(pg, clock))
+                  PostgresDeliveryLog(pg), PostgresDurationStore(pg), PostgresInboxStore(pg, clock))

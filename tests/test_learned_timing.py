@@ -1,6 +1,7 @@
 """Jobs on virtual time (FakeClock) against the in-process simulator: finished jobs teach the runner each
-model's generation time (kept in SQLite), the next job of that model polls around it, and a running job's
-status message is updated at a steady cadence with honest progress."""
+model's generation time (kept in the store; tests/test_store_suite.py checks the store on both
+backends), the next job of that model polls around it, and a running job's status message is updated
+at a steady cadence with honest progress."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from adapters.sqlite.durations import SqliteDurationStore
 from core.clock import FakeClock
 from core.jobs import Job, JobState
 from core.platform import Step, UxEvent
-from core.timing.durations import DurationBook, DurationKey, DurationStore
+from core.timing.durations import DurationBook, DurationKey
 from core.types import Platform
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
@@ -76,13 +77,3 @@ async def test_status_is_updated_at_least_every_15_s_and_progress_never_reaches_
     assert percents and max(percents) <= 95
     assert percents == sorted(percents)
 
-
-async def test_the_duration_store_keeps_the_newest_per_key(db: Database) -> None:
-    store: DurationStore = SqliteDurationStore(db, keep=3)
-    video = DurationKey("kling-v2-6", "10", "1080P")
-    image = DurationKey("doubao-seedream-4.5")
-    for i in range(10):
-        await store.record(video, 100.0 + i, float(i))
-    await store.record(image, 30.0, 99.0)
-    recent = await store.recent(3)
-    assert recent == {video: [107.0, 108.0, 109.0], image: [30.0]}

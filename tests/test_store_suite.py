@@ -8,11 +8,16 @@ import asyncio
 
 import pytest
 
+from adapters.postgres.db import PostgresDatabase
 from adapters.postgres.db import migrations as postgres_migrations
+from adapters.postgres.durations import PostgresDurationStore
+from adapters.sqlite.db import Database
 from adapters.sqlite.db import _migrations as sqlite_migrations
+from adapters.sqlite.durations import SqliteDurationStore
 from core.clock import FakeClock
 from core.errors import ErrorKind
 from core.jobs import Job, JobState, LeaseLostError
+from core.timing.durations import DurationKey, DurationStore
 from core.types import MediaResult, MediaType
 from tests.support.backends import Backend
 from tests.test_jobs import make_job
@@ -279,3 +284,44 @@ async def test_inbox_accepts_a_key_once_and_hands_an_unfinished_item_over_after_
         assert stores.inbox is not None
         assert await stores.inbox.take_stale(30.0, 10) == []  # finished items are never handed out
         assert not await stores.inbox.accept("feishu:message:om_1", payload, EIGHT_HOURS, 30.0)
+
+
+# ---------------------------------------------------------------- learned durations (0060)
+
+VIDEO_KEY = DurationKey("kling-v2-6", "10", "1080P")
+IMAGE_KEY = DurationKey("doubao-seedream-4.5")
+
+
+def duration_store(db: Database | PostgresDatabase, keep: int) -> DurationStore:
+    return SqliteDurationStore(db, keep) if isinstance(db, Database) else PostgresDurationStore(db, keep)
+
+
+async def test_learned_durations_come_back_newest_per_key_after_a_restart(backend: Backend) -> None:
+    async with backend.open() as stores:
+        assert stores.durations is not None
+        for i in range(10):
+            await stores.durations.record(VIDEO_KEY, 100.0 + i, float(i))
+        await stores.durations.record(IMAGE_KEY, 30.0, 99.0)
+    async with backend.open() as stores:  # what the next process start learns
+        assert stores.durations is not None
+        assert await stores.durations.recent(3) == {VIDEO_KEY: [107.0, 108.0, 109.0], IMAGE_KEY: [30.0]}
+
+
+async def test_old_durations_are_trimmed_to_twice_the_kept_count_per_key(backend: Backend) -> None:
+    async with backend.database() as db:
+        store = duration_store(db, keep=3)
+        for i in range(10):
+            await store.record(VIDEO_KEY, 100.0 + i, float(i))
+        await store.record(IMAGE_KEY, 30.0, 99.0)
+        assert await store.recent(100) == {VIDEO_KEY: [104.0, 105.0, 106.0, 107.0, 108.0, 109.0],
+                                           IMAGE_KEY: [30.0]}
+
+
+async def test_durations_recorded_by_two_replicas_at_once_are_all_kept(backend: Backend) -> None:
+    async with backend.open() as one, backend.open() as two:
+        first, second = one.durations, two.durations
+        assert first is not None and second is not None
+        await asyncio.gather(*((first if i % 2 else second).record(VIDEO_KEY, float(i + 1), float(i))
+                               for i in range(20)))
+        recent = await first.recent(100)
+    assert sorted(recent[VIDEO_KEY]) == [float(i + 1) for i in range(20)]

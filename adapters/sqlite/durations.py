@@ -1,38 +1,30 @@
-"""Finished jobs' generation times in SQLite (``core.timing.durations.DurationStore``)."""
+"""Finished jobs' generation times in SQLite (``core.timing.durations.DurationStore``; table 0060)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from adapters.sqlite.db import Database
+from adapters.duration_rows import KEEP, DurationSql, by_key, key_values, trim_values
+from adapters.sqlite.db import Database, mapped_store_errors
 from core.timing.durations import DurationKey
 
-TRIM_MARGIN = 2  # rows beyond ``keep`` per key before a trim (a trim per insert would double the writes)
+_SQL = DurationSql.with_placeholder("?")
 
 
 class SqliteDurationStore:
-    def __init__(self, db: Database, keep: int = 200) -> None:
+    def __init__(self, db: Database, keep: int = KEEP) -> None:
         self._db = db
         self._keep = keep
 
+    @mapped_store_errors
     async def record(self, key: DurationKey, seconds: float, finished_at: float) -> None:
         conn = self._db.conn
-        args = (key.model_id, key.duration, key.resolution)
-        await conn.execute("INSERT INTO durations (model_id, duration, resolution, seconds, finished_at) "
-                           "VALUES (?, ?, ?, ?, ?)", (*args, seconds, finished_at))
-        # Keep the newest ``keep`` rows of this key (index range scan, bounded by keep + margin).
-        await conn.execute(
-            "DELETE FROM durations WHERE model_id = ? AND duration = ? AND resolution = ? AND id <= "
-            "(SELECT id FROM durations WHERE model_id = ? AND duration = ? AND resolution = ? "
-            "ORDER BY id DESC LIMIT 1 OFFSET ?)", (*args, *args, self._keep * TRIM_MARGIN))
+        await conn.execute(_SQL.insert, (*key_values(key), seconds, finished_at))
+        await conn.execute(_SQL.trim, trim_values(key, self._keep))
         await conn.commit()
 
+    @mapped_store_errors
     async def recent(self, per_key: int) -> Mapping[DurationKey, Sequence[float]]:
-        sql = ("SELECT model_id, duration, resolution, seconds FROM (SELECT *, ROW_NUMBER() OVER "
-               "(PARTITION BY model_id, duration, resolution ORDER BY id DESC) AS n FROM durations) "
-               "WHERE n <= ? ORDER BY id")
-        out: dict[DurationKey, list[float]] = {}
-        async with self._db.conn.execute(sql, (per_key,)) as cursor:
-            async for model_id, duration, resolution, seconds in cursor:
-                out.setdefault(DurationKey(model_id, duration, resolution), []).append(float(seconds))
-        return out
+        async with self._db.conn.execute(_SQL.recent, (per_key,)) as cursor:
+            rows = await cursor.fetchall()
+        return by_key(rows)
