@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from core.errors import ErrorKind
 from core.jobs import (
     TERMINAL_STATES,
+    UNCANCELLABLE_STATES,
     Job,
     JobState,
     conversation_from_dict,
@@ -19,16 +20,18 @@ from core.jobs import (
     request_to_json,
 )
 
-# Written by insert; ``save`` writes all but the first (the key) and the last two (the lease).
+# Written by insert; ``save`` writes all but the first (the key) and the last three (the lease and a
+# cancel request, which only their own statements change).
 COLUMNS = (
     "job_id", "idempotency_key", "platform", "chat_id", "user_id", "message_id", "conversation", "request",
     "state", "model_id", "model_name", "credits", "eta_min_s", "eta_max_s", "task_id", "created_at",
     "updated_at", "submitted_at", "finished_at", "message_refs", "result", "error_kind", "error_params",
     "notes", "hints", "from_preference", "notice_only", "parent_job_id", "polls",
-    "lease_owner", "lease_until",
+    "lease_owner", "lease_until", "cancel_requested_at",
 )
-SAVED_COLUMNS = COLUMNS[1:-2]
+SAVED_COLUMNS = COLUMNS[1:-3]
 TERMINAL_SQL = ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES))
+UNCANCELLABLE_SQL = ", ".join(f"'{s.value}'" for s in sorted(UNCANCELLABLE_STATES))
 
 
 class Row(Protocol):
@@ -49,12 +52,13 @@ def job_values(job: Job) -> tuple[Any, ...]:
         json.dumps(dict(job.error_params), ensure_ascii=False),
         json.dumps(list(job.notes), ensure_ascii=False), json.dumps(list(job.hints), ensure_ascii=False),
         job.from_preference, job.notice_only, job.parent_job_id, job.polls, job.lease_owner, job.lease_until,
+        job.cancel_requested_at,
     )
 
 
 def saved_values(job: Job) -> tuple[Any, ...]:
     """Values in ``SAVED_COLUMNS`` order."""
-    return job_values(job)[1:-2]
+    return job_values(job)[1:-3]
 
 
 def job_from_row(row: Row) -> Job:
@@ -86,4 +90,5 @@ def job_from_row(row: Row) -> Job:
         polls=int(row["polls"]),
         lease_owner=row["lease_owner"],
         lease_until=float(row["lease_until"] or 0.0),
+        cancel_requested_at=row["cancel_requested_at"],
     )

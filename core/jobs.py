@@ -48,6 +48,8 @@ class JobState(StrEnum):
 
 
 TERMINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT})
+# States a cancel no longer applies to: ended, or its result is known and being shown.
+UNCANCELLABLE_STATES = TERMINAL_STATES | {JobState.DELIVERING}
 # States before the create call: safe to run again from the start after a restart.
 PRE_CREATE_STATES = frozenset({JobState.RECEIVED, JobState.ACKNOWLEDGED, JobState.UPLOADING})
 
@@ -106,6 +108,9 @@ class Job:
     # ``lease_until`` is as of the insert or claim: heartbeats extend it in the store, not on this value.
     lease_owner: str | None = None
     lease_until: float = 0.0
+    # When a replica that did not hold the job recorded its user's cancel (``JobStore.request_cancel``);
+    # written only by that call, never by ``save``, so the holder's own writes cannot wipe it out.
+    cancel_requested_at: float | None = None
 
     @property
     def language(self) -> Language:
@@ -160,6 +165,18 @@ class JobStore(Protocol):
     async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
         """Give up ``owner``'s leases on ``job_ids`` (all of them when None): after a clean shutdown
         others may resume them at once; a restarted replica frees what it held before it died."""
+        ...
+
+    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
+        """Record, atomically, that ``job_id``'s user asked to cancel it (kept until the job ends) and,
+        unless another replica holds a live lease on it, lease it to ``owner`` until ``until``. Returns
+        the stored job: leased to ``owner``, who then cancels it; or still held by that other replica,
+        which acts on the request (``cancel_requests``); or ended / delivering, unchanged. None when
+        there is no such job."""
+        ...
+
+    async def cancel_requests(self, owner: str) -> frozenset[str]:
+        """Ids of the jobs ``owner`` holds that a cancel was requested for and that can still stop."""
         ...
 
     async def get(self, job_id: str) -> Job | None: ...

@@ -123,6 +123,8 @@ class PlatformAdapter(Protocol):
 class ActionOutcome(StrEnum):
     STARTED = "started"  # a new job was started (retry / variant / first frame)
     CANCELLED = "cancelled"
+    # Recorded, to be carried out by the replica running the job; its own message says when it stopped.
+    CANCELLING = "cancelling"
     NOT_OWNER = "not_owner"  # someone other than the requester clicked
     NOT_FOUND = "not_found"
     NOT_ALLOWED = "not_allowed"  # e.g. cancel on a finished job

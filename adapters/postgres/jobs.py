@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from adapters.job_rows import COLUMNS, SAVED_COLUMNS, TERMINAL_SQL, job_from_row, job_values, saved_values
+from adapters.job_rows import (
+    COLUMNS,
+    SAVED_COLUMNS,
+    TERMINAL_SQL,
+    UNCANCELLABLE_SQL,
+    job_from_row,
+    job_values,
+    saved_values,
+)
 from adapters.postgres.db import PostgresDatabase
 from core.jobs import Job, LeaseLostError
 
@@ -26,6 +34,16 @@ _CLAIM = (f"WITH free AS (SELECT job_id FROM jobs WHERE {_LIVE} AND platform = A
 _RENEW = f"UPDATE jobs SET lease_until = %s WHERE lease_owner = %s AND {_LIVE} RETURNING job_id"
 _RELEASE = "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = %s"
 _RELEASE_SOME = f"{_RELEASE} AND job_id = ANY(%s)"
+# One statement (the row is locked while it runs): the request is recorded and the lease taken, or left
+# to its live holder. Every expression in SET reads the row as it was before this update.
+_FREE_OR_MINE = "(lease_owner IS NULL OR lease_owner = %s OR lease_until <= %s)"
+_REQUEST_CANCEL = (
+    f"UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, %s), "
+    f"lease_until = CASE WHEN {_FREE_OR_MINE} THEN %s ELSE lease_until END, "
+    f"lease_owner = CASE WHEN {_FREE_OR_MINE} THEN %s ELSE lease_owner END "
+    f"WHERE job_id = %s AND state NOT IN ({UNCANCELLABLE_SQL}) RETURNING {', '.join(COLUMNS)}")
+_CANCEL_REQUESTS = (f"SELECT job_id FROM jobs WHERE lease_owner = %s AND cancel_requested_at IS NOT NULL "
+                    f"AND state NOT IN ({UNCANCELLABLE_SQL})")
 
 
 class PostgresJobStore:
@@ -82,6 +100,19 @@ class PostgresJobStore:
                 await conn.execute(_RELEASE, (owner,))
             else:
                 await conn.execute(_RELEASE_SOME, (owner, list(job_ids)))
+
+    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
+        args = (now, owner, now, until, owner, now, owner, job_id)
+        async with self._db.connection() as conn:
+            cur = await conn.execute(_REQUEST_CANCEL, args)
+            row = await cur.fetchone()
+        return job_from_row(row) if row is not None else await self.get(job_id)
+
+    async def cancel_requests(self, owner: str) -> frozenset[str]:
+        async with self._db.connection() as conn:
+            cur = await conn.execute(_CANCEL_REQUESTS, (owner,))
+            rows = await cur.fetchall()
+        return frozenset(str(r["job_id"]) for r in rows)
 
     async def _one(self, sql: str, arg: str) -> Job | None:
         async with self._db.connection() as conn:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 
-from adapters.job_rows import COLUMNS, SAVED_COLUMNS, TERMINAL_SQL, job_values, saved_values
+from adapters.job_rows import (
+    COLUMNS,
+    SAVED_COLUMNS,
+    TERMINAL_SQL,
+    UNCANCELLABLE_SQL,
+    job_values,
+    saved_values,
+)
 from adapters.job_rows import job_from_row as job_from_row
 from adapters.sqlite.db import Database, mapped_store_errors
 from core.jobs import Job, LeaseLostError
@@ -25,6 +32,16 @@ _CLAIM = (f"UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE job_id IN ("
 _RENEW = f"UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND {_LIVE} RETURNING job_id"
 _RELEASE = "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?"
 _RELEASE_SOME = f"{_RELEASE} AND job_id IN (SELECT value FROM json_each(?))"
+# One statement: the request is recorded and the lease taken (or left to its live holder) atomically.
+# Every expression in SET reads the row as it was before this update.
+_FREE_OR_MINE = "(lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)"
+_REQUEST_CANCEL = (
+    f"UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?), "
+    f"lease_until = CASE WHEN {_FREE_OR_MINE} THEN ? ELSE lease_until END, "
+    f"lease_owner = CASE WHEN {_FREE_OR_MINE} THEN ? ELSE lease_owner END "
+    f"WHERE job_id = ? AND state NOT IN ({UNCANCELLABLE_SQL}) RETURNING {', '.join(COLUMNS)}")
+_CANCEL_REQUESTS = (f"SELECT job_id FROM jobs WHERE lease_owner = ? AND cancel_requested_at IS NOT NULL "
+                    f"AND state NOT IN ({UNCANCELLABLE_SQL})")
 
 
 class SqliteJobStore:
@@ -91,6 +108,20 @@ class SqliteJobStore:
         else:
             await self._db.conn.execute(_RELEASE_SOME, (owner, _json_list(job_ids)))
         await self._db.conn.commit()
+
+    @mapped_store_errors
+    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
+        args = (now, owner, now, until, owner, now, owner, job_id)
+        async with self._db.conn.execute(_REQUEST_CANCEL, args) as cursor:
+            row = await cursor.fetchone()
+        await self._db.conn.commit()
+        return job_from_row(row) if row is not None else await self.get(job_id)
+
+    @mapped_store_errors
+    async def cancel_requests(self, owner: str) -> frozenset[str]:
+        async with self._db.conn.execute(_CANCEL_REQUESTS, (owner,)) as cursor:
+            rows = await cursor.fetchall()
+        return frozenset(str(r[0]) for r in rows)
 
     async def _one(self, sql: str, arg: str) -> Job | None:
         async with self._db.conn.execute(sql, (arg,)) as cursor:

@@ -85,7 +85,7 @@ class Canceller:
             return ActionReply(ActionOutcome.NOT_ALLOWED, self._ended(job))
         reply = await self._pipeline.handle_action(conversation, job.job_id, ActionKind.CANCEL)
         if reply.outcome is not ActionOutcome.CANCELLED:
-            if reply.outcome is ActionOutcome.NOT_OWNER:
+            if reply.outcome in (ActionOutcome.NOT_OWNER, ActionOutcome.CANCELLING):
                 return reply
             latest = await self._jobs.get(job.job_id) or job
             return ActionReply(reply.outcome, self._ended(latest))

@@ -73,6 +73,12 @@ class ObservedJobStore:
     async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
         await self._inner.release(owner, job_ids)
 
+    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
+        return await self._inner.request_cancel(job_id, owner, now, until)
+
+    async def cancel_requests(self, owner: str) -> frozenset[str]:
+        return await self._inner.cancel_requests(owner)
+
     def __getattr__(self, name: str) -> Any:
         # Store methods added later (leases, queries) pass through unobserved.
         return getattr(self._inner, name)

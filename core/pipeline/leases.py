@@ -6,6 +6,10 @@ holds; then it claims as many free jobs as it has room for (``JobStore.claim`` i
 never take the same job). A job whose lease moved while it was running here (this replica stalled for
 longer than a lease) is dropped: its new holder carries on, and every write from here is refused by the
 store anyway (``LeaseLostError``).
+
+Only the holder acts on a job. A cancel that reaches another replica while the lease is live is recorded
+in the store (``JobStore.request_cancel``); the holder carries it out at its next heartbeat, and a replica
+that takes a job over with a cancel pending cancels it instead of resuming it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Collection
 from typing import Protocol
 
 from core.clock import Clock
-from core.jobs import Job, JobStore
+from core.jobs import UNCANCELLABLE_STATES, Job, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,10 @@ class LeaseHolder(Protocol):
     def resume(self, job: Job) -> None: ...
 
     def drop(self, job_id: str) -> None: ...
+
+    def cancel_requested(self, job_id: str) -> None:
+        """Another replica recorded a cancel of ``job_id``, which this one holds: carry it out."""
+        ...
 
 
 class LeaseKeeper:
@@ -63,17 +71,22 @@ class LeaseKeeper:
         claimed = await self._jobs.claim(self._owner, now, now + self._lease_s, limit, platforms)
         for job in claimed:
             log.info("job %s: lease taken by %s", job.job_id, self._owner)
-            self._holder.resume(job)
+            if job.cancel_requested_at is not None and job.state not in UNCANCELLABLE_STATES:
+                self._holder.cancel_requested(job.job_id)
+            else:
+                self._holder.resume(job)
         return len(claimed)
 
     async def heartbeat(self) -> None:
-        """Renew, drop what was lost, claim what is free."""
+        """Renew, drop what was lost, carry out cancels asked for elsewhere, claim what is free."""
         held = await self._jobs.renew(self._owner, self.until())
         for job_id in set(self._holder.running_job_ids()) - held:
             latest = await self._jobs.get(job_id)
             if latest is not None and latest.lease_owner != self._owner:
                 log.warning("job %s: lease moved to another replica; stopping it here", job_id)
                 self._holder.drop(job_id)
+        for job_id in await self._jobs.cancel_requests(self._owner):
+            self._holder.cancel_requested(job_id)
         await self.claim()
 
     def start(self) -> None:

@@ -22,7 +22,7 @@ from core.errors import ImabotError
 from core.intent import IntentKind, Understanding, apply_overrides, understand
 from core.intent.hygiene import clean_name, clean_text
 from core.intent.language import detect_language
-from core.jobs import Job, JobState
+from core.jobs import UNCANCELLABLE_STATES, Job, JobState
 from core.ops.log_context import about_job
 from core.pipeline.deps import JobSteps, RunnerDeps
 from core.pipeline.leases import LeaseKeeper
@@ -115,6 +115,20 @@ class GenerationService:
         if (task := self._tasks.pop(job_id, None)) is not None:
             task.cancel()
 
+    def cancel_requested(self, job_id: str) -> None:
+        """A cancel another replica recorded for a job held here: carry it out in the background (a
+        create call in flight is waited for; the heartbeat is not held up)."""
+        if not self._closed:
+            self._start_once(f"cancel:{job_id}", lambda: self._cancel_requested(job_id))
+
+    async def _cancel_requested(self, job_id: str) -> ActionReply | None:
+        try:
+            job = await self._d.jobs.get(job_id)
+            return await self._cancel(job) if job is not None else None
+        except Exception as exc:  # the request stays recorded: the next heartbeat tries again
+            log.warning("job %s: requested cancel failed: %s", job_id, type(exc).__name__)
+            return None
+
     async def wait_idle(self) -> None:
         """Wait until no job task is running (CLI and tests)."""
         while self._tasks:
@@ -149,13 +163,16 @@ class GenerationService:
 
     async def _once(self, key: str, work: Callable[[], Coroutine[object, object, R]]) -> R:
         """Callers asking for ``key`` while it runs share that one run and its result."""
+        result: R = await asyncio.shield(self._start_once(key, work))
+        return result
+
+    def _start_once(self, key: str, work: Callable[[], Coroutine[object, object, R]]) -> asyncio.Future[R]:
         running = self._running.get(key)
         if running is None:
             running = asyncio.ensure_future(work())
             self._running[key] = running
             running.add_done_callback(lambda _done: self._running.pop(key, None))
-        result: R = await asyncio.shield(running)
-        return result
+        return running
 
     async def _take_in(self, key: str, conversation: Conversation, text: str,
                        attachments: Sequence[Attachment], overrides: RequestOverrides | None) -> str | None:
@@ -377,15 +394,25 @@ class GenerationService:
         if job.job_id in self._acking:  # the intake is still posting the ack: it stops the job after
             self._acking[job.job_id] = True
             return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
+        # Only the lease holder writes a job: record the request, taking the lease unless another
+        # replica holds it live; that replica then stops the job and its own message says so.
+        me = self._config.replica_id
+        held = await self._d.jobs.request_cancel(job.job_id, me, self._d.clock.now(), self._leases.until())
+        if held is None or held.state in UNCANCELLABLE_STATES:
+            return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
+        if held.lease_owner != me:
+            self.drop(job.job_id)  # if it was running here, this replica lost its lease to the holder
+            return ActionReply(ActionOutcome.CANCELLING, m.text("service.action.cancelling", lang))
         task = self._tasks.pop(job.job_id, None)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        latest = await self._d.jobs.get(job.job_id) or job
-        if latest.state.terminal or latest.state is JobState.DELIVERING:
-            self._spawn(latest)  # it finished meanwhile: let delivery complete
+        latest = await self._d.jobs.get(job.job_id) or held
+        if latest.state in UNCANCELLABLE_STATES:
+            if task is not None:
+                self._spawn(latest)  # it finished meanwhile: let delivery complete
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
-        await self._runner.cancel(latest)
+        await self._runner.cancel(latest)  # fenced: refused unless the stored lease is still this one's
         return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
 
     # ------------------------------------------------------------ lookups

@@ -211,7 +211,8 @@ class SpendDesk:
             return self._m.text("spend.admin.not_admin", language)
 
         async def cancel(job: Job) -> bool:
-            return (await self._service.cancel_job(job)).outcome is ActionOutcome.CANCELLED
+            outcome = (await self._service.cancel_job(job)).outcome
+            return outcome in (ActionOutcome.CANCELLED, ActionOutcome.CANCELLING)
 
         return await run_admin(
             command,

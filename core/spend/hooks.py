@@ -63,3 +63,9 @@ class SettlingJobStore:
 
     async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
         await self._inner.release(owner, job_ids)
+
+    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
+        return await self._inner.request_cancel(job_id, owner, now, until)
+
+    async def cancel_requests(self, owner: str) -> frozenset[str]:
+        return await self._inner.cancel_requests(owner)
