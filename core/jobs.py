@@ -1,9 +1,11 @@
 """Durable generation jobs: states, allowed transitions, the job value object and its store seam.
 
 A job row is written when a request is accepted (before anything slow) and rewritten at every
-transition. ``SUBMITTING`` is persisted *before* the create call: if the process dies while a job is
-in that state we cannot know whether IMA created the task, so the job is failed with
-``ErrorKind.LOST`` and the user is pointed to the creation record instead of paying twice.
+transition. ``SUBMITTING`` means "a create request may have left": it is persisted right before the
+request is sent (after the client's queue and quoting), and a refusal that proves nothing was created
+moves the job back to ``ACKNOWLEDGED``. If the process dies while a job is ``SUBMITTING`` we cannot know
+whether IMA created the task, so the job is failed with ``ErrorKind.LOST`` and the user is pointed to the
+creation record instead of paying twice.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class JobState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     UPLOADING = "uploading"
     AWAITING_CONFIRMATION = "awaiting_confirmation"  # quoted; nothing is created until the user confirms
-    SUBMITTING = "submitting"  # create call in flight; no task id yet
+    SUBMITTING = "submitting"  # a create request may have left; no task id yet
     SUBMITTED = "submitted"
     RUNNING = "running"
     DELIVERING = "delivering"  # result known and persisted, not yet fully shown to the user
@@ -60,7 +62,8 @@ ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
                                       JobState.AWAITING_CONFIRMATION}) | _ENDINGS,
     JobState.UPLOADING: frozenset({JobState.SUBMITTING, JobState.AWAITING_CONFIRMATION}) | _ENDINGS,
     JobState.AWAITING_CONFIRMATION: frozenset({JobState.ACKNOWLEDGED}) | _ENDINGS,
-    JobState.SUBMITTING: frozenset({JobState.SUBMITTED}) | _ENDINGS,
+    # back to ACKNOWLEDGED: IMA refused the request (429, a validation code), so no task exists
+    JobState.SUBMITTING: frozenset({JobState.SUBMITTED, JobState.ACKNOWLEDGED}) | _ENDINGS,
     JobState.SUBMITTED: frozenset({JobState.RUNNING, JobState.DELIVERING, JobState.TIMED_OUT}) | _ENDINGS,
     JobState.RUNNING: frozenset({JobState.DELIVERING, JobState.TIMED_OUT}) | _ENDINGS,
     JobState.DELIVERING: frozenset({JobState.DONE}),

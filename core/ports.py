@@ -107,12 +107,24 @@ class VerifyResult:
     error_message: str | None = None
 
 
+class CreateWatch(Protocol):
+    """Told by the gateway where a create stands, so the caller can record it (a crash between two
+    calls must leave the truth in the store): ``sending`` is awaited right before each create request
+    really leaves (after any queueing and quoting; from then on a task may exist, so record that before
+    returning, or raise to send nothing); ``refused`` after IMA refused that request or it never
+    connected (no task exists: sending it again later is safe)."""
+
+    async def sending(self) -> None: ...
+
+    async def refused(self) -> None: ...
+
+
 class ImaGateway(Protocol):
     async def list_products(self, task_type: TaskType) -> Sequence[ProductLeaf]: ...
 
     async def quote(self, spec: TaskSpec) -> Quote: ...
 
-    async def create_task(self, spec: TaskSpec) -> CreatedTask: ...
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask: ...
 
     async def get_task(self, task_id: str) -> TaskSnapshot: ...
 

@@ -17,7 +17,7 @@ from adapters.sqlite.db import Database
 from core.clock import FakeClock
 from core.errors import ErrorKind, ImaApiError
 from core.platform import Step
-from core.ports import CreatedTask, ImaGateway, TaskSpec
+from core.ports import CreatedTask, CreateWatch, ImaGateway, TaskSpec
 from core.types import Attachment, AttachmentKind, Platform
 from tests import media_factory as mf
 from tests.support.conversations import conversation
@@ -40,8 +40,8 @@ class AnswerLost:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def create_task(self, spec: TaskSpec) -> CreatedTask:
-        await self._inner.create_task(spec)
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask:
+        await self._inner.create_task(spec, watch)
         raise ImaApiError("create: ReadTimeout", kind=self._kind)
 
 

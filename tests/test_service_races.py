@@ -12,7 +12,7 @@ from core.catalog.products import ProductLeaf
 from core.clock import Clock, FakeClock
 from core.jobs import JobState
 from core.platform import ActionKind, ActionOutcome, Step, UxEvent
-from core.ports import CreatedTask, ImaGateway, Quote, TaskSnapshot, TaskSpec, VerifyResult
+from core.ports import CreatedTask, CreateWatch, ImaGateway, Quote, TaskSnapshot, TaskSpec, VerifyResult
 from core.types import AttachmentKind, Platform, TaskType
 from tests.support.conversations import conversation
 from tests.support.ima import SimHarness
@@ -33,8 +33,8 @@ class SlowAnswerGateway:
     async def quote(self, spec: TaskSpec) -> Quote:
         return await self._inner.quote(spec)
 
-    async def create_task(self, spec: TaskSpec) -> CreatedTask:
-        created = await self._inner.create_task(spec)
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask:
+        created = await self._inner.create_task(spec, watch)
         self.accepted.set()
         await self._clock.sleep(self._answer_s)
         return created

@@ -25,10 +25,10 @@ from adapters.sqlite.jobs import SqliteJobStore
 from core.clock import FakeClock
 from core.jobs import Job, JobState
 from core.platform import Step
-from core.ports import CreatedTask, ImaGateway, TaskSnapshot, TaskSpec
+from core.ports import CreatedTask, CreateWatch, ImaGateway, TaskSnapshot, TaskSpec
 from core.types import Platform
 from tests.support.conversations import conversation
-from tests.support.ima import SimHarness
+from tests.support.ima import SimHarness, WatchTap
 from tests.support.service import running_service
 from tests.support.sinks import RecordingSink
 
@@ -95,7 +95,7 @@ Fault = tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
 
 
 class FaultyAround:
-    """Wraps the IMA gateway: the store breaks when the create call starts (``at="create"``) or at the
+    """Wraps the IMA gateway: the store breaks as the create request leaves (``at="create"``) or at the
     second poll (``at="poll"``), and is repaired at the first store write ``hold_s`` virtual seconds
     later (tied to a write, not to a timer: virtual time jumps whenever the loop waits on a thread)."""
 
@@ -119,10 +119,10 @@ class FaultyAround:
             await self._fault[1]()
             self.repaired.set()
 
-    async def create_task(self, spec: TaskSpec) -> CreatedTask:
-        if self._at == "create":
-            await self._break()
-        return await self._inner.create_task(spec)
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask:
+        if self._at == "create" and watch is not None:  # SUBMITTING is recorded; the request leaves next
+            watch = WatchTap(watch, after_sending=self._break)
+        return await self._inner.create_task(spec, watch)
 
     async def get_task(self, task_id: str) -> TaskSnapshot:
         self._polls += 1

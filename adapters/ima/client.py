@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +39,7 @@ from core.catalog.products import ProductLeaf
 from core.clock import Clock
 from core.errors import ErrorKind, ImaApiError
 from core.ops.telemetry import NoTelemetry, Telemetry
-from core.ports import CreatedTask, Quote, TaskSnapshot, TaskSpec, VerifyResult
+from core.ports import CreatedTask, CreateWatch, Quote, TaskSnapshot, TaskSpec, VerifyResult
 from core.types import AttachmentKind, TaskType
 
 log = logging.getLogger("imabot.ima")
@@ -50,6 +50,7 @@ DETAIL_PATH = "/open/v1/tasks/detail"
 VERIFY_PATH = "/open/v1/assets/verify"
 VERIFY_PASS = frozenset({"active", "success"})
 NOT_CREATED_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE})
+BeforeSend = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -167,11 +168,13 @@ class ImaClient:
 
     # ------------------------------------------------------------ tasks
 
-    async def create_task(self, spec: TaskSpec) -> CreatedTask:
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask:
         """Create with reflection: up to 3 attempts, adjusting after 500 / 6009 / 6010 / 6006 only.
 
         A transport failure after the request may have reached the server is raised as
         ``CREATE_TIMED_OUT`` / ``CREATE_UNCONFIRMED`` (the task may exist) and is never retried here.
+        ``watch.sending`` is awaited once the request holds its gate slot with its body built, right
+        before it is sent; ``watch.refused`` after a refusal that proves no task exists.
         """
         adjustments: list[str] = []
         refresh = False
@@ -190,13 +193,16 @@ class ImaClient:
             body = build_create_payload(spec, quote)
             try:
                 data = await self._call("POST", CREATE_PATH, op="create", json_body=body,
-                                        language=spec.language)
+                                        language=spec.language,
+                                        before_send=watch.sending if watch is not None else None)
             except ImaApiError as err:
                 if err.kind in NOT_CREATED_KINDS and err.code in (429, 503):
                     err.params["not_created"] = "1"  # refused before any task existed: safe to send again
                 if err.kind is ErrorKind.PROTOCOL:
                     # The server took the request but the reply is unreadable: a task may exist.
                     raise ImaApiError(err.detail, kind=ErrorKind.CREATE_UNCONFIRMED, code=err.code) from None
+                if watch is not None and _nothing_created(err):
+                    await watch.refused()
                 plan = (plan_retry(err.kind, quote.leaf, spec.params, quote.inner_params)
                         if attempt < MAX_ATTEMPTS and _reflectable(err) else None)
                 if plan is None:
@@ -296,30 +302,36 @@ class ImaClient:
 
     async def _call(self, method: str, path_or_url: str, *, op: str, params: Mapping[str, str] | None = None,
                     json_body: Any = None, language: str | None = None, timeout_s: float | None = None,
-                    authenticated: bool = True) -> Any:
-        """Send one request and return the envelope's ``data``; every failure is an ``ImaApiError``."""
+                    authenticated: bool = True, before_send: BeforeSend | None = None) -> Any:
+        """Send one request and return the envelope's ``data``; every failure is an ``ImaApiError``
+        (or what ``before_send`` raised: then nothing was sent)."""
         started = time.perf_counter()
-        outcome = "cancelled"  # every other failure arrives as an ImaApiError
+        outcome = "cancelled"
         try:
             data, outcome = await self._exchange(method, path_or_url, op=op, params=params,
-                                                 json_body=json_body, language=language,
-                                                 timeout_s=timeout_s, authenticated=authenticated)
+                                                 json_body=json_body, language=language, timeout_s=timeout_s,
+                                                 authenticated=authenticated, before_send=before_send)
             return data
         except ImaApiError as err:
             outcome = _outcome_label(err)
+            raise
+        except Exception:
+            outcome = "not_sent"  # before_send refused (its record could not be written)
             raise
         finally:
             self._telemetry.ima_call(op, outcome, time.perf_counter() - started)
 
     async def _exchange(self, method: str, path_or_url: str, *, op: str, params: Mapping[str, str] | None,
-                        json_body: Any, language: str | None, timeout_s: float | None,
-                        authenticated: bool) -> tuple[Any, str]:
+                        json_body: Any, language: str | None, timeout_s: float | None, authenticated: bool,
+                        before_send: BeforeSend | None) -> tuple[Any, str]:
         url = path_or_url if "://" in path_or_url else self._config.base_url.rstrip("/") + path_or_url
         headers = self._headers(language) if authenticated else {"User-Agent": self._user_agent}
         started = time.perf_counter()
         content = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode()
         try:
             async with self._gate.slot("poll" if op == "detail" else "call"):
+                if before_send is not None:  # after the queue, with the body built: the last moment
+                    await before_send()
                 resp = await self._client().request(method, url, params=params, headers=headers,
                                                     content=content,
                                                     timeout=timeout_s or self._config.request_timeout_s)
@@ -359,6 +371,14 @@ def _outcome_label(err: ImaApiError) -> str:
         prefix = "" if err.params.get("code_source") == "body" else "http_"
         return f"{prefix}{err.code}"
     return err.kind.value
+
+
+def _nothing_created(err: ImaApiError) -> bool:
+    """A create that provably made no task: refused by a business code, a 4xx or a 429/503 marked
+    ``not_created``, or never connected (a transport failure after connecting is CREATE_*)."""
+    if err.params.get("not_created") == "1" or err.params.get("code_source") == "body":
+        return True
+    return err.kind is ErrorKind.NETWORK or (isinstance(err.code, int) and 400 <= err.code < 500)
 
 
 def _reflectable(err: ImaApiError) -> bool:

@@ -23,7 +23,7 @@ async def complete_despite_cancel(work: Coroutine[object, object, T]) -> T:
     except asyncio.CancelledError:
         await asyncio.wait([task])
         if not task.cancelled():
-            task.exception()  # a failed create stays SUBMITTING (unknown outcome); the cancel wins
+            task.exception()  # stored as it ended (SUBMITTING: outcome unknown); the cancel wins
         raise
 
 

@@ -1,8 +1,9 @@
 """Runs one durable job from acknowledgment to delivery: select, quote, (upload), create, poll, deliver.
 
 Every transition is saved before its side effect, so a restart can pick the job up from its row:
-pre-create states start over (nothing was created), ``SUBMITTING`` becomes ``LOST`` (we cannot know
-whether IMA created the task and must not charge twice), ``SUBMITTED``/``RUNNING`` resume polling, and
+pre-create states start over (nothing was created), ``SUBMITTING`` (saved right before the create request
+leaves, ``core.pipeline.creating``) becomes ``LOST`` (we cannot know whether IMA created the task and must
+not charge twice), ``SUBMITTED``/``RUNNING`` resume polling, and
 ``DELIVERING`` shows only the result parts that have no recorded message yet.
 Cancellation of the asyncio task (shutdown or a user's cancel) leaves the row as it was ("parked"),
 except that a create call already sent is waited for and its task id recorded first.
@@ -22,6 +23,7 @@ from typing import TypeVar
 
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
 from core.jobs import PRE_CREATE_STATES, Job, JobState, LeaseLostError
+from core.pipeline.creating import CreateMarks, create_retrying
 from core.pipeline.delivery import DeliveryState, deliver_once
 from core.pipeline.deps import RunnerDeps, classify_failure
 from core.pipeline.durability import JobRecorder
@@ -29,7 +31,7 @@ from core.pipeline.guards import NoLocalFiles, complete_despite_cancel
 from core.pipeline.offers import ModelOffers
 from core.pipeline.polling import backoff_policy, transient_delay
 from core.pipeline.preferences import PreferenceBook
-from core.pipeline.spending import SpendSteps, create_retrying
+from core.pipeline.spending import SpendSteps
 from core.platform import Step, UxEvent
 from core.ports import ImaGateway, TaskSpec
 from core.request import PreferenceIntent
@@ -192,20 +194,19 @@ class JobRunner:
             if isinstance(cleared, Job):
                 return cleared
             gateway = cleared
-        job = job.advance(JobState.SUBMITTING, d.clock.now())
-        await self._recorder.save(job)  # never create what could not be recorded as being created
         return await complete_despite_cancel(self._create_and_record(job, spec, gateway))
 
     async def _create_and_record(self, job: Job, spec: TaskSpec, gateway: ImaGateway) -> Job:
         d = self._d
-        async def busy() -> None:
-            nonlocal job
-            job = await self.emit(job, self._ux.stage(job, "busy"), STATUS_PART)
+        marks = CreateMarks(job, self._recorder, d.clock)  # SUBMITTING once the request really leaves
 
-        created = await create_retrying(gateway, spec, d.clock, busy, seed=job.job_id)
+        async def busy() -> None:
+            marks.job = await self.emit(marks.job, self._ux.stage(marks.job, "busy"), STATUS_PART)
+
+        created = await create_retrying(gateway, spec, d.clock, busy, seed=job.job_id, watch=marks)
         now = d.clock.now()
-        job = job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
-                          credits=created.quote.credit * spec.n)
+        job = marks.job.advance(JobState.SUBMITTED, now, task_id=created.task_id, submitted_at=now,
+                                credits=created.quote.credit * spec.n)
         return await self._keep(job)
 
     async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:

@@ -5,9 +5,7 @@ the create, the key a job runs with, and the line a failure caused by the user's
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from random import Random
 from typing import Protocol
 
 from core.clock import Clock
@@ -15,7 +13,7 @@ from core.errors import ErrorKind, ImabotError
 from core.jobs import Job, JobState, JobStore
 from core.messages import Messages
 from core.platform import ActionKind, Slot, Step, UxEvent
-from core.ports import CreatedTask, ImaGateway, TaskSpec
+from core.ports import ImaGateway
 from core.request import GenerationRequest
 from core.selection import Selection
 from core.spend.gate import ConfirmFacts
@@ -25,8 +23,6 @@ from core.spend.ports import Owner
 from core.ux.renderer import FAILURE_PART, STATUS_PART, UxRenderer
 
 log = logging.getLogger(__name__)
-CREATE_ATTEMPTS = 3  # a create refused with 429/503 (no task exists) is tried again, waiting Retry-After
-CREATE_RETRY_CAP_S = 60.0
 _CHANGED_OPTIONS = ("aspect_ratio", "resolution")
 PAYER_SCOPE, PAYER = "job", "payer"  # spend settings: which account created a job's task
 _QUEUE_ACTIONS = (ActionKind.CANCEL,)
@@ -169,22 +165,3 @@ class SpendSteps:
         line = await keys.refused(job.conversation, exc.kind, choice.masked, job.language)
         return f"{detail}\n{line}" if detail else line
 
-
-async def create_retrying(
-    gateway: ImaGateway, spec: TaskSpec, clock: Clock, on_busy: Callable[[], Awaitable[None]], *, seed: str
-) -> CreatedTask:
-    """A create refused with 429/503 created nothing (the client marks it ``not_created``): wait the
-    Retry-After (capped, jittered up to +25 %) and try again, at most ``CREATE_ATTEMPTS`` times in all,
-    telling the user the service is busy. Any other failure, or the last one, is raised as it is."""
-    rng = Random(f"{seed}:create")
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
-        try:
-            return await gateway.create_task(spec)
-        except ImabotError as exc:
-            if exc.params.get("not_created") != "1" or attempt == CREATE_ATTEMPTS:
-                raise
-            wait = min(CREATE_RETRY_CAP_S, exc.retry_after or 2.0**attempt)
-            log.info("create refused (%s); retrying in %.1f s", exc.kind.value, wait)
-            await on_busy()
-            await clock.sleep(wait * (1.0 + rng.random() * 0.25))
-    raise AssertionError("unreachable")  # pragma: no cover

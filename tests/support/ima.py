@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from adapters.ima.client import ImaClient, ImaClientConfig
 from core.clock import Clock
+from core.ports import CreateWatch
 from sim.app import create_app
 from sim.config import SimConfig
 from sim.faults import FaultSpec
@@ -59,6 +60,33 @@ class SimHarness:
         if subscription is not None:
             body["subscription"] = subscription
         await self.admin("POST", f"/_sim/keys/{key}", body)
+
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class WatchTap:
+    """A ``CreateWatch`` around the runner's, with hooks at the create's moments: ``before_sending``
+    (after the client's queue, before SUBMITTING is recorded), ``after_sending`` (recorded; the request
+    leaves next) and ``after_refused`` (IMA refused it; recorded as not created)."""
+
+    def __init__(self, inner: CreateWatch, *, before_sending: Hook | None = None,
+                 after_sending: Hook | None = None, after_refused: Hook | None = None) -> None:
+        self._inner = inner
+        self._before_sending, self._after_sending = before_sending, after_sending
+        self._after_refused = after_refused
+
+    async def sending(self) -> None:
+        if self._before_sending is not None:
+            await self._before_sending()
+        await self._inner.sending()
+        if self._after_sending is not None:
+            await self._after_sending()
+
+    async def refused(self) -> None:
+        await self._inner.refused()
+        if self._after_refused is not None:
+            await self._after_refused()
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from core.clock import Clock
 from core.messages import Messages
 from core.pipeline.service import GenerationService
 from core.platform import EventSink
-from core.ports import CreatedTask, ImaGateway, TaskSnapshot, TaskSpec
+from core.ports import CreatedTask, CreateWatch, ImaGateway, TaskSnapshot, TaskSpec
 from core.spend.gate import SpendGate
 from core.spend.hooks import SettlingJobStore, Spend
 from core.spend.keys import UserKeys
@@ -42,10 +42,10 @@ class GatewayTap:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def create_task(self, spec: TaskSpec) -> CreatedTask:
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask:
         if self._before_create is not None:
             await self._before_create()
-        return await self._inner.create_task(spec)
+        return await self._inner.create_task(spec, watch)
 
     async def get_task(self, task_id: str) -> TaskSnapshot:
         if self._before_poll is not None:
