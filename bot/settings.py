@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config_check import describe_validation_error, unknown_keys
+from bot.defaults import DEFAULT_LANGUAGE, DEFAULT_MEDIA_TYPE, ENV_PREFIX
 from bot.errors import SettingsError
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -119,8 +120,8 @@ class StorageSettings(Section):
 
 
 class BotSettings(Section):
-    default_media_type: Literal["video", "image", "music", "speech"] = "video"
-    default_language: Literal["zh", "en"] = "zh"
+    default_media_type: Literal["video", "image", "music", "speech"] = DEFAULT_MEDIA_TYPE
+    default_language: Literal["zh", "en"] = DEFAULT_LANGUAGE
     # "all" offers every live model; a non-empty allowlist restricts selection (e.g. Sevio/Seedance-only).
     model_profile: Literal["all", "allowlist"] = "all"
     allowed_models: list[str] = Field(default_factory=list)
@@ -271,7 +272,7 @@ class Secrets(BaseModel):  # from the environment only; not a file section
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IMABOT_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
     ima: ImaSettings = Field(default_factory=ImaSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

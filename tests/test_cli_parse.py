@@ -142,3 +142,29 @@ def test_details_show_what_the_conversation_layer_gets(capsys: pytest.CaptureFix
         "kling-video-o1",
         "MiniMax-Hailuo-2.3",
     ]
+
+
+def test_settings_still_apply_when_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a config file or IMABOT_* variables parse skips the settings model; with them it reads it."""
+    config = tmp_path / "imabot.toml"
+    config.write_text('[bot]\ndefault_language = "en"\ndefault_media_type = "image"\n', encoding="utf-8")
+    assert _run(capsys, "一只猫")["media_type"] == "video"
+    data = _run(capsys, "--details", "123")
+    assert (data["language"], data["media_type"]) == ("zh", "video")
+    assert main(["--config", str(config), "parse", "--json", "123"]) == 0
+    assert json.loads(capsys.readouterr().out)["media_type"] == "image"
+    monkeypatch.setenv("imabot_bot__default_media_type", "music")  # any case, as pydantic-settings reads it
+    assert _run(capsys, "123")["media_type"] == "music"
+
+
+def test_a_bad_config_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "imabot.toml"
+    config.write_text('[bot]\ndefault_language = "fr"\n', encoding="utf-8")
+    assert main(["--config", str(config), "parse", "一只猫"]) == 2
+    assert "default_language" in capsys.readouterr().err
+    monkeypatch.setenv("IMABOT_BOT__DEFAULT_MEDIA_TYPE", "film")
+    assert main(["parse", "一只猫"]) == 2
+    assert "default_media_type" in capsys.readouterr().err

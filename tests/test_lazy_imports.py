@@ -1,5 +1,6 @@
 """Only what is configured is loaded: ``imabot run`` with Discord only never imports lark_oapi (and with
-Feishu only never imports discord.py), and ``imabot parse`` loads no platform, transport or media library.
+Feishu only never imports discord.py), and ``imabot parse`` loads no platform, transport or media library
+and not the settings model (pydantic) when no config is given.
 
 Each case runs the real CLI in a fresh interpreter (a test process has everything imported already) and
 reads back which heavy modules that interpreter ended up with.
@@ -18,7 +19,8 @@ from tests.discord_fake.server import FakeDiscord
 from tests.feishu_fake.fixtures import running_fake
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("lark_oapi", "discord", "av", "PIL", "uvicorn", "sim.server", "httpx", "aiohttp", "aiosqlite")
+HEAVY = ("lark_oapi", "discord", "av", "PIL", "uvicorn", "sim.server", "httpx", "aiohttp", "aiosqlite",
+         "pydantic", "pydantic_settings")
 START_S = 90.0  # generous: a loaded CI machine starts lark_oapi slowly
 EXIT_S = 30.0
 # Runs the CLI, then reports the heavy modules this interpreter imported (one JSON line, last).

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.settings import SettingsError, load_settings
+from bot.defaults import DEFAULT_LANGUAGE, DEFAULT_MEDIA_TYPE, settings_given
+from bot.errors import SettingsError
 from core.catalog.models import ModelCatalog
 from core.intent import Understanding, understand
 from core.request import GenerationRequest
@@ -30,13 +34,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsing:
+    """What parsing reads from the settings."""
+
+    eta_overrides: Mapping[str, tuple[int, int]]
+    media: str
+    language: str
+
+    @classmethod
+    def from_settings(cls, config: str | None) -> _Parsing:
+        """The defaults unless a config file or ``IMABOT_*`` variables are given; only then is the settings
+        model loaded (and validated whole, so a bad file is still refused)."""
+        if not settings_given(config, os.environ):
+            return cls({}, DEFAULT_MEDIA_TYPE, DEFAULT_LANGUAGE)
+        from bot.settings import load_settings
+
+        settings = load_settings(Path(config) if config else None)
+        return cls(dict(settings.catalog.estimated_seconds), settings.bot.default_media_type,
+                   settings.bot.default_language)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
+        parsing = _Parsing.from_settings(getattr(args, "config", None))
     except SettingsError as exc:
         print(f"imabot parse: {exc}", file=sys.stderr)
         return 2
-    catalog = ModelCatalog.load_default(dict(settings.catalog.estimated_seconds))
+    catalog = ModelCatalog.load_default(parsing.eta_overrides)
     attachments = [
         *(_attachment(AttachmentKind.IMAGE, url) for url in args.image),
         *(_attachment(AttachmentKind.VIDEO, url) for url in args.video),
@@ -46,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
         " ".join(args.text),
         attachments,
         catalog=catalog,
-        default_media=MediaType(settings.bot.default_media_type),
-        default_language=Language(settings.bot.default_language),
+        default_media=MediaType(parsing.media),
+        default_language=Language(parsing.language),
     )
     result = understanding_json(understanding, details=args.details)
     if args.json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -58,7 +58,9 @@ def parse(
     Steps: mentions out -> model names (with their use-verbs, negations) -> media and task type ->
     parameters -> tiers / preference phrases -> unknown model names -> language -> prompt = the rest.
     """
-    msgs = messages or Messages.from_package()
+    def msgs() -> Messages:  # loaded only for a notice: most messages need none
+        return messages or Messages.from_package()
+
     full = text if isinstance(text, str) else ""
     raw, overflow = full[:MAX_TEXT_CHARS], full[MAX_TEXT_CHARS:]
     mentions = mention_spans(raw, bot_names)
@@ -113,11 +115,11 @@ def parse(
             params["aspect_ratio"] = implied[0].value
     model_id = _model_for_task(models, task_type, catalog)
     if len(models) > 1 and len({m.model_id for m in models}) > 1:
-        names = msgs.text("intent.list_separator", language).join(
+        names = msgs().text("intent.list_separator", language).join(
             dict.fromkeys(catalog.display_name(m.model_id, language) for m in models)
         )
         notices.append(
-            msgs.text(
+            msgs().text(
                 "intent.multiple_models",
                 language,
                 models=names,
@@ -131,7 +133,7 @@ def parse(
     if model_id is None and media is MediaType.MUSIC:
         model_id = _music_model(norm)
     if unknown is not None:
-        notices.append(_unknown_notice(unknown, catalog, msgs, language))
+        notices.append(_unknown_notice(unknown, catalog, msgs(), language))
         taken.append(unknown.span)
 
     preference = preference_intent(norm, models, clear_spans)
@@ -236,7 +238,7 @@ def _param_findings(
 
 
 def _resolve_params(
-    findings: list[Finding], msgs: Messages, language: Language
+    findings: list[Finding], msgs: Callable[[], Messages], language: Language
 ) -> tuple[dict[str, Any], list[str]]:
     params: dict[str, Any] = {}
     notices: list[str] = []
@@ -249,7 +251,7 @@ def _resolve_params(
         distinct = [f for f in items if f.value != last.value]
         if distinct:
             notices.append(
-                msgs.text("intent.contradiction", language, first=distinct[0].phrase, last=last.phrase)
+                msgs().text("intent.contradiction", language, first=distinct[0].phrase, last=last.phrase)
             )
     return params, notices
 
