@@ -71,10 +71,9 @@ class SafeRemoteFetcher:
                  trusted_origins: frozenset[str] = frozenset()) -> None:
         """``trusted_origins`` ("http://127.0.0.1:8765") are operator-configured hosts, e.g. a local
         IMA simulator whose result URLs a user may send back; they skip the address check only."""
-        self._owns_client = client is None
+        self._given, self._transport = client, transport
+        self._made: httpx.AsyncClient | None = None
         self._trusted = frozenset(_origin(o) for o in trusted_origins)
-        self._client = client or httpx.AsyncClient(transport=transport, follow_redirects=False,
-                                                   trust_env=False)
         self._resolver = resolver
         self._timeout_s = timeout_s
         self._max_redirects = max_redirects
@@ -87,8 +86,18 @@ class SafeRemoteFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        if self._made is not None:
+            await self._made.aclose()
+            self._made = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """Made on first use: its TLS context costs start-up time (tens of ms) that no download needs."""
+        if self._given is not None:
+            return self._given
+        if self._made is None:
+            self._made = httpx.AsyncClient(transport=self._transport, follow_redirects=False, trust_env=False)
+        return self._made
 
     async def fetch(self, url: str, dest_dir: Path, max_bytes: int, *,
                     trusted_hosts: frozenset[str] = frozenset(), headers: Mapping[str, str] | None = None,

@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.ops.live import LiveView
 from bot.ops.metrics import PrometheusTelemetry
-from bot.ops.readiness import ReadinessProbe
-from bot.ops.server import OpsEndpoints, OpsPortBusyError, OpsServer
-from bot.ops.status import StatusPage
 from bot.settings import Settings, SettingsError
-from bot.wiring import App
 from core.clock import Clock
 from core.messages import Messages
 from core.ops.telemetry import FanOut, Telemetry
 from core.types import Language, MediaType, TaskType
+
+if TYPE_CHECKING:  # the server (starlette, uvicorn) loads when it starts, after the first platforms connect
+    from bot.ops.server import OpsServer
+    from bot.wiring import App
 
 _TEXT_TASK = {MediaType.VIDEO: TaskType.TEXT_TO_VIDEO, MediaType.IMAGE: TaskType.TEXT_TO_IMAGE,
               MediaType.MUSIC: TaskType.TEXT_TO_MUSIC, MediaType.SPEECH: TaskType.TEXT_TO_SPEECH}
@@ -42,6 +43,10 @@ class OpsParts:
     @asynccontextmanager
     async def serving(self, settings: Settings, app: App) -> AsyncIterator[OpsServer]:
         """The ops server runs while the block does; a taken port is a setup problem."""
+        from bot.ops.readiness import ReadinessProbe
+        from bot.ops.server import OpsEndpoints, OpsPortBusyError, OpsServer
+        from bot.ops.status import StatusPage
+
         ctx, ops = app.context, settings.ops
         self.live.connections = ctx.connections  # the platform starters fill it in
         history = ctx.stores.history
