@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
-from bot.storage import Stores
 from core.clock import Clock
 from core.ops.telemetry import NoTelemetry, Telemetry
 from core.platform import AttachmentFetcher, BotService, EventSink
 from core.types import Platform
 
+if TYPE_CHECKING:  # the stores (and their drivers) are loaded by the app, after the first platforms connect
+    from bot.storage import Stores
 
-@dataclass
-class AppContext:
+
+@dataclass(kw_only=True)
+class PlatformContext:
+    """What a platform needs to connect, all of which exists before the app is built: ``imabot run``
+    connects the platforms that need no store (Discord) first, with a ``service`` that waits for the app
+    (bot/late_service.py)."""
+
     settings: Settings
     service: BotService
-    stores: Stores
     clock: Clock
     # Platform adapters register their sink here before they start receiving messages; the
     # service looks sinks up by the job's platform (also for jobs resumed after a restart).
@@ -28,3 +34,10 @@ class AppContext:
     telemetry: Telemetry = field(default_factory=NoTelemetry)
     # Each running platform's "is the connection up?" probe (for /readyz and the status page).
     connections: dict[Platform, Callable[[], bool]] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class AppContext(PlatformContext):
+    """The built app: the service itself and the stores (Feishu records its inbox there)."""
+
+    stores: Stores

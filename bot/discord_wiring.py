@@ -13,7 +13,7 @@ from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from adapters.discord.client import ClientOptions
 from adapters.discord.endpoints import normalized_api_base
 from adapters.discord.sink import SinkConfig
-from bot.app_context import AppContext
+from bot.app_context import PlatformContext
 from bot.platform_start import register_and_run
 from bot.settings import Settings, SettingsError
 from core.clock import Clock
@@ -52,7 +52,7 @@ def build_adapter(settings: Settings, service: BotService, clock: Clock,
     return DiscordAdapter(config, service, clock, telemetry=telemetry) if config is not None else None
 
 
-def start_discord(ctx: AppContext) -> AbstractAsyncContextManager[None] | None:
+def start_discord(ctx: PlatformContext) -> AbstractAsyncContextManager[None] | None:
     """Registers the Discord sink and attachment fetcher at once; entering the returned context logs in
     and connects to the gateway in the background; leaving it disconnects."""
     adapter = build_adapter(ctx.settings, ctx.service, ctx.clock, ctx.telemetry)

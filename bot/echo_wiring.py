@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from adapters.echo.adapter import EchoAdapter
-from bot.app_context import AppContext
+from bot.app_context import PlatformContext
 from bot.platform_start import register_and_run
 from core.types import Language, Platform
 
 
-def start_echo(ctx: AppContext) -> AbstractAsyncContextManager[EchoAdapter] | None:
+def start_echo(ctx: PlatformContext) -> AbstractAsyncContextManager[EchoAdapter] | None:
     if not ctx.settings.echo.enabled:
         return None
     adapter = EchoAdapter(ctx.service, default_language=Language(ctx.settings.bot.default_language))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from bot.app_context import AppContext
+from bot.app_context import PlatformContext
 from bot.settings import SettingsError
 from core.ops.observed import ObservedSink
 from core.ops.telemetry import Connectable
@@ -17,7 +17,7 @@ RefusalCheck = Callable[[BaseException], SettingsError | None]
 """Maps a start-up failure to a configuration error for the operator (None: not a refusal)."""
 
 
-def register_and_run(ctx: AppContext, platform: Platform, adapter: PlatformAdapter,
+def register_and_run(ctx: PlatformContext, platform: Platform, adapter: PlatformAdapter,
                      refused: RefusalCheck) -> AbstractAsyncContextManager[None]:
     """The sink and fetcher are registered at once, before anything is received; every emit is observed
     (platform calls, progress, deliveries)."""
@@ -27,7 +27,7 @@ def register_and_run(ctx: AppContext, platform: Platform, adapter: PlatformAdapt
 
 
 @asynccontextmanager
-async def _running(ctx: AppContext, platform: Platform, adapter: PlatformAdapter,
+async def _running(ctx: PlatformContext, platform: Platform, adapter: PlatformAdapter,
                    refused: RefusalCheck) -> AsyncIterator[None]:
     ctx.connections[platform] = lambda: False
     try:

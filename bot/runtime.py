@@ -6,6 +6,9 @@ them (it was the worst pause in the ack-latency tail). The generation-0 threshol
 poll allocates a few hundred short-lived objects: collecting every 700 allocations meant hundreds of
 young collections per second at 10,000 jobs in flight; reference counting frees almost all of them
 anyway. Figures before/after: docs/performance.md.
+
+``warm_up`` does, once the platforms are connected, what the first message would otherwise pay for:
+compiling the parser's cue patterns.
 """
 
 from __future__ import annotations
@@ -19,3 +22,9 @@ def settle_heap(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*thresholds)
+
+
+def warm_up() -> None:
+    from core.intent.cues import default_cues
+
+    default_cues()

@@ -9,6 +9,7 @@ environment only (``IMA_API_KEY``, ``DISCORD_BOT_TOKEN``, ``FEISHU_APP_ID``, ``F
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,7 +31,7 @@ from bot.config_check import describe_validation_error, unknown_keys
 from bot.defaults import DEFAULT_LANGUAGE, DEFAULT_MEDIA_TYPE, ENV_PREFIX
 from bot.errors import SettingsError
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "ima_api_key", "load_settings"]
 
 SECRET_ENV_NAMES = (
     "IMA_API_KEY",
@@ -43,6 +44,7 @@ SECRET_ENV_NAMES = (
     "IMABOT_SECRET_KEY",
     "PGPASSWORD",  # the PostgreSQL password for ``[storage] url`` (libpq's own variable name)
 )
+IMA_KEY_SHAPE = re.compile(r"ima_[^\s]+")
 _SECRET_FIELD_NAMES = {"api_key", "token", "app_id", "app_secret", "encrypt_key", "verification_token",
                        "status_token", "secret_key", "password"}
 
@@ -342,3 +344,15 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
         raise SettingsError(f"{source}: {describe_validation_error(exc, Settings)}") from None
     settings.secrets = Secrets.from_env(env)
     return settings
+
+
+def ima_api_key(settings: Settings) -> str:
+    """The IMA Open API key from the environment; a missing or misshapen key is a setup problem."""
+    key = settings.secrets.ima_api_key
+    if key is None:
+        raise SettingsError("IMA_API_KEY is not set: export your IMA Open API key (see README); to try the "
+                            "bot without one, run `imabot demo`")
+    if not IMA_KEY_SHAPE.fullmatch(key.get_secret_value()):
+        raise SettingsError("IMA_API_KEY does not look like an IMA Open API key (it starts with 'ima_' and "
+                            "has no spaces); copy it again from https://www.imaclaw.ai/imaclaw/apikey")
+    return key.get_secret_value()

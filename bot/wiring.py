@@ -8,7 +8,6 @@ resume jobs of every platform that is running.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ from adapters.ima.client import ImaClient, ImaClientConfig
 from adapters.media.lastframe import PyAvLastFrame
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
-from bot.app_context import AppContext
-from bot.settings import Settings, SettingsError
+from bot.app_context import AppContext, PlatformContext
+from bot.settings import Settings, ima_api_key
 from bot.spend_wiring import build_spend, connect_question_memory
 from bot.storage import Stores, open_stores, replica_id
 from core.catalog.models import ModelCatalog
@@ -41,8 +40,6 @@ from core.spend.hooks import SettlingJobStore
 from core.timing.durations import DurationBook
 from core.types import Language, MediaType, Platform
 
-IMA_KEY_SHAPE = re.compile(r"ima_[^\s]+")
-
 
 @dataclass
 class App:
@@ -57,16 +54,10 @@ class App:
 
 
 def ima_config(settings: Settings) -> ImaClientConfig:
-    key = settings.secrets.ima_api_key
-    if key is None:
-        raise SettingsError("IMA_API_KEY is not set: export your IMA Open API key (see README); to try the "
-                            "bot without one, run `imabot demo`")
-    if not IMA_KEY_SHAPE.fullmatch(key.get_secret_value()):
-        raise SettingsError("IMA_API_KEY does not look like an IMA Open API key (it starts with 'ima_' and "
-                            "has no spaces); copy it again from https://www.imaclaw.ai/imaclaw/apikey")
+    key = ima_api_key(settings)
     ima = settings.ima
     return ImaClientConfig(base_url=ima.base_url, upload_base_url=ima.upload_base_url,
-                           api_key=key.get_secret_value(), language=ima.language, app_source=ima.app_source,
+                           api_key=key, language=ima.language, app_source=ima.app_source,
                            request_timeout_s=ima.request_timeout_s, verify_timeout_s=ima.verify_timeout_s,
                            upload_timeout_s=ima.upload_timeout_s, product_cache_ttl_s=ima.product_cache_ttl_s,
                            max_upload_bytes=ima.max_upload_bytes, poll_connections=ima.poll_connections,
@@ -76,9 +67,12 @@ def ima_config(settings: Settings) -> ImaClientConfig:
 @asynccontextmanager
 async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: ImaGateway | None = None,
                     remote: RemoteFetcher | None = None, simulator_url: str | None = None,
-                    telemetry: Telemetry | None = None) -> AsyncIterator[App]:
+                    telemetry: Telemetry | None = None, platforms: PlatformContext | None = None
+                    ) -> AsyncIterator[App]:
     """Everything the bot needs, closed in reverse order on exit (job tasks are parked, not lost).
-    ``telemetry`` observes jobs, IMA calls and (through the context) platform calls."""
+    ``telemetry`` observes jobs, IMA calls and (through the context) platform calls. ``platforms``: the
+    context of platforms connected before the app was built; the app uses its sinks, fetchers and
+    connection probes."""
     clock = clock or SystemClock()
     telemetry = telemetry or NoTelemetry()
     messages = Messages.from_package()
@@ -106,10 +100,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
             temp_dir=settings.storage.data_dir / "tmp", verify_concurrency=media.verify_concurrency,
             clock=clock)
         bot = settings.bot
-        sinks: dict[Platform, EventSink] = {}
+        sinks: dict[Platform, EventSink] = platforms.sinks if platforms else {}
         observed = ObservedSinks(sinks)  # the conversation layer sees failures that offer a retry
-        fetchers: dict[Platform, AttachmentFetcher] = {Platform.CONSOLE: LocalFileFetcher(),
-                                                       Platform.CLI: LocalFileFetcher()}
+        fetchers: dict[Platform, AttachmentFetcher] = platforms.fetchers if platforms else {}
+        fetchers.update({Platform.CONSOLE: LocalFileFetcher(), Platform.CLI: LocalFileFetcher()})
         spend = build_spend(settings, stores.spend, clock, messages, gateway)
         durations = DurationBook(stores.durations)  # learned generation times
         await durations.load()
@@ -133,7 +127,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, gateway: 
         connect_question_memory(service, conversation.desk)
         observed.observe(conversation.on_event)
         context = AppContext(settings=settings, service=conversation, stores=stores, clock=clock, sinks=sinks,
-                             fetchers=fetchers, telemetry=telemetry)
+                             fetchers=fetchers, telemetry=telemetry,
+                             connections=platforms.connections if platforms else {})
         yield App(context=context, service=service, gateway=gateway, conversation=conversation)
 
 

@@ -35,6 +35,7 @@ from core.platform import BotService
 
 _log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT_S = 60.0
+HANDSHAKE_WAIT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +109,16 @@ class DiscordAdapter:
         return (urlsplit(gateway_url).hostname or "").lower() in local
 
     async def start(self) -> None:
-        """Log in and keep the gateway connection running in the background."""
+        """Log in and keep the gateway connection running in the background. Returns once the session
+        is identifying (at most ``HANDSHAKE_WAIT_S``): work that blocks the event loop next, such as
+        building the rest of the app, then no longer holds up the handshake; a gateway that cannot be
+        reached yet is retried in the background as before."""
         await self.login()
         self._task = asyncio.get_running_loop().create_task(self._connect(), name="discord-gateway")
+        identifying = asyncio.ensure_future(self.client.identifying.wait())
+        await asyncio.wait({identifying, self._task}, timeout=HANDSHAKE_WAIT_S,
+                           return_when=asyncio.FIRST_COMPLETED)
+        identifying.cancel()
 
     async def _connect(self) -> None:
         try:

@@ -95,6 +95,11 @@ class ImabotDiscordClient(discord.Client):
         for spend_command in build_spend_commands(messages, SpendCommands(service, messages)):
             self.tree.add_command(spend_command)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
+        self.identifying = asyncio.Event()  # set when the first gateway IDENTIFY is about to be sent
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        await super().before_identify_hook(shard_id, initial=initial)
+        self.identifying.set()
 
     async def application_info(self) -> discord.AppInfo:
         """discord.py reads this at login and needs every field of Discord's answer; a proxy or fake that

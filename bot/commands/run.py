@@ -4,6 +4,11 @@ Each platform's wiring module has a starter (``bot.discord_wiring.start_discord(
 ``bot.feishu_wiring.start_feishu(ctx)``) that returns an async context manager, or None when that
 platform is not configured. A wiring module (and so its SDK: discord.py, lark_oapi) is imported only
 when the settings configure that platform. Exit 2 when no platform is configured.
+
+Start-up order: the platforms that need no store (Discord) connect first, with a service that waits
+for the app (``bot.late_service``); the app (database, IMA client, parser, pipeline) is built while the
+gateway handshake is under way, then the ops server and the platforms that need the stores (Feishu
+records its inbox there) start, and the service resumes unfinished jobs.
 """
 
 from __future__ import annotations
@@ -14,24 +19,28 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.app_context import AppContext
+from bot.app_context import AppContext, PlatformContext
+from bot.late_service import LateService
 from bot.logs import FORMATS, JobLog, configure_logging
-from bot.runtime import settle_heap
-from bot.settings import Settings, SettingsError, load_settings
-from bot.wiring import build_app
+from bot.runtime import settle_heap, warm_up
+from bot.settings import Settings, SettingsError, ima_api_key, load_settings
 from core.clock import Clock, SystemClock
+from core.messages import Messages
 from core.ops.telemetry import FanOut
 
 if TYPE_CHECKING:
     from bot.ops.wiring import OpsParts
+    from bot.wiring import App
 
 log = logging.getLogger("imabot")
 
+C = TypeVar("C", bound=PlatformContext)
+EarlyStarter = Callable[[PlatformContext], AbstractAsyncContextManager[Any] | None]
 Starter = Callable[[AppContext], AbstractAsyncContextManager[Any] | None]
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -55,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def _start_discord(ctx: AppContext) -> AbstractAsyncContextManager[Any] | None:
+def _start_discord(ctx: PlatformContext) -> AbstractAsyncContextManager[Any] | None:
     settings = ctx.settings
     if not settings.discord.enabled or settings.secrets.discord_bot_token is None:
         return None
@@ -73,8 +82,14 @@ def _start_feishu(ctx: AppContext) -> AbstractAsyncContextManager[Any] | None:
     return start_feishu(ctx)
 
 
+def early_platform_starters() -> list[tuple[str, EarlyStarter]]:
+    """Platforms that need no store: they connect before the app is built."""
+    return [("discord", _start_discord)]
+
+
 def platform_starters() -> list[tuple[str, Starter]]:
-    return [("discord", _start_discord), ("feishu", _start_feishu)]
+    """Platforms that start once the app is built."""
+    return [("feishu", _start_feishu)]
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Clock | None = None) -> int:
@@ -99,37 +114,57 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, clock: Cl
 
 
 async def _serve(settings: Settings, stop: asyncio.Event, clock: Clock | None) -> int:
-    ops = _ops_parts(settings, clock or SystemClock())
+    ima_api_key(settings)  # a setup problem is told before any platform connects
+    clock = clock or SystemClock()
+    ops = _ops_parts(settings, clock)
     telemetry = FanOut([JobLog(), *([ops.telemetry] if ops else [])])
-    async with build_app(settings, clock=clock, telemetry=telemetry) as app, \
-            AsyncExitStack() as platforms:
-        started: list[str] = []
-        if ops is not None:  # up before the platforms: /healthz answers during start-up, /readyz says why not
-            await platforms.enter_async_context(ops.serving(settings, app))
-
-        async def start_platforms() -> None:
-            for name, starter in platform_starters():
-                manager = starter(app.context)
-                if manager is not None:
-                    await platforms.enter_async_context(manager)
-                    started.append(name)
-
-        if not await _unless_stopped(start_platforms(), stop):
+    late = LateService(Messages.from_package())
+    early = PlatformContext(settings=settings, service=late, clock=clock, telemetry=telemetry)
+    started: list[str] = []
+    async with AsyncExitStack() as platforms:  # closed before the app: no platform outlives the service
+        if not await _unless_stopped(_start(early_platform_starters(), early, platforms, started), stop):
             log.info("imabot stopped during start-up")
             return 0
-        if not started:
-            print("imabot run: no platform is configured; set DISCORD_BOT_TOKEN and/or FEISHU_APP_ID + "
-                  "FEISHU_APP_SECRET (see README), or try `imabot demo`", file=sys.stderr)
-            return 2
-        await app.start()
-        settle_heap()  # everything alive now lives as long as the process (bot/runtime.py)
-        log.info("imabot running on %s", ", ".join(started))
-        try:
-            await stop.wait()
-        finally:
-            log.info("imabot shutting down")
-            await app.service.aclose()  # park jobs before the platforms close under them
+        from bot.wiring import build_app  # the whole app: loaded while the gateway handshake goes on
+
+        async with build_app(settings, clock=clock, telemetry=telemetry, platforms=early) as app:
+            late.bind(app.conversation)
+            try:
+                return await _run_app(app, settings, ops, platforms, started, stop)
+            finally:
+                await platforms.aclose()
+
+
+async def _run_app(app: App, settings: Settings, ops: OpsParts | None, platforms: AsyncExitStack,
+                   started: list[str], stop: asyncio.Event) -> int:
+    if ops is not None:  # /healthz answers from here on; /readyz says what is not ready yet
+        await platforms.enter_async_context(ops.serving(settings, app))
+    if not await _unless_stopped(_start(platform_starters(), app.context, platforms, started), stop):
+        log.info("imabot stopped during start-up")
+        return 0
+    if not started:
+        print("imabot run: no platform is configured; set DISCORD_BOT_TOKEN and/or FEISHU_APP_ID + "
+              "FEISHU_APP_SECRET (see README), or try `imabot demo`", file=sys.stderr)
+        return 2
+    await app.start()
+    warm_up()
+    settle_heap()  # everything alive now lives as long as the process (bot/runtime.py)
+    log.info("imabot running on %s", ", ".join(started))
+    try:
+        await stop.wait()
+    finally:
+        log.info("imabot shutting down")
+        await app.service.aclose()  # park jobs before the platforms close under them
     return 0
+
+
+async def _start(starters: Sequence[tuple[str, Callable[[C], AbstractAsyncContextManager[Any] | None]]],
+                 ctx: C, stack: AsyncExitStack, started: list[str]) -> None:
+    for name, starter in starters:
+        manager = starter(ctx)
+        if manager is not None:
+            await stack.enter_async_context(manager)
+            started.append(name)
 
 
 def _ops_parts(settings: Settings, clock: Clock) -> OpsParts | None:

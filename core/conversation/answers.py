@@ -27,6 +27,16 @@ _THANKS = ("谢", "thank", "thx", "感谢", "辛苦", "多谢")
 _GREETINGS = ("你好", "您好", "hi", "hello", "hey", "在吗", "早", "嗨", "哈喽", "晚上好", "下午好")
 
 
+def help_text(messages: Messages, platform: Platform | None, language: Language) -> str:
+    """What the bot can do, with examples; how to reach it on ``platform`` when one is known."""
+    parts = [messages.text("service.help", language)]
+    key = f"conversation.help.platform.{platform.value}" if platform is not None else ""
+    if key and messages.has(key):
+        parts.append(messages.text(key, language))
+    parts.append(messages.text("conversation.help.follow_ups", language))
+    return "\n\n".join(parts)
+
+
 class Answers:
     def __init__(self, messages: Messages, catalog: ModelCatalog) -> None:
         self._m = messages
@@ -37,13 +47,7 @@ class Answers:
 
     # ------------------------------------------------------------ help / smalltalk / unclear
     def help(self, platform: Platform | None, language: Language) -> str:
-        """What the bot can do, with examples; how to reach it on ``platform`` when one is known."""
-        parts = [self._t("service.help", language)]
-        key = f"conversation.help.platform.{platform.value}" if platform is not None else ""
-        if key and self._m.has(key):
-            parts.append(self._t(key, language))
-        parts.append(self._t("conversation.help.follow_ups", language))
-        return "\n\n".join(parts)
+        return help_text(self._m, platform, language)
 
     def smalltalk(self, text: str, language: Language) -> str:
         lowered = text.lower()
