@@ -1,16 +1,20 @@
 """What the runner offers besides the chosen model: friendly names and time estimates, a cheaper model for
-an expensive automatic choice, 1-2 fallback models after a failure, and the follow-up buttons of a result."""
+an expensive automatic choice, 1-2 fallback models after a failure, the follow-up buttons of a result and
+the request each button starts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+from core.catalog.models import ModelCatalog
 from core.catalog.products import ProductLeaf
 from core.errors import ErrorKind, ImabotError
 from core.jobs import Job
 from core.pipeline.deps import RunnerDeps
 from core.platform import ActionKind, Alternative
-from core.types import MediaType
+from core.request import GenerationRequest
+from core.types import Attachment, AttachmentKind, MediaType, TaskType
 from core.ux.error_text import offers_alternatives
 
 EXPENSIVE_POINTS = 50  # seeds 003: above this, name a cheaper alternative for auto-selected models
@@ -83,3 +87,27 @@ def first_frame_url(job: Job) -> str | None:
         if media.kind is MediaType.IMAGE and media.url:
             return media.url
     return None
+
+
+def button_request(job: Job, action: ActionKind, catalog: ModelCatalog) -> GenerationRequest | str:
+    """The request a button starts, or the message key explaining why it cannot."""
+    request = job.request
+    base = replace(request, preference=None, notices=())
+    if action is ActionKind.RETRY:
+        return base
+    if not job.state.terminal:
+        return "service.action.not_finished"
+    if action is ActionKind.FASTER:
+        faster = catalog.faster_than(job.model_id or "", request.task_type) if job.model_id else None
+        return replace(base, model_id=faster, tier=None) if faster else "service.action.no_faster"
+    if action is ActionKind.BETTER:
+        better = catalog.better_than(job.model_id or "", request.task_type) if job.model_id else None
+        return replace(base, model_id=better, tier=None) if better else "service.action.no_better"
+    if action is ActionKind.FIRST_FRAME:
+        url = first_frame_url(job)
+        if url is None:
+            return "service.action.no_first_frame"
+        frame = Attachment(kind=AttachmentKind.IMAGE, name="first_frame.jpg", ref=url, role="first_frame")
+        return replace(base, media_type=MediaType.VIDEO, task_type=TaskType.IMAGE_TO_VIDEO, model_id=None,
+                       tier=None, params={}, attachments=(frame,))
+    return "service.action.not_found"

@@ -2,8 +2,9 @@
 
 Intake writes the job row (keyed ``"{platform}:{message_id}"``, UNIQUE in the store) and emits the
 Step 0 acknowledgment before anything slow; the rest runs in one tracked asyncio task per job under a
-concurrency cap. ``start()`` resumes every unfinished job of a platform that has a sink; ``aclose()``
-cancels the job tasks and leaves their rows as they are, to be resumed by the next ``start()``.
+concurrency cap (``core.pipeline.job_tasks``). ``start()`` resumes every unfinished job of a platform that
+has a sink; ``aclose()`` cancels the job tasks and leaves their rows as they are, to be resumed by the next
+``start()``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from core.intent.language import detect_language
 from core.jobs import UNCANCELLABLE_STATES, Job, JobState
 from core.ops.log_context import about_job
 from core.pipeline.deps import JobSteps, RunnerDeps
+from core.pipeline.job_tasks import JobTasks
 from core.pipeline.leases import LeaseKeeper
-from core.pipeline.offers import first_frame_url
+from core.pipeline.offers import button_request
 from core.pipeline.preferences import PreferenceBook
 from core.pipeline.runner import JobRunner
 from core.pipeline.spend_desk import SpendDesk
@@ -34,7 +36,7 @@ from core.platform import ActionKind, ActionOutcome, ActionReply
 from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.selection import Selection, select_model
 from core.spend.keys import KEY_PATTERN
-from core.types import Attachment, AttachmentKind, Conversation, Language, MediaType, Platform, TaskType
+from core.types import Attachment, Conversation, Language, MediaType, Platform, TaskType
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +66,11 @@ class GenerationService:
         self._config = config or ServiceConfig()
         self._preferences = PreferenceBook(deps.preferences, deps.catalog, deps.messages, deps.clock)
         self._runner: JobSteps = runner or JobRunner(deps, self._preferences)
-        self._slots = asyncio.Semaphore(max(1, self._config.max_concurrent_jobs))
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks = JobTasks(lambda job: self._runner.run(job), self._config.max_concurrent_jobs,
+                               deps.telemetry)
         self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
         self._acking: dict[str, bool] = {}  # job id -> cancel requested, while its ack is being posted
         self._seq = itertools.count(1)
-        self._waiting = 0  # jobs waiting for a free slot (reported as the queue length)
-        self._closed = False
         self._leases = LeaseKeeper(deps.jobs, deps.clock, self._config.replica_id, self._config.lease_s, self)
         self._spend = SpendDesk(self, deps.spend, deps) if deps.spend is not None else None
 
@@ -91,34 +91,29 @@ class GenerationService:
             self._leases.start()
 
     async def aclose(self) -> None:
-        self._closed = True
+        self._tasks.close()
         await self._leases.aclose()
-        held, tasks = list(self._tasks), list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        held = await self._tasks.stop_all()
         await self._d.jobs.release(self._config.replica_id, held)  # clean stop: others may resume them
 
     # ------------------------------------------------------------ core.pipeline.leases.LeaseHolder
     def running_job_ids(self) -> Collection[str]:
-        return tuple(self._tasks)
+        return self._tasks.job_ids()
 
     def free_capacity(self) -> int:  # alone on its store (no takeover), a process resumes all it finds
         free = self._config.max_concurrent_jobs - len(self._tasks) if self._config.takeover else _ALL
-        return 0 if self._closed else max(0, free)
+        return 0 if self._tasks.closed else max(0, free)
 
     def platforms(self) -> Collection[str]:
         return tuple(p.value for p in self._d.sinks)
 
     def drop(self, job_id: str) -> None:
-        if (task := self._tasks.pop(job_id, None)) is not None:
-            task.cancel()
+        self._tasks.drop(job_id)
 
     def cancel_requested(self, job_id: str) -> None:
         """A cancel another replica recorded for a job held here: carry it out in the background (a
         create call in flight is waited for; the heartbeat is not held up)."""
-        if not self._closed:
+        if not self._tasks.closed:
             self._start_once(f"cancel:{job_id}", lambda: self._cancel_requested(job_id))
 
     async def _cancel_requested(self, job_id: str) -> ActionReply | None:
@@ -131,14 +126,11 @@ class GenerationService:
 
     async def wait_idle(self) -> None:
         """Wait until no job task is running (CLI and tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     async def wait_for(self, job_id: str) -> Job | None:
         """Wait until ``job_id``'s task (if running here) ends; returns the stored job."""
-        task = self._tasks.get(job_id)
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
+        await self._tasks.wait_for(job_id)
         return await self._d.jobs.get(job_id)
 
     @property
@@ -253,7 +245,7 @@ class GenerationService:
             return job.job_id
         job = ack.advance(JobState.ACKNOWLEDGED, self._d.clock.now())
         await self._d.jobs.save(job)
-        self._spawn(job)
+        self._tasks.spawn(job)
         return job.job_id
 
     def _new_job(self, key: str, conversation: Conversation, request: GenerationRequest, *,
@@ -301,7 +293,7 @@ class GenerationService:
 
     def resume(self, job: Job) -> None:
         """Run a job again from its stored state (a confirmed job, for example)."""
-        self._spawn(job)
+        self._tasks.spawn(job)
 
     async def cancel_job(self, job: Job) -> ActionReply:
         """Stop a job as its cancel button would (admin commands, expired confirmations)."""
@@ -310,34 +302,6 @@ class GenerationService:
     async def notice(self, conversation: Conversation, language: Language, text: str,
                      job_id: str = "") -> None:
         await self._emit_notice(conversation, language, text, job_id)
-
-    def _spawn(self, job: Job) -> None:
-        if self._closed or job.job_id in self._tasks:
-            return
-        task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.job_id}")
-        self._tasks[job.job_id] = task
-        task.add_done_callback(partial(self._forget, job.job_id))
-
-    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
-        """O(1): a job's finished task leaves the table (unless a newer task took its place)."""
-        if self._tasks.get(job_id) is task:
-            del self._tasks[job_id]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("job task %s died: %s", task.get_name(), type(task.exception()).__name__)
-
-    async def _run(self, job: Job) -> None:
-        self._waiting += 1
-        self._d.telemetry.queue_length(self._waiting)
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-            self._d.telemetry.queue_length(self._waiting)
-        try:
-            with about_job(job):  # every log line of this job's task names the job
-                await self._runner.run(job)
-        finally:
-            self._slots.release()
 
     # ------------------------------------------------------------ actions
     async def handle_action(self, conversation: Conversation, job_id: str, action: ActionKind) -> ActionReply:
@@ -357,35 +321,12 @@ class GenerationService:
             if self._spend is None:
                 return ActionReply(ActionOutcome.NOT_FOUND, m.text("service.action.not_found", lang))
             return await self._spend.answer(conversation, job_id, action is ActionKind.CONFIRM)
-        request = self._variant(job, action)
+        request = button_request(job, action, self._d.catalog)
         if isinstance(request, str):
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text(request, lang))
         key = f"{conversation.platform.value}:action:{conversation.message_id}:{job_id}:{action.value}"
         new_id = await self.submit(key, conversation, request, parent_job_id=job.job_id)
         return ActionReply(ActionOutcome.STARTED, m.text("service.action.started", lang), new_job_id=new_id)
-
-    def _variant(self, job: Job, action: ActionKind) -> GenerationRequest | str:
-        """The request a button starts, or the message key explaining why it cannot."""
-        request, catalog = job.request, self._d.catalog
-        base = replace(request, preference=None, notices=())
-        if action is ActionKind.RETRY:
-            return base
-        if not job.state.terminal:
-            return "service.action.not_finished"
-        if action is ActionKind.FASTER:
-            faster = catalog.faster_than(job.model_id or "", request.task_type) if job.model_id else None
-            return replace(base, model_id=faster, tier=None) if faster else "service.action.no_faster"
-        if action is ActionKind.BETTER:
-            better = catalog.better_than(job.model_id or "", request.task_type) if job.model_id else None
-            return replace(base, model_id=better, tier=None) if better else "service.action.no_better"
-        if action is ActionKind.FIRST_FRAME:
-            url = first_frame_url(job)
-            if url is None:
-                return "service.action.no_first_frame"
-            frame = Attachment(kind=AttachmentKind.IMAGE, name="first_frame.jpg", ref=url, role="first_frame")
-            return replace(base, media_type=MediaType.VIDEO, task_type=TaskType.IMAGE_TO_VIDEO, model_id=None,
-                           tier=None, params={}, attachments=(frame,))
-        return "service.action.not_found"
 
     async def _cancel(self, job: Job) -> ActionReply:
         m, lang = self._d.messages, job.language
@@ -403,14 +344,11 @@ class GenerationService:
         if held.lease_owner != me:
             self.drop(job.job_id)  # if it was running here, this replica lost its lease to the holder
             return ActionReply(ActionOutcome.CANCELLING, m.text("service.action.cancelling", lang))
-        task = self._tasks.pop(job.job_id, None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        was_running = await self._tasks.stop(job.job_id)
         latest = await self._d.jobs.get(job.job_id) or held
         if latest.state in UNCANCELLABLE_STATES:
-            if task is not None:
-                self._spawn(latest)  # it finished meanwhile: let delivery complete
+            if was_running:
+                self._tasks.spawn(latest)  # it finished meanwhile: let delivery complete
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
         await self._runner.cancel(latest)  # fenced: refused unless the stored lease is still this one's
         return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
