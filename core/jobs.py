@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from core.errors import ErrorKind
+from core.errors import UNCERTAIN_CREATE_KINDS, ErrorKind
 from core.request import GenerationRequest, PreferenceIntent, Tier
 from core.types import (
     Attachment,
@@ -74,6 +74,11 @@ ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
 }
 
 
+# ``Job.error_params`` flag: the job ended (a cancel) while its create call was out and unanswered, so IMA
+# may hold a task this job never learned of.
+CREATE_UNANSWERED = "create_unanswered"
+
+
 class TransitionError(RuntimeError):
     """A programming error: the runner tried a transition the state machine does not allow."""
 
@@ -122,6 +127,13 @@ class Job:
     @property
     def media_type(self) -> MediaType:
         return self.request.task_type.media_type
+
+    @property
+    def maybe_created(self) -> bool:
+        """No task id, yet the create call may have reached IMA (its answer never came): a task may exist."""
+        if self.task_id is not None:
+            return False
+        return self.error_kind in UNCERTAIN_CREATE_KINDS or CREATE_UNANSWERED in self.error_params
 
     def advance(self, state: JobState, now: float, **changes: Any) -> Job:
         """The job in ``state``; raises ``TransitionError`` for a move the machine forbids."""

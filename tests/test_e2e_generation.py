@@ -221,8 +221,10 @@ async def test_cancel_while_running_stops_polling_and_warns_about_credits(
         polls_then = (await sim.calls()).get("tasks/detail", 0)
         await clock.sleep(600)
         polls_later = (await sim.calls()).get("tasks/detail", 0)
-    assert reply.outcome is ActionOutcome.CANCELLED and "积分可能仍会被扣除" in reply.text
     assert job is not None and job.state is JobState.CANCELLED
+    assert reply.outcome is ActionOutcome.CANCELLED
+    assert f"任务已在 IMA 创建（ID：{job.task_id}），这次的 {job.credits} 积分已经扣除" in reply.text
+    assert "IMA 无法停止已创建的任务" in reply.text
     assert polls_later == polls_then
     failure = sink.of_step(Step.FAILURE, job_id)[0]
     assert job.task_id is not None

@@ -79,7 +79,6 @@ class Canceller:
         return said_in_chat(await self.cancel_reply(conversation, job)).text
 
     async def cancel_reply(self, conversation: Conversation, job: Job) -> ActionReply:
-        lang = job.language
         before = job.state
         if before.terminal or before is JobState.DELIVERING:
             return ActionReply(ActionOutcome.NOT_ALLOWED, self._ended(job))
@@ -89,14 +88,7 @@ class Canceller:
                 return reply
             latest = await self._jobs.get(job.job_id) or job
             return ActionReply(reply.outcome, self._ended(latest))
-        latest = await self._jobs.get(job.job_id) or job
-        prompt = excerpt(latest.request.prompt)
-        if latest.task_id:
-            text = self._m.text("conversation.cancel.done_charged", lang, prompt=prompt,
-                                model=latest.model_name or "-", credits=latest.credits or 0)
-        else:
-            text = self._m.text("conversation.cancel.done_free", lang, prompt=prompt)
-        return ActionReply(ActionOutcome.CANCELLED, text)
+        return reply  # what it cost, said by the pipeline from the job as it ended (created / can't tell)
 
     def _ended(self, job: Job) -> str:
         key = {JobState.CANCELLED: "conversation.cancel.already_cancelled",

@@ -22,7 +22,7 @@ from random import Random
 from typing import TypeVar
 
 from core.errors import TRANSIENT_KINDS, ErrorKind, ImabotError, InputError
-from core.jobs import PRE_CREATE_STATES, Job, JobState, LeaseLostError
+from core.jobs import CREATE_UNANSWERED, PRE_CREATE_STATES, Job, JobState, LeaseLostError
 from core.pipeline.creating import CreateMarks, create_retrying
 from core.pipeline.delivery import DeliveryState, deliver_once
 from core.pipeline.deps import RunnerDeps, classify_failure
@@ -65,6 +65,8 @@ class JobRunner:
         return await self.emit(job, self._ux.ack(job), STATUS_PART)
 
     async def cancel(self, job: Job) -> Job:
+        if job.state is JobState.SUBMITTING:  # its create went out unanswered: IMA may hold a task
+            job = job.update(self._d.clock.now(), error_params={**job.error_params, CREATE_UNANSWERED: "yes"})
         return await self.finish_failed(job, ErrorKind.CANCELLED)
 
     async def notify(self, conversation: Conversation, language: Language, text: str,

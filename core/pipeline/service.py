@@ -37,6 +37,7 @@ from core.request import GenerationRequest, PreferenceIntent, RequestOverrides
 from core.selection import Selection, select_model
 from core.spend.keys import KEY_PATTERN
 from core.types import Attachment, Conversation, Language, MediaType, Platform, TaskType
+from core.ux.renderer import cancelled_text
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +335,7 @@ class GenerationService:
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
         if job.job_id in self._acking:  # the intake is still posting the ack: it stops the job after
             self._acking[job.job_id] = True
-            return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
+            return ActionReply(ActionOutcome.CANCELLED, cancelled_text(m, job))  # nothing sent yet
         # Only the lease holder writes a job: record the request, taking the lease unless another
         # replica holds it live; that replica then stops the job and its own message says so.
         me = self._config.replica_id
@@ -350,8 +351,10 @@ class GenerationService:
             if was_running:
                 self._tasks.spawn(latest)  # it finished meanwhile: let delivery complete
             return ActionReply(ActionOutcome.NOT_ALLOWED, m.text("service.action.finished", lang))
-        await self._runner.cancel(latest)  # fenced: refused unless the stored lease is still this one's
-        return ActionReply(ActionOutcome.CANCELLED, m.text("service.action.cancelled", lang))
+        # A create already sent was waited for above: ``latest`` has its task id, or is still SUBMITTING
+        # when the answer never came (then nobody can tell whether IMA holds a task).
+        cancelled = await self._runner.cancel(latest)  # fenced: refused unless the lease is still this one's
+        return ActionReply(ActionOutcome.CANCELLED, cancelled_text(m, cancelled))
 
     # ------------------------------------------------------------ lookups
     async def models_for(self, task_type: TaskType) -> Sequence[ProductLeaf]:

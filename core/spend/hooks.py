@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from core.errors import UNCERTAIN_CREATE_KINDS
 from core.jobs import Job, JobState, JobStore
 from core.spend.gate import SpendGate
 from core.spend.keys import UserKeys
@@ -20,8 +19,9 @@ class Spend:
 
 def charged(job: Job) -> bool:
     """A created task is charged (also when it failed later; facts §3 describe no refund); a create whose
-    outcome is unknown (lost, unconfirmed, timed out) is counted too, so budgets never under-count."""
-    return job.task_id is not None or job.error_kind in UNCERTAIN_CREATE_KINDS
+    outcome is unknown (lost, unconfirmed, timed out, cancelled while unanswered) is counted too, so
+    budgets never under-count."""
+    return job.task_id is not None or job.maybe_created
 
 
 class SettlingJobStore:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from core.errors import UNCERTAIN_CREATE_KINDS, ErrorKind, ImabotError
+from core.jobs import Job
 from core.media.preflight import MediaRejectedError
 from core.messages import Messages
 from core.platform import ActionKind, Alternative
@@ -50,10 +51,10 @@ class Charge(StrEnum):
     CREATED = "created"  # IMA answered with a task id: created and charged
 
 
-def charge_of(kind: ErrorKind, task_id: str | None) -> Charge:
-    if task_id:
+def charge_of(job: Job) -> Charge:
+    if job.task_id:
         return Charge.CREATED
-    return Charge.UNKNOWN if kind in UNCERTAIN_CREATE_KINDS else Charge.NONE
+    return Charge.UNKNOWN if job.maybe_created else Charge.NONE
 
 
 def charge_text(messages: Messages, charge: Charge, language: Language, *, task_id: str | None = None,
@@ -127,6 +128,8 @@ def failure_text(
     if kind in _LINKS:
         lines.append(messages.text(_LINKS[kind], language))
     lines.append(charge_text(messages, charge, language, task_id=task_id, credits=credits))
+    if kind is ErrorKind.CANCELLED and charge is not Charge.NONE:  # IMA has no way to stop a task
+        lines.append(messages.text(f"cancel.not_stopped.{charge.value}", language))
     shown = list(alternatives)[:2] if offers_alternatives(kind) and charge is not Charge.UNKNOWN else []
     if shown:
         lines.append(messages.text("errors.alternatives", language))

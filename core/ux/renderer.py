@@ -29,6 +29,15 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def cancelled_text(messages: Messages, job: Job) -> str:
+    """The answer to the cancel itself (a button's toast): which job, and what it cost."""
+    lang = job.language
+    prompt = excerpt(job.request.prompt) or messages.text(f"service.media.{job.media_type.value}", lang)
+    return messages.text(f"cancel.done.{charge_of(job).value}", lang, prompt=prompt,
+                         model=job.model_name or "-", task_id=job.task_id or "",
+                         credits="?" if job.credits is None else job.credits)
+
+
 def progress_percent(elapsed_s: float, eta_max_s: float) -> int:
     """P = min(95, floor(elapsed / estimated_max * 100)) (seeds 001/002/003)."""
     if eta_max_s <= 0:
@@ -146,7 +155,7 @@ class UxRenderer:
             credits = job.credits
             alternatives = [a for a in alternatives if a.points is not None and a.points < credits]
         beyond_images = any(a.kind is not AttachmentKind.IMAGE for a in job.request.attachments)
-        charge = charge_of(kind, job.task_id)
+        charge = charge_of(job)
         if kind is ErrorKind.CANCELLED and detail is None:  # which of the user's jobs this was
             prompt = excerpt(job.request.prompt) or self._t(f"service.media.{job.media_type.value}",
                                                             job.language)
