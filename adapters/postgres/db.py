@@ -13,8 +13,6 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from importlib import resources
-from types import TracebackType
 from typing import Any
 
 import psycopg
@@ -22,7 +20,8 @@ from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+from adapters.storebase import MigratedDatabase, numbered_migrations
+
 _MIGRATION_LOCK = 0x1AB07  # pg_advisory_xact_lock key: one replica migrates at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 Connection = psycopg.AsyncConnection[DictRow]
@@ -33,16 +32,7 @@ class StoreUnavailableError(RuntimeError):
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    found: list[tuple[int, str, str]] = []
-    for entry in resources.files("adapters.postgres.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(versions) != len(set(versions)):
-        raise RuntimeError(f"duplicate migration numbers: {versions}")
-    return found
+    return numbered_migrations("adapters.postgres.migrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +42,7 @@ class PoolSize:
     timeout_s: float = 30.0
 
 
-class PostgresDatabase:
+class PostgresDatabase(MigratedDatabase):
     """Owns the pool. ``async with PostgresDatabase(url) as db: async with db.connection() as conn: ...``
 
     ``schema`` puts every table in that schema (created if missing) instead of ``public``: the test
@@ -105,20 +95,11 @@ class PostgresDatabase:
             await self._pool.close()
             self._pool = None
 
-    async def __aenter__(self) -> PostgresDatabase:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def schema_version(self) -> int:
+    async def _scalar(self, query: str) -> Any:
         async with self.connection() as conn:
-            cur = await conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")
+            cur = await conn.execute(query.encode())
             row = await cur.fetchone()
-        return int(row["v"]) if row else 0
+        return next(iter(row.values())) if row else None
 
     async def _create_schema(self, kwargs: dict[str, Any]) -> None:
         assert self._schema is not None

@@ -10,33 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Coroutine
-from importlib import resources
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
+from adapters.storebase import MigratedDatabase, numbered_migrations
 from core.errors import StoreUnavailableError
-
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def _migrations() -> list[tuple[int, str, str]]:
-    found: list[tuple[int, str, str]] = []
-    for entry in resources.files("adapters.sqlite.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(versions) != len(set(versions)):
-        raise RuntimeError(f"duplicate migration numbers: {versions}")
-    return found
+    return numbered_migrations("adapters.sqlite.migrations")
 
 
 class DatabaseUnusableError(RuntimeError):
@@ -98,7 +85,7 @@ def check_data_dir(folder: Path) -> None:
                                     "or set [storage] data_dir to a writable folder") from None
 
 
-class Database:
+class Database(MigratedDatabase):
     """Owns the connection. ``async with Database(path) as db: db.conn.execute(...)``."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
@@ -187,19 +174,10 @@ class Database:
             await self._conn.close()
             self._conn = None
 
-    async def __aenter__(self) -> Database:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def schema_version(self) -> int:
-        async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
+    async def _scalar(self, query: str) -> Any:
+        async with self.conn.execute(query) as cur:
             row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return row[0] if row else None
 
     async def _migrate(self) -> None:
         conn = self.conn
