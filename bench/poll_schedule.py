@@ -1,97 +1,142 @@
 """Polls per task, delivery lag and progress error of the poll schedule and progress model, per media type,
 on a realistic mix of generation times (issue #16 items 3-4). Pure computation, deterministic (seeded).
 
-For every catalog model a "true" median generation time is drawn inside its catalog range and each job's
-time is lognormal around it (σ = ``--spread``). The bot learns from ``--warmup`` finished jobs per model,
-then ``--jobs`` jobs per model are measured:
-- polls per task and mean delivery lag (first poll at or after the finish, minus the finish), for the
-  official fixed interval per media type and the learned schedule;
+For every catalog model a "true" median generation time is drawn inside its catalog range (in each of
+``--worlds`` independent worlds: with a single draw per model, a media type's figure rests on the luck of
+two or three draws) and each job's time is lognormal around it (σ = ``--spread``; several values give
+one table each). With ``--slow-share P`` that share of jobs (warm-up and measured alike) also waits a
+queue hiccup of one to two medians: a heavier right tail than a lognormal. The bot learns from
+``--warmup`` finished jobs per model and world, then ``--jobs`` jobs per model and world are measured:
+- polls per task and mean / 90th-percentile delivery lag (first poll at or after the finish, minus the
+  finish), for the fixed interval and the learned schedule. The fixed baseline is each model's own
+  interval from the seeds' tables (Midjourney 8 s among 5-s images), polling at 1, 2, 3 … intervals
+  after the create call. The seeds' example scripts also poll once right after the create call; that poll is
+  NOT counted (counting it would add one poll per task to the baseline and flatter the cut);
 - mean |shown % − true %| over every status update while running (true % = elapsed / actual × 100), for
   the previous static formula (elapsed / estimated max, capped at 95) and the learned progress model.
 
-Run: ``.venv/bin/python -m bench.poll_schedule``. Reported, not asserted.
+Run: ``.venv/bin/python -m bench.poll_schedule [--spread 0.2 0.3] [--per-model]``. Reported, not asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from random import Random
 
 from core.catalog.models import ModelCatalog
 from core.pipeline.polling import backoff_policy
-from core.timing.durations import DurationBook, DurationKey
-from core.timing.schedule import next_poll_delay, poll_bounds, progress_percent
-from core.types import MediaType
+from core.timing.durations import DurationBook, DurationKey, DurationProfile
+from core.timing.schedule import PollBounds, next_poll_delay, poll_bounds, progress_percent
 from core.ux.renderer import progress_percent as static_percent
 
-OFFICIAL = {MediaType.VIDEO: 8.0, MediaType.IMAGE: 5.0, MediaType.MUSIC: 5.0, MediaType.SPEECH: 3.0}
 STATUS_EVERY_S = 10.0
+Stats = dict[str, list[float]]
 
 
-def polls_until(finish: float, delay_at: object, max_wait: float) -> tuple[int, float]:
+def polls_until(finish: float, delay_at: Callable[[float], float], max_wait: float) -> tuple[int, float]:
     t, polls = 0.0, 0
     while True:
-        t += delay_at(t)  # type: ignore[operator]
+        t += delay_at(t)
         polls += 1
         if t >= finish or t >= max_wait:
             return polls, t - finish
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--jobs", type=int, default=200)
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--spread", type=float, default=0.3)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
-    rng, jitter = Random(args.seed), Random(args.seed + 1)
+def job_times(rng: Random, median: float, spread: float, slow_share: float, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        seconds = median * math.exp(rng.gauss(0, spread))
+        if slow_share and rng.random() < slow_share:
+            seconds += median * rng.uniform(1.0, 2.0)
+        times.append(seconds)
+    return times
+
+
+def measure(spread: float, *, worlds: int = 20, jobs: int = 100, warmup: int = 30, slow_share: float = 0.0,
+            per_model: bool = False, seed: int = 7) -> dict[str, Stats]:
+    """Per group (media type, and model with ``per_model``): lists of per-job figures over ``worlds``
+    draws of every model's true median (one draw alone makes a media type's figure a matter of luck)."""
+    rng, jitter = Random(seed), Random(seed + 1)
     catalog = ModelCatalog.load_default()
-    stats: dict[MediaType, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    stats: dict[str, Stats] = defaultdict(lambda: defaultdict(list))
     policy = backoff_policy()
-    for info in catalog.models:
+    for info, _world in itertools.product(catalog.models, range(worlds)):
         media = info.media_type
         timing = catalog.timing_for(info.model_id, media)
         lo, hi = timing.eta_s
         median = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-        draws = [median * math.exp(rng.gauss(0, args.spread)) for _ in range(args.warmup + args.jobs)]
+        draws = job_times(rng, median, spread, slow_share, warmup + jobs)
         book = DurationBook()
-        for seconds in draws[:args.warmup]:
+        for seconds in draws[:warmup]:
             book.remember(DurationKey(info.model_id), seconds)
         learned = book.profile(DurationKey(info.model_id), (lo, hi))
         bounds = poll_bounds(media, timing.poll_interval_s, policy.sparse_max_s, timing.max_wait_s)
-        s = stats[media]
-        for finish in draws[args.warmup:]:
-            for name, delay_at in (
-                ("fixed", lambda _t, m=media: OFFICIAL[m]),
-                ("learned", lambda t, b=bounds, p=learned: next_poll_delay(t, p, b, jitter)),
-            ):
-                polls, lag = polls_until(finish, delay_at, timing.max_wait_s)
-                s[f"{name} polls"].append(polls)
-                s[f"{name} lag"].append(lag)
+        groups = [stats[media.value]] + ([stats[f"  {info.model_id}"]] if per_model else [])
+
+        def fixed(_t: float, interval: float = timing.poll_interval_s) -> float:
+            return interval
+
+        def adaptive(t: float, b: PollBounds = bounds, p: DurationProfile = learned) -> float:
+            return next_poll_delay(t, p, b, jitter)
+
+        for finish in draws[warmup:]:
+            row: dict[str, float] = {}
+            for name, delay_at in (("fixed", fixed), ("learned", adaptive)):
+                row[f"{name} polls"], row[f"{name} lag"] = polls_until(finish, delay_at, timing.max_wait_s)
+            for s in groups:
+                for key, value in row.items():
+                    s[key].append(value)
             t = STATUS_EVERY_S
             while t < finish:
                 true = t / finish * 100
-                s["static err"].append(abs(static_percent(t, hi) - true))
-                s["learned err"].append(abs(progress_percent(t, learned) - true))
+                for s in groups:
+                    s["static err"].append(abs(static_percent(t, hi) - true))
+                    s["learned err"].append(abs(progress_percent(t, learned) - true))
                 t += STATUS_EVERY_S
-    print(f"{'media':<7} {'fixed polls':>11} {'learned':>8} {'vs fixed':>9} "
-          f"{'fixed lag':>9} {'lag':>6} {'static err':>10} {'learned err':>11}")
+    return stats
+
+
+def report(stats: dict[str, Stats], spread: float, slow_share: float) -> None:
+    tail = f", {slow_share:.0%} of jobs with a queue hiccup" if slow_share else ""
+    print(f"σ = {spread}{tail}")
+    print(f"{'media':<24} {'fixed polls':>11} {'learned':>8} {'vs fixed':>9} "
+          f"{'fixed lag':>9} {'lag':>6} {'p90 lag':>7} {'static err':>10} {'learned err':>11}")
     all_static: list[float] = []
     all_learned: list[float] = []
-    for media, s in stats.items():
+    for group, s in stats.items():
         mean = {k: statistics.fmean(v) for k, v in s.items()}
         cut = 1 - mean["learned polls"] / mean["fixed polls"]
-        print(f"{media.value:<7} {mean['fixed polls']:>11.1f} {mean['learned polls']:>8.1f} {-cut:>+9.0%} "
-              f"{mean['fixed lag']:>9.1f} {mean['learned lag']:>6.1f} {mean['static err']:>10.1f} "
-              f"{mean['learned err']:>11.1f}")
-        all_static += s["static err"]
-        all_learned += s["learned err"]
+        p90 = statistics.quantiles(s["learned lag"], n=10)[-1]
+        print(f"{group:<24} {mean['fixed polls']:>11.1f} {mean['learned polls']:>8.1f} {-cut:>+9.0%} "
+              f"{mean['fixed lag']:>9.1f} {mean['learned lag']:>6.1f} {p90:>7.1f} "
+              f"{mean.get('static err', math.nan):>10.1f} {mean.get('learned err', math.nan):>11.1f}")
+        if not group.startswith(" "):
+            all_static += s["static err"]
+            all_learned += s["learned err"]
     print(f"progress error over the whole mix: static {statistics.fmean(all_static):.1f} points, "
-          f"learned {statistics.fmean(all_learned):.1f} points")
+          f"learned {statistics.fmean(all_learned):.1f} points\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--worlds", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--spread", type=float, nargs="+", default=[0.2, 0.3])
+    parser.add_argument("--slow-share", type=float, default=0.0)
+    parser.add_argument("--per-model", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    for spread in args.spread:
+        stats = measure(spread, worlds=args.worlds, jobs=args.jobs, warmup=args.warmup,
+                        slow_share=args.slow_share, per_model=args.per_model, seed=args.seed)
+        report(stats, spread, args.slow_share)
     return 0
 
 
