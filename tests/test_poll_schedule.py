@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import math
+import statistics
 from collections import Counter
 from dataclasses import replace
 from random import Random
+
+import pytest
 
 from core.timing.durations import DurationBook, DurationKey, DurationProfile
 from core.timing.schedule import PollBounds, next_poll_delay, progress_percent
 
 VIDEO = PollBounds(official_s=8.0, dense_s=8.0, sparse_max_s=60.0, max_wait_s=2400.0, lead_s=4.0)
 SPEECH = PollBounds(official_s=3.0, dense_s=7.5, sparse_max_s=60.0, max_wait_s=300.0)
+MUSIC = PollBounds(official_s=5.0, dense_s=7.5, sparse_max_s=60.0, max_wait_s=480.0)
 
 
 def _polls(finish: float, profile: DurationProfile, bounds: PollBounds, rng: Random) -> list[float]:
@@ -30,6 +35,61 @@ def test_polls_are_sparse_before_the_likely_finish_and_dense_around_it() -> None
     assert len(before) <= 2  # one jump of at most 60 s, then straight to just before the likely finish
     assert all(6.8 <= gap <= 9.2 for gap in around)  # dense: 8 s ± 15 %
     assert times[-1] - 140 < 9.2  # the result is seen within one dense interval
+
+
+def test_the_first_poll_waits_until_the_jobs_it_finds_have_waited_the_lag_budget_on_average() -> None:
+    profile = DurationProfile.of([10, 12, 14, 16, 30])
+    assert profile.catch_time(3.5) == 15.5  # finds 10, 12 and 14 done: they waited 5.5, 3.5, 1.5 s
+    assert profile.catch_time(5.0) == 18.0  # finds four (mean 13); the fifth is far behind
+    assert profile.catch_time(1.0) == 11.0  # a small budget: only the fastest
+    assert DurationProfile.of([20, 20, 20]).catch_time(3.0) == 23.0  # no spread: all in one poll
+
+
+def test_a_narrow_distribution_is_first_polled_near_its_median_a_wide_one_near_its_earliest() -> None:
+    narrow = DurationProfile.of([15 * math.exp(0.03 * z) for z in range(-20, 21)])  # 8.2 .. 27.3 s
+    target = narrow.catch_time(MUSIC.lag_s)
+    assert 13 <= target <= 18  # not 8 s: a poll there would almost never find the job done
+    first = [next_poll_delay(0.0, narrow, MUSIC, Random(i)) for i in range(200)]
+    assert all(0.85 * target - 1e-9 <= d <= 1.15 * target + 1e-9 for d in first)
+    assert abs(statistics.fmean(first) - target) <= 0.03 * target  # on the lag budget on average
+    wide = DurationProfile.of([300 * math.exp(0.03 * z) for z in range(-20, 21)])  # 165 .. 547 s
+    assert wide.catch_time(VIDEO.lag_s) <= wide.quantile(0.05)  # few would be found: poll early
+    early = wide.quantile(0.05) - VIDEO.lead_s
+    landed = [130.0 + next_poll_delay(130.0, wide, VIDEO, Random(i)) for i in range(200)]
+    assert max(landed) <= early and min(landed) >= 130 + (early - 130) * 0.85 / 1.15 - 1e-9
+
+
+@pytest.mark.parametrize("median", [12.0, 18.0, 32.0])  # DouBao BGM / Song (10–25 s), Suno (20–45 s)
+def test_music_needs_40_percent_fewer_polls_than_every_5_s_with_a_mean_lag_under_4_s(median: float) -> None:
+    rng = Random(int(median))
+    times = [median * rng.lognormvariate(0, 0.3) for _ in range(430)]
+    profile = DurationProfile.of(times[:30], observed=30)  # learned from 30 finished jobs
+    polls, lags, fixed = [], [], []
+    for finish in times[30:]:
+        seen = _polls(finish, profile, MUSIC, rng)
+        polls.append(len(seen))
+        lags.append(seen[-1] - finish)
+        fixed.append(math.ceil(finish / 5))  # the seeds' fixed 5-s interval
+    assert statistics.fmean(polls) <= 0.6 * statistics.fmean(fixed)
+    assert statistics.fmean(lags) <= 4.0
+
+
+@pytest.fixture(scope="module")
+def catalog_mix() -> dict[str, dict[str, list[float]]]:
+    """The catalog's models with polling.toml's schedule on bench.poll_schedule's mix (σ = 0.3, each
+    model's true median drawn 6 times in its estimated range, 30 finished jobs learned, 50 measured)."""
+    from bench.poll_schedule import measure
+
+    return measure(0.3, worlds=6, jobs=50, seed=7)
+
+
+@pytest.mark.parametrize(("media", "lag_bound"), [("video", 5.0), ("image", 4.0), ("music", 4.0),
+                                                  ("speech", 4.0)])
+def test_every_media_type_of_the_catalog_polls_40_percent_less_than_its_fixed_interval(
+        catalog_mix: dict[str, dict[str, list[float]]], media: str, lag_bound: float) -> None:
+    stats = catalog_mix[media]
+    assert statistics.fmean(stats["learned polls"]) <= 0.6 * statistics.fmean(stats["fixed polls"])
+    assert statistics.fmean(stats["learned lag"]) <= lag_bound
 
 
 def test_every_delay_is_jittered_within_15_percent_and_never_past_the_deadline() -> None:

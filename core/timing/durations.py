@@ -49,6 +49,9 @@ class DurationProfile:
     samples: tuple[float, ...]
     suffix: tuple[float, ...]  # suffix[i] = sum(samples[i:])
     observed: int  # how many of the samples are real (the rest are the catalog's seed points)
+    # waited[k - 1]: the longest mean wait, max over j <= k of samples[j] - mean(samples[:j]), of the jobs a
+    # poll just before samples[j] would find finished (non-decreasing, so ``catch_time`` can bisect it)
+    waited: tuple[float, ...]
 
     @classmethod
     def of(cls, values: Sequence[float], observed: int = 0) -> DurationProfile:
@@ -56,7 +59,11 @@ class DurationProfile:
         suffix = [0.0] * (len(samples) + 1)
         for i in range(len(samples) - 1, -1, -1):
             suffix[i] = suffix[i + 1] + samples[i]
-        return cls(samples, tuple(suffix), observed)
+        waited, longest = [], 0.0
+        for k in range(1, len(samples)):
+            longest = max(longest, samples[k] - (suffix[0] - suffix[k]) / k)
+            waited.append(longest)
+        return cls(samples, tuple(suffix), observed, tuple(waited))
 
     @classmethod
     def seeded(cls, eta_min_s: float, eta_max_s: float, points: int = SEED_POINTS) -> DurationProfile:
@@ -70,6 +77,13 @@ class DurationProfile:
     @property
     def median(self) -> float:
         return self.quantile(0.5)
+
+    def catch_time(self, lag_s: float) -> float:
+        """The latest time a first poll can come while the jobs it finds finished have waited at most
+        ``lag_s`` on average: the first t with t - E[T | T <= t] = lag_s. Late for a narrow distribution
+        (most jobs are found by that one poll), early for a wide one."""
+        caught = bisect.bisect_right(self.waited, lag_s) + 1  # samples at or before the answer
+        return (self.suffix[0] - self.suffix[caught]) / caught + lag_s
 
     def expected_finish(self, elapsed_s: float) -> float:
         """E[T | T > elapsed]: the likely finish of a job still running after ``elapsed_s``, and always at

@@ -1,9 +1,11 @@
 """When to poll and what progress to show, from a job's learned duration distribution (pure functions).
 
-Polls are sparse before the likely finish (nothing can be ready: one jump to the earliest likely finish,
-at most ``sparse_max_s`` long), dense around it (every ``dense_s``, never more often than the seeds'
-fixed interval), and thin out again slowly in the tail. Every delay then carries ±``jitter`` (default
-15 %) so jobs created together do not poll in lockstep.
+Polls are sparse before the likely finish (nothing can be ready: jumps of at most ``sparse_max_s``), the
+first one where the jobs it finds finished have waited the lag budget on average (near the median of a
+narrow distribution: a 10-25 s music job is usually found by that one poll; early for a wide one, never
+before the early quantile less ``lead_s``), dense after it (every ``dense_s`` = twice the lag budget,
+never more often than the seeds' fixed interval), and thin out again slowly in the tail. Every delay
+then carries ±``jitter`` (default 15 %) so jobs created together do not poll in lockstep.
 
 Progress is time against the expected finish: ``elapsed / E[T | T > elapsed]``. Before the likely finish
 it moves like a clock; past the median it slows (a still-running job is probably a slow one); it never
@@ -12,6 +14,7 @@ reaches 100 before the result is there and keeps the seeds' 95 % cap.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -23,15 +26,15 @@ from core.timing.durations import DurationProfile
 from core.types import MediaType
 
 PROGRESS_CAP = 95
-EARLY_QUANTILE = 0.05  # the first poll lands at about this quantile of the learned durations
+EARLY_QUANTILE = 0.05  # the first poll never lands before this quantile of the learned durations
 LATE_QUANTILE = 0.95  # past it, polls thin out again
 
 
 @dataclass(frozen=True, slots=True)
 class PollBounds:
-    """The seeds' fixed interval (the densest we poll), our dense interval near the likely finish (about
-    twice the mean delivery lag we accept), the sparsest gap, the hard cap, how early the first poll comes
-    and the jitter fraction."""
+    """The seeds' fixed interval (the densest we poll), our dense interval near the likely finish (twice
+    the mean delivery lag we aim at), the sparsest gap, the hard cap, how far before the early quantile
+    the first poll may come and the jitter fraction."""
 
     official_s: float
     dense_s: float
@@ -40,20 +43,34 @@ class PollBounds:
     lead_s: float = 0.0  # the first poll lands this long before the early quantile
     jitter: float = 0.15
 
+    @property
+    def lag_s(self) -> float:
+        """The mean delivery lag the dense interval stands for (a finish is found half an interval late)."""
+        return self.dense_s / 2
+
 
 def next_poll_delay(elapsed_s: float, profile: DurationProfile, bounds: PollBounds, rng: Random) -> float:
     """Seconds until the next status poll, ``elapsed_s`` after the task was created."""
-    first, late = profile.quantile(EARLY_QUANTILE) - bounds.lead_s, profile.quantile(LATE_QUANTILE)
+    early, late = profile.quantile(EARLY_QUANTILE) - bounds.lead_s, profile.quantile(LATE_QUANTILE)
+    # The first poll waits as long as the lag budget allows for the jobs it finds: with a narrow
+    # distribution that is near the median (one poll finds most jobs), with a wide one the early quantile.
+    first = max(early, profile.catch_time(bounds.lag_s))
     # A narrow distribution is covered with a few close polls; a wide one at ``dense_s``.
-    dense = max(bounds.official_s, min(bounds.dense_s, (late - first) / 2))
+    dense = max(bounds.official_s, min(bounds.dense_s, (late - early) / 2))
+    spread = 1 + bounds.jitter * (2 * rng.random() - 1)
     if elapsed_s + dense < first:
-        gap = first - elapsed_s  # the last jump lands before ``first`` whatever its jitter
-        delay = bounds.sparse_max_s if gap > bounds.sparse_max_s else gap / (1 + bounds.jitter)
+        gap = first - elapsed_s
+        jumps = math.ceil(gap / bounds.sparse_max_s)
+        if jumps > 1:  # equal jumps: the last is long enough for its jitter to spread jobs created together
+            delay = gap / jumps * spread
+        elif elapsed_s <= 0 and first > early:  # one jump to the lag budget: on it on average
+            delay = gap * spread
+        else:  # the last of several jumps, or one to the earliest finish, lands before it whatever its jitter
+            delay = max(bounds.official_s, gap / (1 + bounds.jitter)) * spread
     elif elapsed_s <= late:
-        delay = dense
+        delay = dense * spread
     else:  # a slow one: keep looking, less often the later it gets
-        delay = min(bounds.sparse_max_s, max(dense, (elapsed_s - late) / 4))
-    delay = max(bounds.official_s, delay) * (1 + bounds.jitter * (2 * rng.random() - 1))
+        delay = min(bounds.sparse_max_s, max(dense, (elapsed_s - late) / 4)) * spread
     return max(0.0, min(delay, bounds.max_wait_s - elapsed_s))
 
 
@@ -96,7 +113,7 @@ def poll_bounds(media_type: MediaType, official_s: float, sparse_max_s: float,
     """The media type's schedule (``polling.toml`` [schedule.*]) around the seeds' interval and caps."""
     table = _table()
     row = table[media_type.value]
-    return PollBounds(official_s=official_s, dense_s=float(row["dense_s"]), sparse_max_s=sparse_max_s,
+    return PollBounds(official_s=official_s, dense_s=2 * float(row["lag_s"]), sparse_max_s=sparse_max_s,
                       max_wait_s=max_wait_s, lead_s=float(row["lead_s"]), jitter=float(table["jitter"]))
 
 
