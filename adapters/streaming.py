@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import BinaryIO
-
-import httpx
+from typing import TYPE_CHECKING, BinaryIO
 
 from core.media.ports import MediaTooLargeError
+
+if TYPE_CHECKING:
+    import httpx
 
 CHUNK_BYTES = 64 * 1024
 

@@ -7,11 +7,12 @@ import logging
 import re
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ErrorKind, ImaApiError
+
+if TYPE_CHECKING:  # httpx loads with the IMA client; the log redaction here must not pull it in
+    import httpx
 
 SUCCESS_CODES = frozenset({0, 200})
 
@@ -87,6 +88,8 @@ def map_transport_error(exc: httpx.HTTPError, op: str, *, secrets: Iterable[str]
     """A request that got no usable HTTP answer. Connect failures never reached the server; anything
     later may have, so for a create the outcome is unknown: a timeout and a broken connection are told
     apart (both are never re-sent)."""
+    import httpx  # loaded already: the exception is one of its own
+
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if op == "create" and reached:
         timed_out = isinstance(exc, httpx.TimeoutException)

@@ -24,12 +24,14 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import httpx
 
 from adapters.streaming import save_capped
 from core.media.ports import MediaTooLargeError, RemoteFetchError, UnsafeUrlError, UnsafeUrlReason
+
+if TYPE_CHECKING:  # httpx loads with the first download: a platform connects without it
+    import httpx
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> the IP addresses (as text) the host resolves to."""
@@ -96,6 +98,8 @@ class SafeRemoteFetcher:
         if self._given is not None:
             return self._given
         if self._made is None:
+            import httpx
+
             self._made = httpx.AsyncClient(transport=self._transport, follow_redirects=False, trust_env=False)
         return self._made
 
@@ -106,6 +110,8 @@ class SafeRemoteFetcher:
         may reach without the public-address check (a platform's CDN or API host); ``headers`` go to
         the first URL's origin only. Raises ``UnsafeUrlError``, ``MediaTooLargeError`` or
         ``RemoteFetchError`` (``code`` = HTTP status, ``params['code']`` = a JSON body's own code)."""
+        import httpx
+
         dest = dest_dir / (name or ("download" + _suffix_of(url)))
         trusted = frozenset(h.rstrip(".").lower() for h in trusted_hosts)
         try:
@@ -189,6 +195,8 @@ class SafeRemoteFetcher:
 
 async def _body_code(response: httpx.Response) -> str:
     """A platform's own error code from a small JSON error body (e.g. Feishu's 234043), else ""."""
+    import httpx
+
     body = b""
     with contextlib.suppress(httpx.HTTPError):
         async for chunk in response.aiter_bytes():
