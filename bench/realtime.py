@@ -13,7 +13,8 @@ is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
 - per media type: jobs done, polls per task, mean / p95 delivery lag (the simulator's ready time until
   the bot saw the result).
 
-Run: ``.venv/bin/python -m bench.realtime --n 2000 [--gc tuned|default] [--max-s 600]``. Reported, not
+Run: ``.venv/bin/python -m bench.realtime --n 2000 [--mix chat|long] [--spread 0.2] [--gc tuned|default]
+[--max-s 600]``. Reported, not
 asserted; the machine is shared, so the load average is printed with the results.
 """
 
@@ -48,11 +49,12 @@ from core.types import Conversation, Platform
 
 KEY = "ima_realtime_bench_0123456789"
 # A busy chat's mix on models whose simulated times keep a run bounded: mostly video, some images, a
-# little music and speech.
-REQUESTS = (
-    ["用万相生成一只柴犬在海边奔跑的视频"] * 3 + ["用海螺生成一段城市夜景延时视频"] * 3
-    + ["画一只可爱的橘猫"] * 2 + ["来一段轻松的背景音乐", "把这句话转成语音：欢迎光临"]
-)
+# little music and speech. "long": only videos (150-210 s), so a 50-s intake puts all N in flight at once.
+MIXES = {
+    "chat": (["用万相生成一只柴犬在海边奔跑的视频"] * 3 + ["用海螺生成一段城市夜景延时视频"] * 3
+             + ["画一只可爱的橘猫"] * 2 + ["来一段轻松的背景音乐", "把这句话转成语音：欢迎光临"]),
+    "long": ["用万相生成一只柴犬在海边奔跑的视频", "用海螺生成一段城市夜景延时视频"],
+}
 
 
 class Observer(NoTelemetry):
@@ -62,6 +64,8 @@ class Observer(NoTelemetry):
         self.queue_waits = 0
         self.seen_result: dict[str, tuple[float, Job]] = {}
         self.done: dict[str, Job] = {}
+        self.in_flight = 0  # created at IMA, not yet ended
+        self.in_flight_peak = 0
 
     def ima_call(self, endpoint: str, outcome: str, seconds: float) -> None:
         if endpoint == "detail":
@@ -73,6 +77,11 @@ class Observer(NoTelemetry):
         self.queue_waits += 1
 
     def job_state(self, job: Job, previous: JobState | None) -> None:
+        if job.state is JobState.SUBMITTED and previous is not JobState.SUBMITTED:
+            self.in_flight += 1
+            self.in_flight_peak = max(self.in_flight_peak, self.in_flight)
+        elif job.state in (JobState.DONE, JobState.FAILED) and job.task_id:
+            self.in_flight -= 1
         if job.state is JobState.DELIVERING and job.task_id:
             self.seen_result[job.task_id] = (time.time(), job)
         elif job.state is JobState.DONE:
@@ -109,8 +118,9 @@ class CountingSink:
 
 
 @contextmanager
-def simulator() -> Iterator[str]:
+def simulator(spread: float) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "sim", "--port", "0", "--speed", "1",
+                             "--spread", str(spread),
                              "--balance", str(10**12)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert proc.stdout is not None
@@ -142,8 +152,9 @@ def bench_settings(base_url: str, data_dir: Path) -> Settings:
     return updated
 
 
-async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, data_dir: Path
-              ) -> dict[str, Any]:
+async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, data_dir: Path,
+              mix: str = "chat") -> dict[str, Any]:
+    requests = MIXES[mix]
     observer, clock, sink = Observer(), LatenessClock(), CountingSink()
     rss_peak = 0.0
     async with build_app(bench_settings(base_url, data_dir), clock=clock, telemetry=observer) as app:
@@ -158,7 +169,7 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
             conversation = Conversation(Platform.CONSOLE, chat_id=f"c{i % 200}", user_id=f"u{i}",
                                         message_id=f"rt-{n}-{i}", is_direct=True)
             sink.handed[conversation.message_id] = time.perf_counter()
-            await app.conversation.handle_message(conversation, REQUESTS[i % len(REQUESTS)])
+            await app.conversation.handle_message(conversation, requests[i % len(requests)])
 
         intake: list[asyncio.Task[None]] = []
         for i in range(n):  # open loop at ``rate`` msg/s, each message handled as the platform would
@@ -171,9 +182,15 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
         await asyncio.gather(*intake)
         intake_end = time.time()
         cpu_intake = time.process_time() - cpu0
+        in_flight_at_intake_end = observer.in_flight
+        cpu_steady0, wall_steady0 = time.process_time(), time.perf_counter()
+        steady_cpu = steady_wall = 0.0
         while len(observer.done) < n and time.time() - t_start < max_s:
             await asyncio.sleep(1.0)
             rss_peak = max(rss_peak, rss_mb())
+            if observer.in_flight >= in_flight_at_intake_end * 0.9:  # still (nearly) all in flight
+                steady_cpu = time.process_time() - cpu_steady0
+                steady_wall = time.perf_counter() - wall_steady0
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         async with httpx.AsyncClient(trust_env=False, timeout=60) as http:
             tasks = (await http.get(f"{base_url}/_sim/tasks")).json()["tasks"]
@@ -193,9 +210,12 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
     mean_rate = sum(buckets[t] for t in span) / seconds
     polls = len(observer.detail_at)
     return {
-        "n": n, "gc": "tuned" if tuned_gc else "default", "load_avg": os.getloadavg()[0],
+        "n": n, "mix": mix, "gc": "tuned" if tuned_gc else "default", "load_avg": os.getloadavg()[0],
         "wall_s": round(wall, 1), "intake_s": round(intake_end - t_start, 1),
         "bot_cores": round(cpu / wall, 3), "cpu_intake_s": round(cpu_intake, 1),
+        "in_flight_peak": observer.in_flight_peak, "in_flight_at_intake_end": in_flight_at_intake_end,
+        "bot_cores_while_in_flight": round(steady_cpu / steady_wall, 3) if steady_wall else None,
+        "in_flight_window_s": round(steady_wall, 1),
         "polls": polls, "polls_per_s": round(polls / wall, 1),
         "cpu_per_poll_ms": round(cpu / max(1, polls) * 1000, 3),
         "poll_lateness_p99_s": round(pct(clock.late, 0.99), 3),
@@ -221,10 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--max-s", type=float, default=600.0)
     parser.add_argument("--gc", choices=["tuned", "default"], default="tuned")
+    parser.add_argument("--spread", type=float, default=0.2,
+                        help="the simulator's lognormal sigma of task times (0 = every task exact)")
+    parser.add_argument("--mix", choices=["chat", "long"], default="chat",
+                        help="chat: a busy chat's mix; long: only jobs longer than the intake, so all N "
+                             "are in flight together")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    with simulator() as base_url, tempfile.TemporaryDirectory(prefix="imabot-rt-") as tmp:
-        result = asyncio.run(run(args.n, args.rate, args.max_s, args.gc == "tuned", base_url, Path(tmp)))
+    with simulator(args.spread) as base_url, tempfile.TemporaryDirectory(prefix="imabot-rt-") as tmp:
+        result = asyncio.run(run(args.n, args.rate, args.max_s, args.gc == "tuned", base_url, Path(tmp),
+                                 args.mix))
+        result["sim_spread"] = args.spread
     gc.collect()
     print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
     return 0

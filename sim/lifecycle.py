@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +35,13 @@ class Timings:
         raw.pop("_comment", None)
         return cls(**raw)
 
-    def generation_seconds(self, leaf: SimLeaf, speed: float) -> float:
+    def generation_seconds(self, leaf: SimLeaf, speed: float, spread: float = 0.0, draw: str = "") -> float:
+        """The typical time (the EET midpoint), varied lognormally by ``spread`` with a normal draw
+        seeded by ``draw`` (the same task always gets the same time), clamped to ±3 σ."""
         base = leaf.eet_midpoint or self.default_seconds[leaf.category.media_type.value]
+        if spread > 0.0:
+            z = max(-3.0, min(3.0, random.Random(draw).gauss(0.0, 1.0)))
+            base *= math.exp(spread * z)
         return base / speed
 
 

@@ -84,7 +84,9 @@ async def create_task(request: Request) -> Response:
         id=f"sim-task-{state.config.seed}-{number:06d}", biz_id=f"sim-biz-{number:06d}", key=key,
         task_type=accepted.task_type, leaf=accepted.leaf, payload=body, inner=accepted.inner, n=accepted.n,
         points=accepted.total_points, created_at=now,
-        finish_after=timings.generation_seconds(accepted.leaf, state.config.speed), outcome=outcome,
+        finish_after=timings.generation_seconds(accepted.leaf, state.config.speed, state.config.spread,
+                                                draw=f"{state.config.seed}:{number}"),
+        outcome=outcome,
     )
     state.add_task(task)
     created_ms = int(now * 1000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -139,3 +141,23 @@ async def test_call_counters_and_task_introspection(client: httpx.AsyncClient, a
     assert "ima_life" not in str(task["key"])
     await client.post("/_sim/reset")
     assert (await client.get("/_sim/tasks")).json()["tasks"] == []
+
+
+async def test_spread_varies_each_tasks_time_around_the_typical_one(clock: FakeClock) -> None:
+    """``--spread``: tasks of one model no longer finish in lockstep; the median stays the model's time,
+    the same task number always gets the same time, and 0 keeps every task exact."""
+    async def finish_times(spread: float) -> list[float]:
+        app = create_app(SimConfig(spread=spread, seed=7), clock=clock)
+        async with asgi_client(app) as c:
+            ids = [await start(c, TaskType.TEXT_TO_VIDEO, "MiniMax-Hailuo-2.3") for _ in range(200)]
+        tasks = [app.state.sim.task(task_id) for task_id in ids]
+        return [task.finish_after for task in tasks]
+
+    varied = await finish_times(0.3)
+    ordered = sorted(varied)
+    assert 160 <= ordered[100] <= 200  # median near the EET midpoint, 180 s
+    logs = [math.log(t / 180) for t in varied]
+    assert 0.22 <= statistics.pstdev(logs) <= 0.38
+    assert ordered[0] >= 180 * math.exp(-0.9) - 1e-9 and ordered[-1] <= 180 * math.exp(0.9) + 1e-9
+    assert await finish_times(0.3) == varied
+    assert set(await finish_times(0.0)) == {180.0}

@@ -20,6 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="fault spec, repeatable (grammar in sim/README.md)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="vary each task's time lognormally with this sigma (0 = exact, e.g. 0.2)")
     parser.add_argument("--success-code", type=int, choices=(0, 200), default=0)
     parser.add_argument("--balance", type=int, default=100_000, help="starting points of every key")
     parser.add_argument("--no-subscription", action="store_true", help="keys start without a subscription")
@@ -47,8 +49,9 @@ async def _serve(config: SimConfig, args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         faults = tuple(FaultSpec.parse(text) for text in args.fault)
-        config = SimConfig(speed=args.speed, seed=args.seed, faults=faults, success_code=args.success_code,
-                           default_balance=args.balance, default_subscription=not args.no_subscription)
+        config = SimConfig(speed=args.speed, seed=args.seed, spread=args.spread, faults=faults,
+                           success_code=args.success_code, default_balance=args.balance,
+                           default_subscription=not args.no_subscription)
         asyncio.run(_serve(config, args))
     except (FaultSpecError, RemoteHostRefusedError, ValueError, OSError, RuntimeError) as exc:
         print(f"imabot sim: {exc}", file=sys.stderr)
