@@ -167,6 +167,29 @@ async def test_save_by_a_replica_that_lost_the_lease_is_refused(backend: Backend
     assert stored is not None and stored.lease_owner == "r2" and stored.updated_at == 133.0
 
 
+async def test_many_saves_at_once_each_land_or_are_refused_on_their_own(backend: Backend) -> None:
+    """Saves made together (written as one batch on SQLite) keep their own outcome: the holder's lands,
+    a save by a replica that lost its lease is refused, and nothing of the refused one is written."""
+    async with backend.open() as stores:
+        jobs = [(await stores.jobs.insert(leased(f"j{i:02d}", "r1", until=130.0)))[0] for i in range(30)]
+        (taken,) = await stores.jobs.claim("r2", 131.0, 161.0, 1, CONSOLE)
+        outcomes = await asyncio.gather(
+            *(stores.jobs.save(job.advance(JobState.ACKNOWLEDGED, 140.0 + i)) for i, job in enumerate(jobs)),
+            return_exceptions=True)
+        stored = {job.job_id: await stores.jobs.get(job.job_id) for job in jobs}
+    refused = [job.job_id for job, outcome in zip(jobs, outcomes, strict=True)
+               if isinstance(outcome, LeaseLostError)]
+    assert refused == [taken.job_id]
+    assert all(outcome is None or isinstance(outcome, LeaseLostError) for outcome in outcomes)
+    for i, job in enumerate(jobs):
+        row = stored[job.job_id]
+        assert row is not None
+        if job.job_id == taken.job_id:
+            assert (row.state, row.lease_owner) == (JobState.RECEIVED, "r2")
+        else:
+            assert (row.state, row.updated_at) == (JobState.ACKNOWLEDGED, 140.0 + i)
+
+
 async def test_release_frees_jobs_for_anyone_at_once(backend: Backend) -> None:
     async with backend.open() as stores:
         await stores.jobs.insert(leased("a", "r1", until=900.0))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from adapters.job_rows import (
     COLUMNS,
@@ -44,15 +46,25 @@ _CANCEL_REQUESTS = (f"SELECT job_id FROM jobs WHERE lease_owner = ? AND cancel_r
                     f"AND state NOT IN ({UNCANCELLABLE_SQL})")
 
 
+_Queued = tuple[tuple[Any, ...], "asyncio.Future[bool]"]
+
+
 class SqliteJobStore:
+    """Saves are group-committed: saves that arrive while a batch is being written wait for the next
+    batch, and a batch is one ``executemany`` and one commit. A caller still returns only once its row
+    is committed, so "record before the side effect" holds; under load (10,000 jobs in flight, 200
+    messages/s) this turns thousands of thread hops and commits per second into a few dozen batches."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._queued: list[_Queued] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @mapped_store_errors
     async def insert(self, job: Job) -> tuple[Job, bool]:
         conn = self._db.conn
-        async with conn.execute(_INSERT, job_values(job)) as cursor:
-            inserted = cursor.rowcount == 1
+        cursor = await conn.execute(_INSERT, job_values(job))
+        inserted = cursor.rowcount == 1
         await conn.commit()
         if inserted:
             return job, True
@@ -63,11 +75,46 @@ class SqliteJobStore:
 
     @mapped_store_errors
     async def save(self, job: Job) -> None:
-        async with self._db.conn.execute(_UPDATE, (*saved_values(job), job.job_id, job.lease_owner)) as cur:
-            saved = cur.rowcount == 1
-        await self._db.conn.commit()
-        if not saved:
+        landed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queued.append(((*saved_values(job), job.job_id, job.lease_owner), landed))
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write_queued())
+        if not await landed:
             raise LeaseLostError(f"job {job.job_id} is no longer held by {job.lease_owner}")
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                try:
+                    cursor = await self._db.conn.executemany(_UPDATE, [values for values, _ in batch])
+                    await self._db.conn.commit()
+                    lost = await self._not_held(batch) if cursor.rowcount != len(batch) else set()
+                except Exception as exc:  # every waiter of the batch sees the failure
+                    for _, landed in batch:
+                        if not landed.done():
+                            landed.set_exception(exc)
+                    continue
+                except BaseException:
+                    for _, landed in batch:
+                        landed.cancel()
+                    raise
+                for values, landed in batch:
+                    if not landed.done():
+                        landed.set_result(values[-2] not in lost)
+        finally:
+            self._writer = None
+
+    async def _not_held(self, batch: list[_Queued]) -> set[str]:
+        """The jobs of a batch whose fenced update did not land (another replica holds them now)."""
+        expected = {values[-2]: values[-1] for values, _ in batch}
+        async with self._db.conn.execute(
+            "SELECT job_id, lease_owner FROM jobs WHERE job_id IN (SELECT value FROM json_each(?))",
+            (_json_list(list(expected)),),
+        ) as cursor:
+            owners = {str(row[0]): row[1] for row in await cursor.fetchall()}
+        return {job_id for job_id, owner in expected.items()
+                if job_id not in owners or owners[job_id] != owner}
 
     @mapped_store_errors
     async def get(self, job_id: str) -> Job | None:
