@@ -30,24 +30,19 @@ class SqliteQuestionStore:
         await self._db.conn.commit()
 
     async def get(self, question_id: str) -> Question | None:
-        async with self._db.conn.execute(f"{_Q_SELECT} WHERE question_id = ?", (question_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.first(f"{_Q_SELECT} WHERE question_id = ?", (question_id,))
         return question_from_row(row) if row is not None else None
 
     async def latest_open(self, platform: Platform, chat_id: str, user_id: str,
                           since: float) -> Question | None:
         sql = (f"{_Q_SELECT} WHERE platform = ? AND chat_id = ? AND user_id = ? AND state = 'open' "
                "AND asked_at >= ? ORDER BY asked_at DESC, rowid DESC LIMIT 1")
-        async with self._db.conn.execute(sql, (platform.value, chat_id, user_id, since)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.first(sql, (platform.value, chat_id, user_id, since))
         return question_from_row(row) if row is not None else None
 
     async def settle(self, question_id: str, state: QuestionState, answer: str | None = None) -> bool:
         sql = "UPDATE questions SET state = ?, answer = ? WHERE question_id = ? AND state = 'open'"
-        async with self._db.conn.execute(sql, (state.value, answer, question_id)) as cursor:
-            changed = cursor.rowcount == 1
-        await self._db.conn.commit()
-        return changed
+        return await self._db.change(sql, (state.value, answer, question_id)) == 1
 
     async def withdraw_open(self, platform: Platform, chat_id: str, user_id: str,
                             kinds: frozenset[QuestionKind] | None = None) -> int:
@@ -57,10 +52,7 @@ class SqliteQuestionStore:
         if kinds is not None:
             sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
             args.extend(sorted(k.value for k in kinds))
-        async with self._db.conn.execute(sql, args) as cursor:
-            changed = cursor.rowcount
-        await self._db.conn.commit()
-        return changed
+        return await self._db.change(sql, args)
 
 
 _T_COLUMNS = THREAD_COLUMNS
@@ -95,13 +87,9 @@ class SqliteThreadStore:
             args.append(user_id)
         sql += " ORDER BY at DESC, rowid DESC LIMIT ?"
         args.append(limit)
-        async with self._db.conn.execute(sql, args) as cursor:
-            rows = await cursor.fetchall()
-        return [entry_from_row(r) for r in rows]
+        return [entry_from_row(r) for r in await self._db.rows(sql, args)]
 
     async def recent_for_user(self, platform: Platform, user_id: str, limit: int) -> Sequence[ThreadEntry]:
         sql = (f"SELECT {_T_COLUMNS} FROM thread_entries WHERE platform = ? AND user_id = ? "
                "ORDER BY at DESC, rowid DESC LIMIT ?")
-        async with self._db.conn.execute(sql, (platform.value, user_id, limit)) as cursor:
-            rows = await cursor.fetchall()
-        return [entry_from_row(r) for r in rows]
+        return [entry_from_row(r) for r in await self._db.rows(sql, (platform.value, user_id, limit))]

@@ -24,8 +24,7 @@ class SqliteDedupeStore:
     async def first_seen(self, key: str, ttl_s: float) -> bool:
         now = self._clock.now()
         conn = self._db.conn
-        async with conn.execute(_CLAIM, (key, now + ttl_s, now)) as cursor:
-            claimed = cursor.rowcount == 1
+        claimed = (await conn.execute(_CLAIM, (key, now + ttl_s, now))).rowcount == 1
         self._claims += 1
         if self._claims % self._purge_every == 0:
             await conn.execute(_PURGE, (now,))
@@ -33,7 +32,4 @@ class SqliteDedupeStore:
         return claimed
 
     async def purge_expired(self) -> int:
-        async with self._db.conn.execute(_PURGE, (self._clock.now(),)) as cursor:
-            removed = cursor.rowcount
-        await self._db.conn.commit()
-        return removed
+        return await self._db.change(_PURGE, (self._clock.now(),))

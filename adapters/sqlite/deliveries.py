@@ -14,10 +14,8 @@ class SqliteDeliveryLog:
 
     @mapped_store_errors
     async def records(self, job_id: str) -> Mapping[str, DeliveryRecord]:
-        async with self._db.conn.execute(
-            "SELECT part, token, state, ref, attempts FROM deliveries WHERE job_id = ?", (job_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.rows(
+            "SELECT part, token, state, ref, attempts FROM deliveries WHERE job_id = ?", (job_id,))
         return {row["part"]: DeliveryRecord(job_id, row["part"], row["token"], DeliveryState(row["state"]),
                                             row["ref"], int(row["attempts"])) for row in rows}
 

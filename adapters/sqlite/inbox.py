@@ -30,10 +30,7 @@ class SqliteInboxStore:
     @mapped_store_errors
     async def accept(self, key: str, payload: str, ttl_s: float, hold_s: float) -> bool:
         now = self._clock.now()
-        async with self._db.conn.execute(_ACCEPT, (key, payload, now + ttl_s, now + hold_s, now)) as cursor:
-            accepted = cursor.rowcount == 1
-        await self._db.conn.commit()
-        return accepted
+        return await self._db.change(_ACCEPT, (key, payload, now + ttl_s, now + hold_s, now)) == 1
 
     @mapped_store_errors
     async def finish(self, key: str) -> None:

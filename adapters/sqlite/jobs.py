@@ -108,11 +108,10 @@ class SqliteJobStore:
     async def _not_held(self, batch: list[_Queued]) -> set[str]:
         """The jobs of a batch whose fenced update did not land (another replica holds them now)."""
         expected = {values[-2]: values[-1] for values, _ in batch}
-        async with self._db.conn.execute(
+        rows = await self._db.rows(
             "SELECT job_id, lease_owner FROM jobs WHERE job_id IN (SELECT value FROM json_each(?))",
-            (_json_list(list(expected)),),
-        ) as cursor:
-            owners = {str(row[0]): row[1] for row in await cursor.fetchall()}
+            (_json_list(list(expected)),))
+        owners = {str(row[0]): row[1] for row in rows}
         return {job_id for job_id, owner in expected.items()
                 if job_id not in owners or owners[job_id] != owner}
 
@@ -126,10 +125,8 @@ class SqliteJobStore:
 
     @mapped_store_errors
     async def unfinished(self) -> Sequence[Job]:
-        async with self._db.conn.execute(
-            f"{_SELECT} WHERE state NOT IN ({TERMINAL_SQL}) ORDER BY created_at, job_id"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.rows(
+            f"{_SELECT} WHERE state NOT IN ({TERMINAL_SQL}) ORDER BY created_at, job_id")
         return [job_from_row(r) for r in rows]
 
     @mapped_store_errors
@@ -171,8 +168,7 @@ class SqliteJobStore:
         return frozenset(str(r[0]) for r in rows)
 
     async def _one(self, sql: str, arg: str) -> Job | None:
-        async with self._db.conn.execute(sql, (arg,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.first(sql, (arg,))
         return job_from_row(row) if row is not None else None
 
 

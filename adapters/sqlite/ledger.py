@@ -165,19 +165,13 @@ class SqliteLedger(SpendStatements):
             "SELECT SUM(state = 'held'), SUM(state = 'waiting') FROM spend_ledger "
             f"WHERE platform = ? AND user_id = ? AND state IN {_OPEN}"
         )
-        async with self._db.conn.execute(sql, (platform, user_id)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.first(sql, (platform, user_id))
         return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
 
     async def entries(self, since: float, until: float) -> Sequence[LedgerEntry]:
         sql = f"SELECT {_COLUMNS} FROM spend_ledger WHERE admitted_at >= ? AND admitted_at < ? ORDER BY seq"
-        async with self._db.conn.execute(sql, (since, until)) as cursor:
-            rows = await cursor.fetchall()
-        return [_entry(r) for r in rows]
+        return [_entry(r) for r in await self._db.rows(sql, (since, until))]
 
     async def get(self, job_id: str) -> LedgerEntry | None:
-        async with self._db.conn.execute(
-            f"SELECT {_COLUMNS} FROM spend_ledger WHERE job_id = ?", (job_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.first(f"SELECT {_COLUMNS} FROM spend_ledger WHERE job_id = ?", (job_id,))
         return _entry(row) if row is not None else None

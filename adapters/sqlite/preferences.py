@@ -28,8 +28,7 @@ class SqlitePreferenceStore:
 
     async def get(self, platform: Platform, user_id: str, task_type: TaskType) -> Preference | None:
         sql = f"SELECT {_COLUMNS} FROM preferences WHERE platform = ? AND user_id = ? AND task_type = ?"
-        async with self._db.conn.execute(sql, (platform.value, user_id, task_type.value)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.first(sql, (platform.value, user_id, task_type.value))
         return _preference(row) if row is not None else None
 
     async def save(self, platform: Platform, user_id: str, task_type: TaskType, pref: Preference) -> None:

@@ -20,14 +20,10 @@ class SpendStatements:
         self._db = db
 
     async def _run(self, sql: str, args: Sequence[Any]) -> int:
-        async with self._db.conn.execute(sql, tuple(args)) as cursor:
-            changed = cursor.rowcount
-        await self._db.conn.commit()
-        return changed
+        return await self._db.change(sql, args)
 
     async def _rows(self, sql: str, args: Sequence[Any]) -> list[aiosqlite.Row]:
-        async with self._db.conn.execute(sql, tuple(args)) as cursor:
-            return list(await cursor.fetchall())
+        return await self._db.rows(sql, args)
 
     async def _scalar(self, sql: str, args: Sequence[Any]) -> Any:
         rows = await self._rows(sql, args)
