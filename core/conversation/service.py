@@ -34,7 +34,7 @@ from core.conversation.thread import ThreadEntry, ThreadStore
 from core.conversation.wording import ALL, answer_for
 from core.errors import ImabotError
 from core.intent import IntentKind, PrefsAction, Understanding, understand
-from core.intent.hygiene import clean_text
+from core.intent.hygiene import clean_name, clean_text
 from core.jobs import JobStore
 from core.messages import Messages
 from core.pipeline.service import GenerationService, ServiceConfig
@@ -116,6 +116,7 @@ class ConversationService:
                              attachments: Sequence[Attachment] = (),
                              overrides: RequestOverrides | None = None) -> str | None:
         text = clean_text(text) if isinstance(text, str) else ""  # platforms clean it too; the store needs it
+        attachments = [replace(a, name=clean_name(a.name)) for a in attachments]
         if overrides is not None:  # a structured command is an order
             return await self._remember(conversation, await self._pipeline.handle_message(
                 conversation, text, attachments, overrides))
@@ -180,7 +181,7 @@ class ConversationService:
             plan = await self._follower.consistent(conversation, text, u)
         await self.desk.withdraw(conversation, _FRESH_START)  # a new request ends an open offer or pick
         if plan is None:
-            job_id = await self._pipeline.handle_message(conversation, text, attachments)
+            job_id = await self._pipeline.handle_message(conversation, text, attachments, understood=u)
             return await self._remember(conversation, job_id)
         return await self._carry_out(conversation, plan, u.language)
 

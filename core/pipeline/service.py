@@ -144,7 +144,10 @@ class GenerationService:
     # ------------------------------------------------------------ intake
     async def handle_message(self, conversation: Conversation, text: str,
                              attachments: Sequence[Attachment] = (),
-                             overrides: RequestOverrides | None = None) -> str | None:
+                             overrides: RequestOverrides | None = None,
+                             understood: Understanding | None = None) -> str | None:
+        """``understood``: the conversation layer already screened this message and understood this
+        very text and these attachments; it is not done twice."""
         # Every platform cleans at intake; done again here because the store cannot hold what it removes.
         text = clean_text(text)
         attachments = [replace(a, name=clean_name(a.name)) for a in attachments]
@@ -152,7 +155,8 @@ class GenerationService:
         # A platform may deliver the same message twice at once: the second joins the first's intake
         # (the store's UNIQUE key alone would still let both show preference notices).
         return await self._once(f"intake:{key}",
-                                lambda: self._take_in(key, conversation, text, attachments, overrides))
+                                lambda: self._take_in(key, conversation, text, attachments, overrides,
+                                                      understood))
 
     async def _once(self, key: str, work: Callable[[], Coroutine[object, object, R]]) -> R:
         """Callers asking for ``key`` while it runs share that one run and its result."""
@@ -168,14 +172,15 @@ class GenerationService:
         return running
 
     async def _take_in(self, key: str, conversation: Conversation, text: str,
-                       attachments: Sequence[Attachment], overrides: RequestOverrides | None) -> str | None:
+                       attachments: Sequence[Attachment], overrides: RequestOverrides | None,
+                       understood: Understanding | None) -> str | None:
         existing = await self._d.jobs.by_key(key)
         if existing is not None:
             self._d.telemetry.dedupe_hit(conversation.platform)
             return None if existing.notice_only else existing.job_id
-        if await self.screen(conversation, text):
+        if understood is None and await self.screen(conversation, text):
             return None
-        understanding = await self._understand(text, tuple(attachments))
+        understanding = understood or await self._understand(text, tuple(attachments))
         request = apply_overrides(understanding.parsed, overrides, self._d.catalog)
         if self._spend is not None and (refusal := self._spend.moderation(request)) is not None:
             await self._notice_once(key, conversation, request, refusal)
