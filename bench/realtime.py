@@ -142,9 +142,10 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_settings(base_url: str, data_dir: Path) -> Settings:
+def bench_settings(base_url: str, data_dir: Path, transport: str = "httpx") -> Settings:
     settings = load_settings(None, env={"IMA_API_KEY": KEY})
-    ima = settings.ima.model_copy(update={"base_url": base_url, "upload_base_url": base_url})
+    ima = settings.ima.model_copy(update={"base_url": base_url, "upload_base_url": base_url,
+                                          "transport": transport})
     storage = settings.storage.model_copy(update={"data_dir": data_dir})
     bot = settings.bot.model_copy(update={"max_concurrent_jobs": 100_000, "default_language": "zh"})
     updated = settings.model_copy(update={"ima": ima, "storage": storage, "bot": bot})
@@ -153,11 +154,12 @@ def bench_settings(base_url: str, data_dir: Path) -> Settings:
 
 
 async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, data_dir: Path,
-              mix: str = "chat") -> dict[str, Any]:
+              mix: str = "chat", transport: str = "httpx") -> dict[str, Any]:
     requests = MIXES[mix]
     observer, clock, sink = Observer(), LatenessClock(), CountingSink()
     rss_peak = 0.0
-    async with build_app(bench_settings(base_url, data_dir), clock=clock, telemetry=observer) as app:
+    async with build_app(bench_settings(base_url, data_dir, transport), clock=clock,
+                         telemetry=observer) as app:
         app.context.sinks[Platform.CONSOLE] = sink
         await app.start()
         if tuned_gc:
@@ -210,7 +212,8 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
     mean_rate = sum(buckets[t] for t in span) / seconds
     polls = len(observer.detail_at)
     return {
-        "n": n, "mix": mix, "gc": "tuned" if tuned_gc else "default", "load_avg": os.getloadavg()[0],
+        "n": n, "mix": mix, "transport": transport, "gc": "tuned" if tuned_gc else "default",
+        "load_avg": os.getloadavg()[0],
         "wall_s": round(wall, 1), "intake_s": round(intake_end - t_start, 1),
         "bot_cores": round(cpu / wall, 3), "cpu_intake_s": round(cpu_intake, 1),
         "in_flight_peak": observer.in_flight_peak, "in_flight_at_intake_end": in_flight_at_intake_end,
@@ -246,11 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", choices=["chat", "long"], default="chat",
                         help="chat: a busy chat's mix; long: only jobs longer than the intake, so all N "
                              "are in flight together")
+    parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="httpx")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with simulator(args.spread) as base_url, tempfile.TemporaryDirectory(prefix="imabot-rt-") as tmp:
         result = asyncio.run(run(args.n, args.rate, args.max_s, args.gc == "tuned", base_url, Path(tmp),
-                                 args.mix))
+                                 args.mix, args.transport))
         result["sim_spread"] = args.spread
     gc.collect()
     print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
