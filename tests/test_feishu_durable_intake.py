@@ -95,7 +95,9 @@ async def test_a_message_acknowledged_then_crashed_is_resumed_after_restart_as_o
             assert (await sim.calls()).get("tasks/create", 0) == 0
             clock.advance(HOLD_S)
             clock.auto = True
-            assert await adapter.router.recover() == 1
+            # Taken over now, by this call or by the replica's own recovery loop if its timer fired
+            # first (a busy machine decides which): either way once, as the asserts below show.
+            await adapter.router.recover()
             await adapter.router.drain()
             assert await adapter.router.recover() == 0  # finished: nobody takes it again
             job = await stores.jobs.by_key("feishu:om_in_crash")
