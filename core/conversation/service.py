@@ -141,14 +141,14 @@ class ConversationService:
                 plan = await self._follower.from_result(replied, text, attachments, u)
                 if plan.request is not None or plan.problem is not None:
                     return await self._carry_out(conversation, plan, u.language)
-        return await self._dispatch(conversation, text, attachments, u)
+        return await self._dispatch(conversation, text, attachments, u, asked=pending is not None)
 
     async def _dispatch(self, conversation: Conversation, text: str, attachments: Sequence[Attachment],
-                        u: Understanding) -> str | None:
+                        u: Understanding, *, asked: bool) -> str | None:
         lang = u.language
         match u.intent:
             case IntentKind.GENERATE:
-                return await self._generate(conversation, text, attachments, u)
+                return await self._generate(conversation, text, attachments, u, asked=asked)
             case IntentKind.CANCEL:
                 selector = u.cancel
                 reply, choices = await self._cancel.by_words(
@@ -173,13 +173,15 @@ class ConversationService:
                 return await self._say_once(conversation, lang, self._answers.unclear(text, lang))
 
     async def _generate(self, conversation: Conversation, text: str, attachments: Sequence[Attachment],
-                        u: Understanding) -> str | None:
+                        u: Understanding, *, asked: bool) -> str | None:
+        """``asked``: an open question to this user was found at intake (else there is none to end)."""
         plan: FollowPlan | None
         if u.follow_up is not None and not attachments:
             plan = await self._follower.follow(conversation, u)
         else:
             plan = await self._follower.consistent(conversation, text, u)
-        await self.desk.withdraw(conversation, _FRESH_START)  # a new request ends an open offer or pick
+        if asked:
+            await self.desk.withdraw(conversation, _FRESH_START)  # a new request ends an open offer or pick
         if plan is None:
             job_id = await self._pipeline.handle_message(conversation, text, attachments, understood=u)
             return await self._remember(conversation, job_id)

@@ -174,12 +174,13 @@ class GenerationService:
     async def _take_in(self, key: str, conversation: Conversation, text: str,
                        attachments: Sequence[Attachment], overrides: RequestOverrides | None,
                        understood: Understanding | None) -> str | None:
-        existing = await self._d.jobs.by_key(key)
-        if existing is not None:
-            self._d.telemetry.dedupe_hit(conversation.platform)
-            return None if existing.notice_only else existing.job_id
-        if understood is None and await self.screen(conversation, text):
-            return None
+        if understood is None:  # else the conversation layer looked the key up and screened it just now
+            existing = await self._d.jobs.by_key(key)
+            if existing is not None:
+                self._d.telemetry.dedupe_hit(conversation.platform)
+                return None if existing.notice_only else existing.job_id
+            if await self.screen(conversation, text):
+                return None
         understanding = understood or await self._understand(text, tuple(attachments))
         request = apply_overrides(understanding.parsed, overrides, self._d.catalog)
         if self._spend is not None and (refusal := self._spend.moderation(request)) is not None:
