@@ -183,6 +183,13 @@ class Database(MigratedDatabase):
         found = await self.rows(sql, args)
         return found[0] if found else None
 
+    async def returning(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """A change with ``RETURNING``, run to its end in one hop (a half-read one would make another
+        store's commit fail with "SQL statements in progress"), then committed; the rows it returned."""
+        found = await self.rows(sql, args)
+        await self.conn.commit()
+        return found
+
     async def change(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One statement, committed; the number of rows it changed."""
         cursor = await self.conn.execute(sql, tuple(args))

@@ -133,16 +133,12 @@ class SqliteJobStore:
     async def claim(self, owner: str, now: float, until: float, limit: int,
                     platforms: Collection[str]) -> Sequence[Job]:
         args = (owner, until, _json_list(platforms), now, limit)
-        async with self._db.conn.execute(_CLAIM, args) as cursor:
-            rows = await cursor.fetchall()
-        await self._db.conn.commit()
+        rows = await self._db.returning(_CLAIM, args)
         return sorted((job_from_row(r) for r in rows), key=lambda j: (j.created_at, j.job_id))
 
     @mapped_store_errors
     async def renew(self, owner: str, until: float) -> frozenset[str]:
-        async with self._db.conn.execute(_RENEW, (until, owner)) as cursor:
-            rows = await cursor.fetchall()
-        await self._db.conn.commit()
+        rows = await self._db.returning(_RENEW, (until, owner))
         return frozenset(str(r[0]) for r in rows)
 
     @mapped_store_errors
@@ -156,15 +152,12 @@ class SqliteJobStore:
     @mapped_store_errors
     async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
         args = (now, owner, now, until, owner, now, owner, job_id)
-        async with self._db.conn.execute(_REQUEST_CANCEL, args) as cursor:
-            row = await cursor.fetchone()
-        await self._db.conn.commit()
-        return job_from_row(row) if row is not None else await self.get(job_id)
+        rows = await self._db.returning(_REQUEST_CANCEL, args)
+        return job_from_row(rows[0]) if rows else await self.get(job_id)
 
     @mapped_store_errors
     async def cancel_requests(self, owner: str) -> frozenset[str]:
-        async with self._db.conn.execute(_CANCEL_REQUESTS, (owner,)) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.rows(_CANCEL_REQUESTS, (owner,))
         return frozenset(str(r[0]) for r in rows)
 
     async def _one(self, sql: str, arg: str) -> Job | None:
