@@ -112,6 +112,10 @@ class ModelCatalog:
         strong.pop("", None)
         self._strong_aliases = MappingProxyType(strong)
         self._weak_aliases = MappingProxyType({k: v for k, v in weak.items() if k and k not in strong})
+        named = [(k, v, False) for k, v in strong.items()]
+        named += [(k, v, True) for k, v in self._weak_aliases.items()]
+        named.sort(key=lambda item: -len(item[0]))  # stable: strong before weak at equal length
+        self._aliases_longest_first = tuple(named)
 
     # ------------------------------------------------------------ loading
 
@@ -175,6 +179,11 @@ class ModelCatalog:
     def weak_aliases(self) -> Mapping[str, str]:
         """normalized alias -> primary model id (a model name only next to a "use" cue)."""
         return self._weak_aliases
+
+    def aliases_longest_first(self) -> tuple[tuple[str, str, bool], ...]:
+        """(normalized alias, primary model id, weak) for every alias, longest first: a text is searched
+        in this order so "可灵3" is found before "可灵" (computed once; every message is searched)."""
+        return self._aliases_longest_first
 
     def resolve_alias(self, text: str, task_type: TaskType | None = None) -> str | None:
         """Whole-name alias lookup ("可灵", "Nano Banana Pro") -> the model id for the task."""

@@ -58,9 +58,7 @@ class ModelMention:
 
 def find_models(text: NormText, catalog: ModelCatalog) -> list[ModelMention]:
     compact = CompactText.of(text)
-    keys = [(k, v, False) for k, v in catalog.strong_aliases().items()]
-    keys += [(k, v, True) for k, v in catalog.weak_aliases().items()]
-    keys.sort(key=lambda item: -len(item[0]))
+    keys = catalog.aliases_longest_first()
     taken: list[tuple[int, int]] = []
     found: list[ModelMention] = []
     haystack = compact.text
