@@ -35,7 +35,8 @@ async def test_run_wiring_takes_a_group_mention_to_an_inline_video(tmp_path: Pat
                 await app.start()
                 ack = await fake.push_event(message_event(text="生成一段海浪拍打礁石的视频"))
                 assert ack.code == 200
-                await fake.wait_until(lambda f: any(m.msg_type == "media" for m in f.messages))
+                await fake.wait_until(lambda f: any(m.msg_type == "media" for m in f.messages),
+                                      within_s=120.0)
                 await app.service.wait_idle()
     kinds = [m.msg_type for m in fake.messages]
     assert kinds[0] == "interactive" and "media" in kinds, kinds
@@ -71,6 +72,7 @@ async def test_run_wiring_over_the_webhook_with_encryption(tmp_path: Path, clock
                 assert response.status_code == 200
                 forged = await http.post(url, content=body, headers=signed_headers(body, "not-the-key"))
                 assert forged.status_code == 401
-                await fake.wait_until(lambda f: any(m.msg_type == "image" for m in f.messages))
+                await fake.wait_until(lambda f: any(m.msg_type == "image" for m in f.messages),
+                                      within_s=120.0)
                 await app.service.wait_idle()
     assert [m.msg_type for m in fake.messages].count("image") == 1
