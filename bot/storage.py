@@ -16,6 +16,7 @@ from bot.settings import Settings, SettingsError
 from core.clock import Clock
 from core.conversation.questions import QuestionStore
 from core.conversation.thread import DEFAULT_KEEP, ThreadStore
+from core.errors import StoreUnavailableError
 from core.jobs import JobStore
 from core.ops.history import JobHistory
 from core.pipeline.delivery import DeliveryLog
@@ -79,7 +80,7 @@ async def open_stores(settings: Settings, clock: Clock) -> AsyncIterator[Stores]
         finally:
             await db.aclose()
         return
-    from adapters.postgres.db import PoolSize, PostgresDatabase, StoreUnavailableError
+    from adapters.postgres.db import PoolSize, PostgresDatabase
 
     password = settings.secrets.pgpassword
     pg = PostgresDatabase(storage.url, password=password.get_secret_value() if password else None,

@@ -5,6 +5,11 @@ SQLite history, in PostgreSQL's dialect), applied in order, each once, at start.
 start at the same moment: an advisory lock makes them take turns, and each migration runs in its own
 transaction with its ``schema_version`` row. Add a new file for every schema change; never edit an
 applied one.
+
+Driver failures that retrying may cure (connection lost or refused, the server shutting down, a pool
+timeout, a serialization conflict: psycopg's ``OperationalError`` family) leave every store as the one
+``core.errors.StoreUnavailableError``, mapped here once for all of them, so the job recorder rides them
+out on PostgreSQL as it does on SQLite. Everything else (a constraint, a bug in a statement) stays as it is.
 """
 
 from __future__ import annotations
@@ -21,14 +26,11 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.storebase import MigratedDatabase, numbered_migrations
+from core.errors import StoreUnavailableError
 
 _MIGRATION_LOCK = 0x1AB07  # pg_advisory_xact_lock key: one replica migrates at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 Connection = psycopg.AsyncConnection[DictRow]
-
-
-class StoreUnavailableError(RuntimeError):
-    """PostgreSQL cannot be reached or refused us at start; the message names the host, never a password."""
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -65,11 +67,15 @@ class PostgresDatabase(MigratedDatabase):
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        """A pooled connection in a transaction, committed on a clean exit (rolled back otherwise)."""
+        """A pooled connection in a transaction, committed on a clean exit (rolled back otherwise).
+        Transient failures, in the statements too, leave as ``StoreUnavailableError``."""
         if self._pool is None:
             raise RuntimeError("PostgresDatabase.start() has not been awaited")
-        async with self._pool.connection() as conn:
-            yield conn
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:  # PoolTimeout and PoolClosed are OperationalErrors too
+            raise self._unavailable(exc) from exc
 
     async def start(self) -> None:
         kwargs: dict[str, Any] = {"autocommit": False, "row_factory": dict_row}
@@ -86,7 +92,7 @@ class PostgresDatabase(MigratedDatabase):
             await pool.open(wait=True, timeout=self._size.timeout_s)
         except Exception as exc:
             await pool.close()
-            raise StoreUnavailableError(f"cannot connect to PostgreSQL at {_where(self._url)}") from exc
+            raise self._unavailable(exc, at_start=True) from exc
         self._pool = pool
         await self._migrate()
 
@@ -108,7 +114,14 @@ class PostgresDatabase(MigratedDatabase):
                 create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
                 await conn.execute(create)
         except psycopg.OperationalError as exc:
-            raise StoreUnavailableError(f"cannot connect to PostgreSQL at {_where(self._url)}") from exc
+            raise self._unavailable(exc, at_start=True) from exc
+
+    def _unavailable(self, exc: Exception, *, at_start: bool = False) -> StoreUnavailableError:
+        """The core error, naming the host and the failure's type: never a password, never row data."""
+        where, why = _where(self._url), type(exc).__name__
+        if at_start:
+            return StoreUnavailableError(f"cannot connect to PostgreSQL at {where} ({why})")
+        return StoreUnavailableError(f"PostgreSQL at {where} is unavailable ({why})")
 
     async def _migrate(self) -> None:
         async with self.connection() as conn:
