@@ -4,7 +4,8 @@ The client tells the runner's ``CreateWatch`` when the request really leaves (af
 body built) and when IMA refused it (nothing was created). A crash at each point of the create, then a
 restart on the same file: before the request left → resumed and created once; after it left, before its
 task id was stored → LOST, told the truth, never created again; during the Retry-After wait after a 429 →
-resumed and created once. All on virtual time."""
+resumed and created once. A cancel before the request left stops the job at once (nothing exists to wait
+for). All on virtual time."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from core.clock import FakeClock
 from core.errors import ErrorKind, ImaApiError
 from core.jobs import Job, JobState, JobStore
 from core.messages import Messages
-from core.platform import Step, UxEvent
+from core.platform import ActionKind, ActionOutcome, Step, UxEvent
 from core.ports import CreatedTask, CreateWatch, ImaGateway, TaskSpec
 from core.types import Language, Platform, TaskType
 from tests.support.conversations import conversation
@@ -228,3 +229,43 @@ async def test_a_crash_in_the_create_window_never_creates_twice_and_loses_only_w
     assert job.error_kind is ErrorKind.LOST and not media
     (failure,) = second.of_step(Step.FAILURE)
     assert "无法确认任务是否已创建" in failure.text and failure.actions == ()  # maybe charged; no retry
+
+
+# ---------------------------------------------------------------- a cancel before the request left
+
+
+class HoldsTimeWhenBusy(RecordingSink):
+    """Holds virtual time still once the "busy, retrying" line is shown: the job waits out its 429."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self._clock = clock
+        self.busy = asyncio.Event()
+
+    async def emit(self, event: UxEvent) -> str | None:
+        if BUSY_ZH in event.text:
+            self._clock.auto = False
+            self.busy.set()
+        return await super().emit(event)
+
+
+async def test_a_cancel_during_the_retry_after_wait_stops_at_once_and_nothing_is_created(
+        sim: SimHarness, db: Database, clock: FakeClock) -> None:
+    await sim.set_faults(["create:http=429:retry_after=30:once"])
+    sink, user = HoldsTimeWhenBusy(clock), conversation()
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}) as service:
+        job_id = await service.handle_message(user, PROMPT)
+        assert job_id is not None
+        await asyncio.wait_for(sink.busy.wait(), 60)  # real-time bounds end a stuck test, nothing more
+        assert (stored := await service.job(job_id)) is not None and stored.state is JobState.ACKNOWLEDGED
+        # no wait for a create that cannot be out: the cancel answers while time stands still
+        reply = await asyncio.wait_for(service.handle_action(user, job_id, ActionKind.CANCEL), 60)
+        clock.auto = True
+        await clock.sleep(120)  # long past the Retry-After: the job was not resumed behind the cancel
+        await service.wait_idle()
+        job = await service.job(job_id)
+    assert reply.outcome is ActionOutcome.CANCELLED
+    assert job is not None and job.state is JobState.CANCELLED
+    assert await sim.tasks() == [] and (await sim.calls()).get("tasks/create") == 1  # the refused one
+    (message,) = sink.of_step(Step.FAILURE, job_id)
+    assert "没有扣除积分" in message.text

@@ -33,8 +33,14 @@ class CreateMarks:
         self.job = job
         self._recorder = recorder
         self._clock = clock
+        self._out = False
+
+    def may_have_left(self) -> bool:
+        """From the start of ``sending`` (its record may be written) until a refusal is recorded."""
+        return self._out
 
     async def sending(self) -> None:
+        self._out = True
         if self.job.state is JobState.SUBMITTING:  # a reflection attempt right after a refusal
             return
         job = self.job.advance(JobState.SUBMITTING, self._clock.now())
@@ -49,6 +55,8 @@ class CreateMarks:
             await self._recorder.save(self.job)
         except StoreUnavailableError:  # the stored SUBMITTING errs on the safe side: never re-created
             log.warning("job %s: could not record that its create was refused", self.job.job_id)
+            return
+        self._out = False
 
 
 async def create_retrying(

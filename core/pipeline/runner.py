@@ -196,11 +196,12 @@ class JobRunner:
             if isinstance(cleared, Job):
                 return cleared
             gateway = cleared
-        return await complete_despite_cancel(self._create_and_record(job, spec, gateway))
-
-    async def _create_and_record(self, job: Job, spec: TaskSpec, gateway: ImaGateway) -> Job:
-        d = self._d
         marks = CreateMarks(job, self._recorder, d.clock)  # SUBMITTING once the request really leaves
+        return await complete_despite_cancel(self._create_and_record(marks, spec, gateway),
+                                             marks.may_have_left)
+
+    async def _create_and_record(self, marks: CreateMarks, spec: TaskSpec, gateway: ImaGateway) -> Job:
+        d, job = self._d, marks.job
 
         async def busy() -> None:
             marks.job = await self.emit(marks.job, self._ux.stage(marks.job, "busy"), STATUS_PART)
