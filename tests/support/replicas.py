@@ -28,7 +28,7 @@ from tests.test_run_subprocess import IMAGE_MODEL, _clean_env, _free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TERMINAL = ("done", "failed", "cancelled", "timed_out")
-_LEASE_LOST = re.compile(r"job (\w+): another replica holds it now")
+_TRANSITION = re.compile(r"job (\w+): (\w+) -> (\w+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -184,10 +184,17 @@ patch_interval_s = 0.5
             await self.proc.wait()
 
 
-def lease_lost_jobs(group: list[Replica]) -> set[str]:
-    """Jobs a live replica found taken over by another (it stalled past its lease), from every log."""
-    return {m.group(1) for r in group for log in r.logs if log.exists()
-            for m in _LEASE_LOST.finditer(log.read_text(errors="replace"))}
+def cut_while_submitting(group: list[Replica]) -> set[str]:
+    """Jobs whose last state written by some replica process was SUBMITTING: that process recorded that
+    a create request may leave and never recorded the outcome (it was killed, or stalled past its lease
+    so that another replica took the job over and its own save was refused). From every log."""
+    cut: set[str] = set()
+    for log in (log for r in group for log in r.logs if log.exists()):
+        last: dict[str, str] = {}
+        for m in _TRANSITION.finditer(log.read_text(errors="replace")):
+            last[m.group(1)] = m.group(3)
+        cut.update(job_id for job_id, state in last.items() if state == "submitting")
+    return cut
 
 
 @contextlib.asynccontextmanager
