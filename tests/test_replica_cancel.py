@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import NamedTuple
 
 import pytest
 
@@ -123,13 +124,33 @@ async def submitted(service: GenerationService, stores: Stores) -> Job:
     return job
 
 
-async def test_a_cancel_at_a_replica_without_the_lease_is_carried_out_by_the_holder(
-        backend: Backend) -> None:
+class Pair(NamedTuple):
+    """r1 (``a``) and r2 (``b``): each its own store handle and chat sink, one simulator, one clock."""
+
+    clock: FakeClock
+    sim: SimHarness
+    stores_a: Stores
+    stores_b: Stores
+    a: GenerationService
+    b: GenerationService
+    sink_a: RecordingSink
+    sink_b: RecordingSink
+
+
+@asynccontextmanager
+async def two_replicas(backend: Backend, *, a_heartbeats: bool = True) -> AsyncIterator[Pair]:
     clock = FakeClock(auto=False)
     sink_a, sink_b = RecordingSink("a"), RecordingSink("b")
     async with simulator(clock) as sim, backend.open(clock) as stores_a, backend.open(clock) as stores_b, \
-            replica(sim, stores_a, clock, sink_a, "r1") as a, \
-            replica(sim, stores_b, clock, sink_b, "r2") as b:
+            replica(sim, stores_b, clock, sink_b, "r2") as b, \
+            replica(sim, stores_a, clock, sink_a, "r1", heartbeat=a_heartbeats) as a:
+        yield Pair(clock, sim, stores_a, stores_b, a, b, sink_a, sink_b)
+
+
+async def test_a_cancel_at_a_replica_without_the_lease_is_carried_out_by_the_holder(
+        backend: Backend) -> None:
+    async with two_replicas(backend) as pair:
+        clock, sim, stores_a, stores_b, a, b, sink_a, sink_b = pair
         job = await submitted(a, stores_a)
         assert job.lease_owner == "r1"
 
@@ -155,11 +176,8 @@ async def test_a_cancel_at_a_replica_without_the_lease_is_carried_out_by_the_hol
 
 async def test_a_cancel_recorded_for_a_holder_that_died_is_carried_out_by_the_replica_taking_over(
         backend: Backend) -> None:
-    clock = FakeClock(auto=False)
-    sink_a, sink_b = RecordingSink("a"), RecordingSink("b")
-    async with simulator(clock) as sim, backend.open(clock) as stores_a, backend.open(clock) as stores_b, \
-            replica(sim, stores_b, clock, sink_b, "r2") as b, \
-            replica(sim, stores_a, clock, sink_a, "r1", heartbeat=False) as a:
+    async with two_replicas(backend, a_heartbeats=False) as pair:
+        clock, sim, stores_a, stores_b, a, b, sink_a, sink_b = pair
         job = await submitted(a, stores_a)
         a.drop(job.job_id)  # r1 hangs: its job stops here and its lease is never renewed
         reply = await b.handle_action(job.conversation, job.job_id, ActionKind.CANCEL)
