@@ -1,14 +1,19 @@
 """What every database adapter shares (SQLite ``Database``, ``PostgresDatabase``): the async lifecycle
 (``start`` opens and migrates, ``aclose`` lets go, ``async with`` does both), the numbered migration
-files beside it, and the highest migration applied."""
+files beside it, the highest migration applied, and units of work (``session``) whose statements are
+written once and rendered in the database's dialect (``render``), so one store class serves both."""
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Protocol, Self
+
+from adapters.job_rows import Row
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 SCHEMA_VERSION_SQL = "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version"
@@ -28,7 +33,31 @@ def numbered_migrations(package: str) -> list[tuple[int, str, str]]:
     return found
 
 
+class Session(Protocol):
+    """One unit of work on a database (statements already ``render``-ed)."""
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        ...
+
+    async def fetch_one(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> Sequence[Row]: ...
+
+
 class MigratedDatabase(ABC):
+    placeholder: ClassVar[str]  # how the driver writes a parameter
+    insertion_order: ClassVar[str]  # the column that orders rows written in the same instant
+
+    def render(self, statement: str) -> str:
+        """``statement`` written once (``?`` parameters, ``{order}`` for the insertion order) in this
+        database's dialect."""
+        return statement.replace("{order}", self.insertion_order).replace("?", self.placeholder)
+
+    @abstractmethod
+    def session(self) -> AbstractAsyncContextManager[Session]:
+        """A unit of work: its statements are committed together when the block ends without an error."""
+
     @abstractmethod
     async def start(self) -> None:
         """Open the connection(s) and apply every missing migration."""

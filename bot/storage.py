@@ -96,8 +96,8 @@ async def open_stores(settings: Settings, clock: Clock) -> AsyncIterator[Stores]
 
 
 def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:
-    from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
-    from adapters.sqlite.dedupe import SqliteDedupeStore
+    from adapters.conversation_stores import SqlQuestionStore, SqlThreadStore
+    from adapters.dedupe_store import SqlDedupeStore
     from adapters.sqlite.deliveries import SqliteDeliveryLog
     from adapters.sqlite.durations import SqliteDurationStore
     from adapters.sqlite.history import SqliteJobHistory
@@ -111,16 +111,16 @@ def sqlite_stores(db: Database, clock: Clock, *, thread_keep: int = DEFAULT_KEEP
         SqliteUserKeyStore,
     )
 
-    return Stores("sqlite", SqliteJobStore(db), SqlitePreferenceStore(db), SqliteDedupeStore(db, clock),
-                  SqliteQuestionStore(db), SqliteThreadStore(db, thread_keep), SqliteJobHistory(db),
+    return Stores("sqlite", SqliteJobStore(db), SqlitePreferenceStore(db), SqlDedupeStore(db, clock),
+                  SqlQuestionStore(db), SqlThreadStore(db, thread_keep), SqliteJobHistory(db),
                   db.schema_version, SpendStores(SqliteLedger(db), SqliteSpendSettings(db),
                                                  SqliteConfirmationStore(db), SqliteUserKeyStore(db)),
                   SqliteDeliveryLog(db), SqliteDurationStore(db), SqliteInboxStore(db, clock))
 
 
 def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DEFAULT_KEEP) -> Stores:
-    from adapters.postgres.conversation import PostgresQuestionStore, PostgresThreadStore
-    from adapters.postgres.dedupe import PostgresDedupeStore
+    from adapters.conversation_stores import SqlQuestionStore, SqlThreadStore
+    from adapters.dedupe_store import SqlDedupeStore
     from adapters.postgres.deliveries import PostgresDeliveryLog
     from adapters.postgres.durations import PostgresDurationStore
     from adapters.postgres.history import PostgresJobHistory
@@ -135,8 +135,8 @@ def postgres_stores(pg: PostgresDatabase, clock: Clock, *, thread_keep: int = DE
     )
 
     return Stores("postgresql", PostgresJobStore(pg), PostgresPreferenceStore(pg),
-                  PostgresDedupeStore(pg, clock), PostgresQuestionStore(pg),
-                  PostgresThreadStore(pg, thread_keep), PostgresJobHistory(pg), pg.schema_version,
+                  SqlDedupeStore(pg, clock), SqlQuestionStore(pg),
+                  SqlThreadStore(pg, thread_keep), PostgresJobHistory(pg), pg.schema_version,
                   SpendStores(PostgresLedger(pg), PostgresSpendSettings(pg), PostgresConfirmationStore(pg),
                               PostgresUserKeyStore(pg)),
                   PostgresDeliveryLog(pg), PostgresDurationStore(pg), PostgresInboxStore(pg, clock))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from adapters.console.chat import ConsoleChat
 from adapters.console.sink import ConsoleSink
-from adapters.sqlite.conversation import SqliteThreadStore
+from adapters.conversation_stores import SqlThreadStore
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
 from core.clock import FakeClock
@@ -43,7 +43,7 @@ async def chat(sim: SimHarness, db: Database, clock: FakeClock, tmp: Path, lines
 
 
 async def jobs(db: Database) -> list[Job]:
-    entries = await SqliteThreadStore(db).recent_for_user(Platform.CONSOLE, "you", 100)
+    entries = await SqlThreadStore(db).recent_for_user(Platform.CONSOLE, "you", 100)
     found = [await SqliteJobStore(db).get(e.job_id) for e in reversed(entries)]
     return [j for j in found if j is not None]
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.conversation_stores import SqlThreadStore
+from adapters.dedupe_store import SqlDedupeStore
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.media.probe import PyAvProbe
-from adapters.sqlite.conversation import SqliteThreadStore
 from adapters.sqlite.db import Database
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from adapters.sqlite.jobs import SqliteJobStore
 from core.catalog.models import ModelCatalog
 from core.clock import FakeClock
@@ -62,7 +62,7 @@ async def on_feishu(sim: SimHarness, db: Database, clock: FakeClock, tmp: Path) 
         counting = Counting(bot)
         config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp,
                               media_origins=SIM_ORIGINS)
-        adapter = FeishuAdapter(config, counting, SqliteDedupeStore(db, clock), clock,  # type: ignore[arg-type]
+        adapter = FeishuAdapter(config, counting, SqlDedupeStore(db, clock), clock,  # type: ignore[arg-type]
                                 probe=PyAvProbe(), media_transport=sim.transport)
         sinks[Platform.FEISHU] = adapter.sink
         async with adapter:
@@ -83,7 +83,7 @@ def platform(request: pytest.FixtureRequest) -> str:
 async def jobs_of(d: Driver, db: Database, user: str = "alice") -> list[Job]:
     """This user's jobs, oldest first, once the bot is idle."""
     await d.bot.pipeline.wait_idle()
-    entries = await SqliteThreadStore(db).recent_for_user(d.platform, d.user_id(user), 100)
+    entries = await SqlThreadStore(db).recent_for_user(d.platform, d.user_id(user), 100)
     found = [await SqliteJobStore(db).get(e.job_id) for e in reversed(entries)]
     return [j for j in found if j is not None]
 
@@ -216,7 +216,7 @@ async def test_a_word_cancel_states_the_charge_once(platform: str, db: Database,
 
 async def jobs_of_now(d: Driver, db: Database, user: str = "alice") -> list[Job]:
     """This user's jobs, oldest first, without waiting for them to end."""
-    entries = await SqliteThreadStore(db).recent_for_user(d.platform, d.user_id(user), 100)
+    entries = await SqlThreadStore(db).recent_for_user(d.platform, d.user_id(user), 100)
     found = [await SqliteJobStore(db).get(e.job_id) for e in reversed(entries)]
     return [j for j in found if j is not None]
 

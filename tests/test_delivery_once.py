@@ -106,8 +106,8 @@ async def discord_platform(fake: FakeDiscord, sim: SimHarness, db: Database, clo
 @asynccontextmanager
 async def feishu_platform(sim: SimHarness, db: Database, clock: FakeClock, tmp: Path
                           ) -> AsyncIterator[ChatUnderTest]:
+    from adapters.dedupe_store import SqlDedupeStore
     from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
-    from adapters.sqlite.dedupe import SqliteDedupeStore
 
     async with running_fake() as fake_feishu:
         fake_feishu.now = clock.now
@@ -116,7 +116,7 @@ async def feishu_platform(sim: SimHarness, db: Database, clock: FakeClock, tmp: 
                               media_origins=SIM_ORIGINS)
         sinks: dict[Platform, EventSink] = {}
         async with running_service(sim, db, clock, sinks) as intake:
-            adapter = FeishuAdapter(config, intake, SqliteDedupeStore(db, clock), clock,
+            adapter = FeishuAdapter(config, intake, SqlDedupeStore(db, clock), clock,
                                     media_transport=sim.transport)
             async with adapter:
                 conversation = Conversation(Platform.FEISHU, "oc_group", "ou_alice", "om_user_1",

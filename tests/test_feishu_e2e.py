@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 
+from adapters.dedupe_store import SqlDedupeStore
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
 from adapters.sqlite.db import Database
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from core.clock import FakeClock
 from core.media.inputs import AttachmentPreparer
 from core.media.preflight import MediaLimits
@@ -60,7 +60,7 @@ async def stack(fake: FakeFeishu, sim: SimHarness, db: Database, clock: FakeCloc
         preparer = AttachmentPreparer(ima, PyAvProbe(), remote, MediaLimits.load_default(),
                                       temp_dir=tmp / "work")
         async with running_service(sim, db, clock, sinks, fetchers=fetchers, preparer=preparer) as service:
-            adapter = FeishuAdapter(config, service, SqliteDedupeStore(db, clock), clock, probe=PyAvProbe(),
+            adapter = FeishuAdapter(config, service, SqlDedupeStore(db, clock), clock, probe=PyAvProbe(),
                                     media_transport=sim.transport)
             sinks[Platform.FEISHU] = adapter.sink
             fetchers[Platform.FEISHU] = adapter.fetcher

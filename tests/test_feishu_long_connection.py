@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.dedupe_store import SqlDedupeStore
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.sqlite.db import Database
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from core.clock import FakeClock
 from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake
@@ -31,7 +31,7 @@ async def feishu_bot(fake: FakeFeishu, db_path: Path, **config: object) -> Async
         service = RecordingService()
         adapter = FeishuAdapter(FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url,
                                              **config),  # type: ignore[arg-type]
-                                service, SqliteDedupeStore(db, clock), clock)
+                                service, SqlDedupeStore(db, clock), clock)
         service.sink = adapter.sink
         async with adapter:
             await fake.wait_connected()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from adapters.dedupe_store import SqlDedupeStore
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.sqlite.db import Database
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from core.clock import FakeClock
 from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake
@@ -47,7 +47,7 @@ async def webhook_bot(tmp_path: Path) -> AsyncIterator[Hook]:
         service = RecordingService()
         config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, intake="webhook",
                               webhook_port=0, encrypt_key=KEY, verification_token=TOKEN)
-        adapter = FeishuAdapter(config, service, SqliteDedupeStore(db, clock), clock)
+        adapter = FeishuAdapter(config, service, SqlDedupeStore(db, clock), clock)
         service.sink = adapter.sink
         async with adapter, httpx.AsyncClient() as http:
             assert adapter.webhook_url is not None

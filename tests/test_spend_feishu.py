@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from adapters.dedupe_store import SqlDedupeStore
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.sqlite.db import Database
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from core.clock import FakeClock
 from core.pipeline.service import GenerationService
 from core.platform import EventSink
@@ -49,7 +49,7 @@ async def stack(
     config = FeishuConfig(app_id=fake.app_id, app_secret="secret", domain=fake.base_url, temp_dir=tmp)
     async with spend_service(sim, db, clock, sinks, policy, **service_kwargs) as (service, _):
         adapter = FeishuAdapter(
-            config, service, SqliteDedupeStore(db, clock), clock, media_transport=sim.transport
+            config, service, SqlDedupeStore(db, clock), clock, media_transport=sim.transport
         )
         sinks[Platform.FEISHU] = adapter.sink
         async with adapter:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from adapters.sqlite.conversation import SqliteQuestionStore
+from adapters.conversation_stores import SqlQuestionStore
 from adapters.sqlite.db import Database
 from adapters.sqlite.jobs import SqliteJobStore
 from bot.spend_wiring import connect_question_memory
@@ -309,7 +309,7 @@ async def test_confirmation_is_answerable_through_the_conversation_question_memo
         sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
     policy = SpendPolicy(confirm=ConfirmPolicy(above_points=5))
     async with spend_service(sim, db, clock, {Platform.CONSOLE: sink}, policy) as (service, _):
-        desk = QuestionDesk(SqliteQuestionStore(db), clock, Messages.from_package())
+        desk = QuestionDesk(SqlQuestionStore(db), clock, Messages.from_package())
         connect_question_memory(service, desk)
         job_id = await service.handle_message(chat(), CAT) or ""
         await service.wait_for(job_id)

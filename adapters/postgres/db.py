@@ -15,7 +15,7 @@ out on PostgreSQL as it does on SQLite. Everything else (a constraint, a bug in 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,8 @@ from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.storebase import MigratedDatabase, numbered_migrations
+from adapters.job_rows import Row
+from adapters.storebase import MigratedDatabase, Session, numbered_migrations
 from core.errors import StoreUnavailableError
 
 _MIGRATION_LOCK = 0x1AB07  # pg_advisory_xact_lock key: one replica migrates at a time
@@ -50,6 +51,9 @@ class PostgresDatabase(MigratedDatabase):
     ``schema`` puts every table in that schema (created if missing) instead of ``public``: the test
     suite gives each test its own; an operator may share one database between deployments with it.
     """
+
+    placeholder = "%s"
+    insertion_order = "seq"  # the tables' identity column stands in for SQLite's rowid
 
     def __init__(self, url: str, *, password: str | None = None, schema: str | None = None,
                  size: PoolSize | None = None) -> None:
@@ -101,6 +105,12 @@ class PostgresDatabase(MigratedDatabase):
             await self._pool.close()
             self._pool = None
 
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
+        """On one pooled connection, in one transaction."""
+        async with self.connection() as conn:
+            yield _PostgresSession(conn)
+
     async def _scalar(self, query: str) -> Any:
         async with self.connection() as conn:
             cur = await conn.execute(query.encode())
@@ -138,6 +148,23 @@ class PostgresDatabase(MigratedDatabase):
                 await conn.execute(text.encode())
                 await conn.execute("INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                                    (version, name))
+
+
+class _PostgresSession:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        cur = await self._conn.execute(sql, args)
+        return cur.rowcount
+
+    async def fetch_one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        cur = await self._conn.execute(sql, args)
+        return await cur.fetchone()
+
+    async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> Sequence[Row]:
+        cur = await self._conn.execute(sql, args)
+        return await cur.fetchall()
 
 
 def _where(url: str) -> str:

@@ -12,13 +12,15 @@ import contextlib
 import functools
 import sqlite3
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
-from adapters.storebase import MigratedDatabase, numbered_migrations
+from adapters.job_rows import Row
+from adapters.storebase import MigratedDatabase, Session, numbered_migrations
 from core.errors import StoreUnavailableError
 
 
@@ -87,6 +89,9 @@ def check_data_dir(folder: Path) -> None:
 
 class Database(MigratedDatabase):
     """Owns the connection. ``async with Database(path) as db: db.conn.execute(...)``."""
+
+    placeholder = "?"
+    insertion_order = "rowid"
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self._path = str(path)
@@ -201,6 +206,14 @@ class Database(MigratedDatabase):
             row = await cur.fetchone()
         return row[0] if row else None
 
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
+        """On the one shared connection: committed at the end if anything was written."""
+        session = _SqliteSession(self)
+        yield session
+        if session.wrote:
+            await self.conn.commit()
+
     async def _migrate(self) -> None:
         conn = self.conn
         await conn.execute(
@@ -217,6 +230,25 @@ class Database(MigratedDatabase):
             await conn.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_version(version, name) "
                                      f"VALUES ({version}, '{name}');\nCOMMIT;")
         await conn.commit()
+
+
+class _SqliteSession:
+    """Each call one thread hop (as ``Database.rows`` / ``first`` / ``change``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.wrote = False
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        self.wrote = True
+        cursor = await self._db.conn.execute(sql, tuple(args))
+        return int(cursor.rowcount)
+
+    async def fetch_one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        return await self._db.first(sql, args)
+
+    async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> Sequence[Row]:
+        return await self._db.rows(sql, args)
 
 
 def available_migrations() -> list[tuple[int, str]]:

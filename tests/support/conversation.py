@@ -10,12 +10,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from adapters.conversation_stores import SqlQuestionStore, SqlThreadStore
+from adapters.dedupe_store import SqlDedupeStore
 from adapters.media.lastframe import PyAvLastFrame
 from adapters.media.probe import PyAvProbe
 from adapters.media.remote import SafeRemoteFetcher
-from adapters.sqlite.conversation import SqliteQuestionStore, SqliteThreadStore
 from adapters.sqlite.db import Database
-from adapters.sqlite.dedupe import SqliteDedupeStore
 from adapters.sqlite.jobs import SqliteJobStore
 from core.catalog.models import ModelCatalog
 from core.clock import Clock, FakeClock
@@ -54,8 +54,8 @@ async def running_conversation(sim: SimHarness, db: Database, clock: Clock,
             sim, db, clock, observed, preparer=preparer, default_language=default_language, **kwargs))
         parsing = ServiceConfig(default_media=MediaType.VIDEO, default_language=default_language)
         deps = ConversationDeps(
-            pipeline=pipeline, jobs=SqliteJobStore(db), questions=SqliteQuestionStore(db),
-            thread=SqliteThreadStore(db), dedupe=SqliteDedupeStore(db, clock),
+            pipeline=pipeline, jobs=SqliteJobStore(db), questions=SqlQuestionStore(db),
+            thread=SqlThreadStore(db), dedupe=SqlDedupeStore(db, clock),
             catalog=ModelCatalog.load_default(), messages=Messages.from_package(), clock=clock,
             sinks=observed, parsing=parsing,
             frames=PyAvLastFrame(sim_media, uploader, work / "frames"))
