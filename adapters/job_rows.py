@@ -31,6 +31,7 @@ COLUMNS = (
 )
 SAVED_COLUMNS = COLUMNS[1:-3]
 TERMINAL_SQL = ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES))
+PARKED = JobState.AWAITING_CONFIRMATION.value
 UNCANCELLABLE_SQL = ", ".join(f"'{s.value}'" for s in sorted(UNCANCELLABLE_STATES))
 
 

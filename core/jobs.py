@@ -194,6 +194,13 @@ class JobStore(Protocol):
         """Ids of the jobs ``owner`` holds that a cancel was requested for and that can still stop."""
         ...
 
+    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
+        """Lease ``job_id`` to ``owner`` until ``until``, atomically, if it is parked awaiting its user's
+        confirmation with no cancel pending, whoever holds it: nobody runs a parked job, so the replica
+        that acts on the answer takes it (a lease still renewed on it guards nothing). Returns the job
+        leased to ``owner``; None when it is not parked (ended, cancelling, answered elsewhere) or gone."""
+        ...
+
     async def get(self, job_id: str) -> Job | None: ...
 
     async def by_key(self, idempotency_key: str) -> Job | None: ...

@@ -199,6 +199,32 @@ async def test_release_frees_jobs_for_anyone_at_once(backend: Backend) -> None:
         assert [j.job_id for j in await stores.jobs.claim("r2", 100.0, 130.0, 10, CONSOLE)] == ["a"]
 
 
+async def test_a_parked_job_is_taken_from_its_live_holder_only_while_parked(backend: Backend) -> None:
+    async with backend.open() as one, backend.open() as two:  # r1 parked it; its user answers at r2
+        job, _ = await one.jobs.insert(leased("a", "r1", until=900.0))
+        parked = _parked(job)
+        await one.jobs.save(parked)
+        taken = await two.jobs.take_parked("a", "r2", 140.0)
+        assert taken is not None and (taken.lease_owner, taken.lease_until) == ("r2", 140.0)
+        assert taken.state is JobState.AWAITING_CONFIRMATION
+        with pytest.raises(LeaseLostError):  # r1's copy no longer writes
+            await one.jobs.save(parked.update(102.0))
+        assert await one.jobs.renew("r1", 950.0) == frozenset()
+        await two.jobs.save(taken.advance(JobState.ACKNOWLEDGED, 103.0))
+        assert await one.jobs.take_parked("a", "r1", 990.0) is None  # answered: no longer parked
+        assert await one.jobs.take_parked("nope", "r1", 990.0) is None
+        other, _ = await one.jobs.insert(leased("b", "r1", until=900.0))
+        await one.jobs.save(_parked(other))
+        await two.jobs.request_cancel("b", "r2", 104.0, 134.0)  # a cancel pending: its holder acts
+        assert await two.jobs.take_parked("b", "r2", 140.0) is None
+        held = await one.jobs.get("b")
+        assert held is not None and held.lease_owner == "r1"
+
+
+def _parked(job: Job) -> Job:
+    return job.advance(JobState.ACKNOWLEDGED, 101.0).advance(JobState.AWAITING_CONFIRMATION, 101.0)
+
+
 # ---------------------------------------------------------------- dedupe keys
 
 

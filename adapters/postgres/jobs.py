@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 
 from adapters.job_rows import (
     COLUMNS,
+    PARKED,
     SAVED_COLUMNS,
     TERMINAL_SQL,
     UNCANCELLABLE_SQL,
@@ -44,6 +45,9 @@ _REQUEST_CANCEL = (
     f"WHERE job_id = %s AND state NOT IN ({UNCANCELLABLE_SQL}) RETURNING {', '.join(COLUMNS)}")
 _CANCEL_REQUESTS = (f"SELECT job_id FROM jobs WHERE lease_owner = %s AND cancel_requested_at IS NOT NULL "
                     f"AND state NOT IN ({UNCANCELLABLE_SQL})")
+# A parked job is run by nobody: whoever acts on its answer takes it from any holder (the row is locked).
+_TAKE_PARKED = (f"UPDATE jobs SET lease_owner = %s, lease_until = %s WHERE job_id = %s "
+                f"AND state = '{PARKED}' AND cancel_requested_at IS NULL RETURNING {', '.join(COLUMNS)}")
 
 
 class PostgresJobStore:
@@ -113,6 +117,12 @@ class PostgresJobStore:
             cur = await conn.execute(_CANCEL_REQUESTS, (owner,))
             rows = await cur.fetchall()
         return frozenset(str(r["job_id"]) for r in rows)
+
+    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
+        async with self._db.connection() as conn:
+            cur = await conn.execute(_TAKE_PARKED, (owner, until, job_id))
+            row = await cur.fetchone()
+        return job_from_row(row) if row is not None else None
 
     async def _one(self, sql: str, arg: str) -> Job | None:
         async with self._db.connection() as conn:

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.job_rows import (
     COLUMNS,
+    PARKED,
     SAVED_COLUMNS,
     TERMINAL_SQL,
     UNCANCELLABLE_SQL,
@@ -44,6 +45,9 @@ _REQUEST_CANCEL = (
     f"WHERE job_id = ? AND state NOT IN ({UNCANCELLABLE_SQL}) RETURNING {', '.join(COLUMNS)}")
 _CANCEL_REQUESTS = (f"SELECT job_id FROM jobs WHERE lease_owner = ? AND cancel_requested_at IS NOT NULL "
                     f"AND state NOT IN ({UNCANCELLABLE_SQL})")
+# A parked job is run by nobody: whoever acts on its answer takes it, from any holder, in one statement.
+_TAKE_PARKED = (f"UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE job_id = ? "
+                f"AND state = '{PARKED}' AND cancel_requested_at IS NULL RETURNING {', '.join(COLUMNS)}")
 
 
 _Queued = tuple[tuple[Any, ...], "asyncio.Future[bool]"]
@@ -159,6 +163,11 @@ class SqliteJobStore:
     async def cancel_requests(self, owner: str) -> frozenset[str]:
         rows = await self._db.rows(_CANCEL_REQUESTS, (owner,))
         return frozenset(str(r[0]) for r in rows)
+
+    @mapped_store_errors
+    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
+        rows = await self._db.returning(_TAKE_PARKED, (owner, until, job_id))
+        return job_from_row(rows[0]) if rows else None
 
     async def _one(self, sql: str, arg: str) -> Job | None:
         row = await self._db.first(sql, (arg,))

@@ -79,6 +79,9 @@ class ObservedJobStore:
     async def cancel_requests(self, owner: str) -> frozenset[str]:
         return await self._inner.cancel_requests(owner)
 
+    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
+        return await self._inner.take_parked(job_id, owner, until)
+
     def __getattr__(self, name: str) -> Any:
         # Store methods added later (leases, queries) pass through unobserved.
         return getattr(self._inner, name)

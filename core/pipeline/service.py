@@ -302,6 +302,10 @@ class GenerationService:
         """Run a job again from its stored state (a confirmed job, for example)."""
         self._tasks.spawn(job)
 
+    async def take_parked(self, job_id: str) -> Job | None:
+        """Lease a job parked for its user's answer to this replica, which then acts on the answer."""
+        return await self._d.jobs.take_parked(job_id, self._config.replica_id, self._leases.until())
+
     async def cancel_job(self, job: Job) -> ActionReply:
         """Stop a job as its cancel button would (admin commands, expired confirmations)."""
         return await self._once(f"cancel:{job.job_id}", lambda: self._cancel(job))

@@ -40,6 +40,8 @@ _ANSWER_TEXT = {
 class ServiceControl(Protocol):
     def resume(self, job: Job) -> None: ...
 
+    async def take_parked(self, job_id: str) -> Job | None: ...
+
     async def cancel_job(self, job: Job) -> ActionReply: ...
 
 
@@ -131,14 +133,16 @@ class SpendDesk:
         state = ConfirmState.CONFIRMED if yes else ConfirmState.DECLINED
         if not await confirmations.answer(job_id, state):  # answered twice at once: the other one won
             return self._answered(await confirmations.get(job_id) or confirmation, lang)
-        if not yes:
-            if self._gate.questions is not None:
-                await self._gate.questions.settle(conversation)
-            await self._steps.refuse(job, self._m.text("spend.confirm.declined", lang), ErrorKind.CANCELLED)
-            return ActionReply(ActionOutcome.CANCELLED, self._m.text("spend.confirm.declined", lang))
         if self._gate.questions is not None:  # answered here: the conversation's copy is settled too
             await self._gate.questions.settle(conversation)
-        job = job.advance(JobState.ACKNOWLEDGED, now)
+        # The replica that answers acts: it takes the parked job's lease from whichever replica asked.
+        taken = await self._service.take_parked(job_id)
+        if taken is None:  # cancelled (or cancelling) meanwhile
+            return ActionReply(ActionOutcome.NOT_ALLOWED, self._m.text("service.action.finished", lang))
+        if not yes:
+            await self._steps.refuse(taken, self._m.text("spend.confirm.declined", lang), ErrorKind.CANCELLED)
+            return ActionReply(ActionOutcome.CANCELLED, self._m.text("spend.confirm.declined", lang))
+        job = taken.advance(JobState.ACKNOWLEDGED, now)
         await self._jobs.save(job)
         self._service.resume(job)
         return ActionReply(
@@ -168,8 +172,8 @@ class SpendDesk:
     async def _expire(self, confirmation: Confirmation) -> None:
         if not await self._gate.confirmations.answer(confirmation.job_id, ConfirmState.EXPIRED):
             return
-        job = await self._jobs.get(confirmation.job_id)
-        if job is not None and job.state is JobState.AWAITING_CONFIRMATION:
+        job = await self._service.take_parked(confirmation.job_id)
+        if job is not None:
             await self._steps.refuse(job, self._expired_text(job.language), ErrorKind.CANCELLED)
 
     # ------------------------------------------------------------ usage and keys

@@ -69,3 +69,6 @@ class SettlingJobStore:
 
     async def cancel_requests(self, owner: str) -> frozenset[str]:
         return await self._inner.cancel_requests(owner)
+
+    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
+        return await self._inner.take_parked(job_id, owner, until)
