@@ -4,13 +4,14 @@ GenerationService with SQLite stores, and the in-process IMA simulator, on virtu
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from adapters.chat.actions import decode_action
 from adapters.dedupe_store import SqlDedupeStore
 from adapters.feishu.adapter import FeishuAdapter, FeishuConfig
 from adapters.media.probe import PyAvProbe
@@ -20,7 +21,7 @@ from core.clock import FakeClock
 from core.media.inputs import AttachmentPreparer
 from core.media.preflight import MediaLimits
 from core.pipeline.service import GenerationService
-from core.platform import AttachmentFetcher, EventSink
+from core.platform import ActionKind, AttachmentFetcher, EventSink
 from core.types import Attachment, Platform
 from tests import media_factory
 from tests.discord_fake.transport_download import SIM_ORIGINS
@@ -153,13 +154,13 @@ async def test_retry_button_on_the_result_starts_a_new_task_only_for_the_request
         async with stack(fake, sim, db, clock, tmp_path) as s:
             await deliver(fake, s, message_event(text="画一只可爱的橘猫", user="ou_alice"))
             await s.service.wait_idle()
-            buttons = [m for m in fake.messages if m.msg_type == "interactive"
-                       and '"callback"' in m.card_text and '"cancel"' not in m.card_text]
-            assert buttons, [m.card_text for m in fake.messages]
-            card = buttons[-1]
-            encoded = next(e["behaviors"][0]["value"]["action"] for e in card.content["body"]["elements"]
-                           if e.get("tag") == "button")
-            _, action, job_id = encoded.split(":")
+            # the retry button itself, found by its action: a card may carry other buttons first
+            retries = [(m, decoded[1]) for m in fake.messages if m.msg_type == "interactive"
+                       for decoded in map(decode_action, _callback_actions(m.content))
+                       if decoded is not None and decoded[0] is ActionKind.RETRY]
+            assert retries, [m.card_text for m in fake.messages]
+            card, job_id = retries[-1]
+            action = ActionKind.RETRY.value
 
             click = card_action_event(action=action, job_id=job_id, user="ou_mallory",
                                       message_id=card.message_id)
@@ -210,3 +211,18 @@ async def test_one_generation_is_three_new_messages_with_the_preference_notice_i
         assert "已记住" in final and "✅ 已完成" in final  # the notice and the summary: in the status card
         assert "imabot:retry:" in final and "imabot:cancel:" not in final
         assert "http" in link.content["text"]
+
+
+def _callback_actions(node: object) -> Iterator[str]:
+    """The encoded actions (``imabot:<action>:<job id>``) of every callback button in a card, in order."""
+    if isinstance(node, dict):
+        if node.get("tag") == "button":
+            for behavior in node.get("behaviors", ()):
+                value = behavior.get("value") if behavior.get("type") == "callback" else None
+                if isinstance(value, dict) and isinstance(value.get("action"), str):
+                    yield value["action"]
+        for child in node.values():
+            yield from _callback_actions(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _callback_actions(child)
