@@ -27,7 +27,7 @@ from tests import media_factory
 from tests.discord_fake.transport_download import SIM_ORIGINS
 from tests.feishu_fake.events import card_action_event, message_event
 from tests.feishu_fake.fixtures import running_fake
-from tests.feishu_fake.server import FakeFeishu
+from tests.feishu_fake.server import FakeFeishu, SentMessage
 from tests.support.ima import SimHarness
 from tests.support.service import running_service
 
@@ -154,12 +154,10 @@ async def test_retry_button_on_the_result_starts_a_new_task_only_for_the_request
         async with stack(fake, sim, db, clock, tmp_path) as s:
             await deliver(fake, s, message_event(text="画一只可爱的橘猫", user="ou_alice"))
             await s.service.wait_idle()
-            # the retry button itself, found by its action: a card may carry other buttons first
-            retries = [(m, decoded[1]) for m in fake.messages if m.msg_type == "interactive"
-                       for decoded in map(decode_action, _callback_actions(m.content))
-                       if decoded is not None and decoded[0] is ActionKind.RETRY]
-            assert retries, [m.card_text for m in fake.messages]
-            card, job_id = retries[-1]
+            # the retry button itself, found by its action (a card may carry other buttons), once the
+            # status card's last edit (throttled, it may land after the job's task ended) has shown it
+            await fake.wait_until(lambda f: bool(_retry_buttons(f)))
+            card, job_id = _retry_buttons(fake)[-1]
             action = ActionKind.RETRY.value
 
             click = card_action_event(action=action, job_id=job_id, user="ou_mallory",
@@ -211,6 +209,13 @@ async def test_one_generation_is_three_new_messages_with_the_preference_notice_i
         assert "已记住" in final and "✅ 已完成" in final  # the notice and the summary: in the status card
         assert "imabot:retry:" in final and "imabot:cancel:" not in final
         assert "http" in link.content["text"]
+
+
+def _retry_buttons(fake: FakeFeishu) -> list[tuple[SentMessage, str]]:
+    """Every card showing a retry button, with the job id that button retries."""
+    return [(m, decoded[1]) for m in fake.messages if m.msg_type == "interactive"
+            for decoded in map(decode_action, _callback_actions(m.content))
+            if decoded is not None and decoded[0] is ActionKind.RETRY]
 
 
 def _callback_actions(node: object) -> Iterator[str]:
