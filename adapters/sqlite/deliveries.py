@@ -21,17 +21,14 @@ class SqliteDeliveryLog:
 
     @mapped_store_errors
     async def intend(self, job_id: str, part: str, token: str, now: float) -> DeliveryRecord:
-        conn = self._db.conn
-        await conn.execute(
+        await self._db.change(
             "INSERT INTO deliveries (job_id, part, token, state, intended_at) VALUES (?, ?, ?, 'intent', ?) "
             "ON CONFLICT(job_id, part) DO UPDATE SET attempts = attempts + 1 WHERE state = 'intent'",
             (job_id, part, token, now))
-        await conn.commit()
         return (await self.records(job_id))[part]
 
     @mapped_store_errors
     async def sent(self, job_id: str, part: str, ref: str | None, now: float) -> None:
-        await self._db.conn.execute(
+        await self._db.change(
             "UPDATE deliveries SET state = 'sent', ref = ?, sent_at = ? WHERE job_id = ? AND part = ?",
             (ref, now, job_id, part))
-        await self._db.conn.commit()

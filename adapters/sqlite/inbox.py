@@ -34,8 +34,7 @@ class SqliteInboxStore:
 
     @mapped_store_errors
     async def finish(self, key: str) -> None:
-        await self._db.conn.execute("UPDATE inbox SET finished = 1 WHERE key = ?", (key,))
-        await self._db.conn.commit()
+        await self._db.change("UPDATE inbox SET finished = 1 WHERE key = ?", (key,))
 
     @mapped_store_errors
     async def take_stale(self, hold_s: float, limit: int) -> Sequence[InboxItem]:

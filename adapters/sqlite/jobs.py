@@ -66,11 +66,7 @@ class SqliteJobStore:
 
     @mapped_store_errors
     async def insert(self, job: Job) -> tuple[Job, bool]:
-        conn = self._db.conn
-        cursor = await conn.execute(_INSERT, job_values(job))
-        inserted = cursor.rowcount == 1
-        await conn.commit()
-        if inserted:
+        if await self._db.change(_INSERT, job_values(job)) == 1:
             return job, True
         existing = await self.by_key(job.idempotency_key)
         if existing is None:  # pragma: no cover - the UNIQUE conflict guarantees a row
@@ -148,10 +144,9 @@ class SqliteJobStore:
     @mapped_store_errors
     async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
         if job_ids is None:
-            await self._db.conn.execute(_RELEASE, (owner,))
+            await self._db.change(_RELEASE, (owner,))
         else:
-            await self._db.conn.execute(_RELEASE_SOME, (owner, _json_list(job_ids)))
-        await self._db.conn.commit()
+            await self._db.change(_RELEASE_SOME, (owner, _json_list(job_ids)))
 
     @mapped_store_errors
     async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:

@@ -41,8 +41,7 @@ class SqlitePreferenceStore:
             pref.credit,
             pref.last_used,
         )
-        await self._db.conn.execute(_UPSERT, row)
-        await self._db.conn.commit()
+        await self._db.change(_UPSERT, row)
 
     async def clear(self, platform: Platform, user_id: str, task_type: TaskType | None = None) -> None:
         sql = "DELETE FROM preferences WHERE platform = ? AND user_id = ?"
@@ -50,8 +49,7 @@ class SqlitePreferenceStore:
         if task_type is not None:
             sql += " AND task_type = ?"
             args = (*args, task_type.value)
-        await self._db.conn.execute(sql, args)
-        await self._db.conn.commit()
+        await self._db.change(sql, args)
 
     async def all_for(self, platform: Platform, user_id: str) -> Mapping[TaskType, Preference]:
         sql = f"SELECT {_COLUMNS} FROM preferences WHERE platform = ? AND user_id = ? ORDER BY task_type"
