@@ -210,6 +210,48 @@ class JobStore(Protocol):
         ...
 
 
+class ForwardingJobStore:
+    """A ``JobStore`` that hands every call to ``inner``: the base of wrappers that add something to a
+    few calls (telemetry, spend settling) and pass the rest on unchanged."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+
+    async def insert(self, job: Job) -> tuple[Job, bool]:
+        return await self._inner.insert(job)
+
+    async def save(self, job: Job) -> None:
+        await self._inner.save(job)
+
+    async def claim(self, owner: str, now: float, until: float, limit: int,
+                    platforms: Collection[str]) -> Sequence[Job]:
+        return await self._inner.claim(owner, now, until, limit, platforms)
+
+    async def renew(self, owner: str, until: float) -> frozenset[str]:
+        return await self._inner.renew(owner, until)
+
+    async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
+        await self._inner.release(owner, job_ids)
+
+    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
+        return await self._inner.request_cancel(job_id, owner, now, until)
+
+    async def cancel_requests(self, owner: str) -> frozenset[str]:
+        return await self._inner.cancel_requests(owner)
+
+    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
+        return await self._inner.take_parked(job_id, owner, until)
+
+    async def get(self, job_id: str) -> Job | None:
+        return await self._inner.get(job_id)
+
+    async def by_key(self, idempotency_key: str) -> Job | None:
+        return await self._inner.by_key(idempotency_key)
+
+    async def unfinished(self) -> Sequence[Job]:
+        return await self._inner.unfinished()
+
+
 # ---------------------------------------------------------------- (de)serialization of the request
 
 

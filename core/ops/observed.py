@@ -14,7 +14,7 @@ import time
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from core.jobs import Job, JobState, JobStore
+from core.jobs import ForwardingJobStore, Job, JobState, JobStore
 from core.ops.telemetry import Telemetry
 from core.platform import EventSink, Step, UxEvent
 from core.ports import DedupeStore
@@ -23,9 +23,9 @@ from core.types import Platform
 _DELIVERY_STEPS = frozenset({Step.SUCCESS, Step.FAILURE})
 
 
-class ObservedJobStore:
+class ObservedJobStore(ForwardingJobStore):
     def __init__(self, inner: JobStore, telemetry: Telemetry) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._telemetry = telemetry
         self._last: dict[str, JobState] = {}
 
@@ -51,9 +51,6 @@ class ObservedJobStore:
             self._last.setdefault(job.job_id, job.state)
         return job
 
-    async def by_key(self, idempotency_key: str) -> Job | None:
-        return await self._inner.by_key(idempotency_key)
-
     async def unfinished(self) -> Sequence[Job]:
         jobs = await self._inner.unfinished()
         for job in jobs:  # resumed after a restart: their next transition has a known previous state
@@ -66,21 +63,6 @@ class ObservedJobStore:
         for job in jobs:  # taken over or resumed: their next transition has a known previous state
             self._last.setdefault(job.job_id, job.state)
         return jobs
-
-    async def renew(self, owner: str, until: float) -> frozenset[str]:
-        return await self._inner.renew(owner, until)
-
-    async def release(self, owner: str, job_ids: Sequence[str] | None = None) -> None:
-        await self._inner.release(owner, job_ids)
-
-    async def request_cancel(self, job_id: str, owner: str, now: float, until: float) -> Job | None:
-        return await self._inner.request_cancel(job_id, owner, now, until)
-
-    async def cancel_requests(self, owner: str) -> frozenset[str]:
-        return await self._inner.cancel_requests(owner)
-
-    async def take_parked(self, job_id: str, owner: str, until: float) -> Job | None:
-        return await self._inner.take_parked(job_id, owner, until)
 
     def __getattr__(self, name: str) -> Any:
         # Store methods added later (leases, queries) pass through unobserved.
