@@ -80,7 +80,7 @@ class Observer(NoTelemetry):
         if job.state is JobState.SUBMITTED and previous is not JobState.SUBMITTED:
             self.in_flight += 1
             self.in_flight_peak = max(self.in_flight_peak, self.in_flight)
-        elif job.state in (JobState.DONE, JobState.FAILED) and job.task_id:
+        elif job.state.terminal and job.task_id:  # done, failed or cancelled once created
             self.in_flight -= 1
         if job.state is JobState.DELIVERING and job.task_id:
             self.seen_result[job.task_id] = (time.time(), job)
