@@ -1,9 +1,10 @@
 """CPU per status poll through ``ImaClient.get_task`` for each HTTP transport under it, against ``imabot sim``
 running as a separate process on loopback (issue #16 item 1: pick the transport by measurement).
 
-Transports: httpx's default pool, httpx with tuned limits (keep-alive for every connection, no env
-lookups), httpx-aiohttp (aiohttp's connector under httpx's API), and raw aiohttp without httpx (the
-floor). For each, ``--concurrency`` workers poll real tasks for ``--polls`` requests; reported: client
+Transports (``[ima] transport``): "split" (the default: polls over aiohttp's connector under httpx's API,
+``httpx-aiohttp``; other calls over httpx's pool), "httpx" (everything over httpx's own pool), httpx with
+tuned limits (keep-alive for every connection), and raw aiohttp without httpx (the floor). For each,
+``--concurrency`` workers poll real tasks for ``--polls`` requests; reported: client
 process CPU µs per poll (user+sys of this process only; the simulator's CPU is its own) and polls/s.
 
 Run: ``.venv/bin/python -m bench.http_transport [--polls 4000] [--concurrency 20 200]``. Reported, not
@@ -26,7 +27,7 @@ import aiohttp
 import httpx
 
 from adapters.ima.client import ImaClient, ImaClientConfig
-from adapters.ima.transport import ima_transport
+from adapters.ima.transport import TransportKind
 from core.clock import SystemClock
 from core.ports import TaskSpec
 from core.types import TaskType
@@ -50,13 +51,16 @@ def simulator() -> Iterator[str]:
         proc.wait(10)
 
 
-def transports(concurrency: int) -> dict[str, Callable[[], httpx.AsyncBaseTransport | None]]:
+MakeTransport = Callable[[], httpx.AsyncBaseTransport | None]
+
+
+def transports(concurrency: int) -> dict[str, tuple[TransportKind, MakeTransport]]:
     return {
-        "httpx default": lambda: None,
-        "httpx tuned": lambda: httpx.AsyncHTTPTransport(
+        "split (default)": ("split", lambda: None),
+        "httpx": ("httpx", lambda: None),
+        "httpx tuned": ("httpx", lambda: httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            trust_env=False),
-        "httpx-aiohttp": lambda: ima_transport(concurrency, kind="aiohttp"),
+            trust_env=False)),
     }
 
 
@@ -76,9 +80,9 @@ async def _drive(concurrency: int, polls: int,
     return cpu / polls * 1e6, polls / wall
 
 
-async def via_client(base_url: str, make: Callable[[], httpx.AsyncBaseTransport | None], concurrency: int,
-                     polls: int) -> tuple[float, float]:
-    config = ImaClientConfig(base_url=base_url, upload_base_url=base_url, api_key=KEY)
+async def via_client(base_url: str, kind: TransportKind, make: MakeTransport,
+                     concurrency: int, polls: int) -> tuple[float, float]:
+    config = ImaClientConfig(base_url=base_url, upload_base_url=base_url, api_key=KEY, transport=kind)
     async with ImaClient(config, transport=make(), clock=SystemClock()) as client:
         task_ids = [(await client.create_task(SPEC)).task_id for _ in range(min(concurrency, 50))]
         return await _drive(concurrency, polls, lambda i: client.get_task(task_ids[i % len(task_ids)]))
@@ -112,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         task_id = asyncio.run(first_task(base_url))
         print(f"{'transport':<16} {'concurrency':>11} {'CPU µs/poll':>12} {'polls/s':>9}")
         for concurrency in args.concurrency:
-            for name, make in transports(concurrency).items():
-                us, rate = asyncio.run(via_client(base_url, make, concurrency, args.polls))
+            for name, (kind, make) in transports(concurrency).items():
+                us, rate = asyncio.run(via_client(base_url, kind, make, concurrency, args.polls))
                 print(f"{name:<16} {concurrency:>11} {us:>12.0f} {rate:>9.0f}", flush=True)
             us, rate = asyncio.run(via_raw_aiohttp(base_url, concurrency, args.polls, task_id))
             print(f"{'raw aiohttp':<16} {concurrency:>11} {us:>12.0f} {rate:>9.0f}", flush=True)

@@ -1,7 +1,7 @@
 """Real-time benchmark (issue #16 item 5): N generations in flight at speed 1 against ``imabot sim`` running
 as a SEPARATE process on loopback. The bot is this process, built exactly as ``imabot run`` builds it
-(``bot.wiring.build_app``: SQLite, IMA client over aiohttp, learned durations, conversation layer), with a
-counting chat sink instead of a platform. Real clock, real sockets, nothing faked but the chat platform.
+(``bot.wiring.build_app``: SQLite, the IMA client's transports of ``--transport``, learned durations,
+conversation layer), with a counting chat sink instead of a platform. Real clock, real sockets, nothing faked but the chat platform.
 
 Messages arrive at ``--rate`` per second (default 200) until N are taken in; the run ends when every job
 is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
@@ -14,8 +14,8 @@ is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
   the bot saw the result).
 
 Run: ``.venv/bin/python -m bench.realtime --n 2000 [--mix chat|long] [--spread 0.2] [--gc tuned|default]
-[--max-s 600]``. Reported, not
-asserted; the machine is shared, so the load average is printed with the results.
+[--transport split|httpx|aiohttp] [--max-s 600]``. Reported, not asserted; the machine is shared, so the
+load average is printed with the results.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_settings(base_url: str, data_dir: Path, transport: str = "httpx") -> Settings:
+def bench_settings(base_url: str, data_dir: Path, transport: str = "split") -> Settings:
     settings = load_settings(None, env={"IMA_API_KEY": KEY})
     ima = settings.ima.model_copy(update={"base_url": base_url, "upload_base_url": base_url,
                                           "transport": transport})
@@ -154,7 +154,7 @@ def bench_settings(base_url: str, data_dir: Path, transport: str = "httpx") -> S
 
 
 async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, data_dir: Path,
-              mix: str = "chat", transport: str = "httpx") -> dict[str, Any]:
+              mix: str = "chat", transport: str = "split") -> dict[str, Any]:
     requests = MIXES[mix]
     observer, clock, sink = Observer(), LatenessClock(), CountingSink()
     rss_peak = 0.0
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", choices=["chat", "long"], default="chat",
                         help="chat: a busy chat's mix; long: only jobs longer than the intake, so all N "
                              "are in flight together")
-    parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="httpx")
+    parser.add_argument("--transport", choices=["split", "httpx", "aiohttp"], default="split")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with simulator(args.spread) as base_url, tempfile.TemporaryDirectory(prefix="imabot-rt-") as tmp:

@@ -76,7 +76,9 @@ class ImaSettings(Section):
     # have their own connections so a burst of creates/uploads cannot starve them (docs/performance.md).
     poll_connections: int = Field(default=64, ge=1, le=1000)
     call_connections: int = Field(default=16, ge=1, le=1000)
-    transport: Literal["aiohttp", "httpx"] = "httpx"
+    # "split": status polls over aiohttp's connector (half the CPU at scale), every other call over httpx's
+    # pool (it never sends a create on a connection the server closed); "httpx" / "aiohttp": one pool.
+    transport: Literal["split", "httpx", "aiohttp"] = "split"
 
     @property
     def origins(self) -> frozenset[str]:

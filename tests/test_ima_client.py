@@ -324,7 +324,7 @@ async def test_create_reset_or_unreadable_reply_is_lost_not_retried(sim: Sim, fa
 @pytest.mark.parametrize(
     ("fault", "kind"),
     [
-        ("detail:reset:once", ErrorKind.NETWORK),
+        ("detail:reset:times=2", ErrorKind.NETWORK),  # once is sent again at once: see below
         ("detail:malformed:once", ErrorKind.PROTOCOL),
         ("detail:http=429:retry_after=4:once", ErrorKind.RATE_LIMITED),
         ("detail:code=500:once", ErrorKind.SERVER_ERROR),
@@ -343,6 +343,15 @@ async def test_transient_poll_errors_are_typed_and_the_next_poll_works(
     if kind is ErrorKind.RATE_LIMITED:
         assert info.value.retry_after == 4
     assert (await sim.wait(created.task_id)).progress is TaskProgress.SUCCEEDED
+    assert await sim.calls("tasks/create") == 1
+
+
+async def test_a_poll_whose_connection_broke_is_sent_once_more(sim: Sim) -> None:
+    created = await sim.client.create_task(spec("wan2.6-t2v"))
+    await sim.faults("detail:reset:once")
+    snapshot = await sim.client.get_task(created.task_id)
+    assert snapshot.progress in (TaskProgress.PENDING, TaskProgress.RUNNING)
+    assert await sim.calls("tasks/detail") == 2
     assert await sim.calls("tasks/create") == 1
 
 

@@ -1,4 +1,6 @@
-"""The IMA client's HTTP stack: a bounded request gate with a poll lane, the aiohttp transport's error
+"""The IMA client's HTTP stack over real loopback sockets: polls over aiohttp's connector and every other
+call over httpx's pool by default, a bounded request gate with a poll lane (nothing ever waits in a pool),
+a poll on a connection the server closed sent again and a create never, the aiohttp transport's error
 mapping (a create that reached IMA is never reported as "never connected"), and no import retried per
 request (httpcore's per-request ``import sniffio``)."""
 
@@ -6,46 +8,94 @@ from __future__ import annotations
 
 import asyncio
 import importlib.abc
+import json
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
 from adapters.ima.client import ImaClient, ImaClientConfig
-from adapters.ima.transport import RequestGate, ima_transport
+from adapters.ima.transport import RequestGate, _AiohttpTransport, ima_transport
 from core.clock import FakeClock
-from core.ops.telemetry import NoTelemetry
+from core.errors import ErrorKind, ImaApiError
+from core.ops.telemetry import NoTelemetry, Telemetry
+from core.ports import TaskProgress, TaskSpec
+from core.types import TaskType
+from tests import ima_catalog_data as data
 
 KEY = "ima_transport_test_key_0123456789"
 
 
+@dataclass
+class Loopback:
+    """What the server saw: each request as (connection number, path), and the connections open now."""
+
+    url: str = ""
+    requests: list[tuple[int, str]] = field(default_factory=list)
+    open: int = 0
+    held: int = 0
+    most_held: int = 0
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def until(self, done: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10), self.changed:  # a guard against a hang, not a pause
+            await self.changed.wait_for(done)
+
+
 @asynccontextmanager
-async def loopback(reply: bytes | None) -> AsyncIterator[str]:
-    """An HTTP/1.1 server on 127.0.0.1 answering every request with ``reply`` (None: hang up after reading
-    the request, as a server that crashed mid-request would)."""
+async def loopback(reply: Mapping[str, bytes] | bytes | None, *, answers_per_connection: int = 0,
+                   hold: asyncio.Event | None = None) -> AsyncIterator[Loopback]:
+    """An HTTP/1.1 server on 127.0.0.1 answering each request with ``reply`` (per path, or the same for
+    all; None: hang up after reading the request, as a server that crashed mid-request would).
+    ``answers_per_connection``: after that many answers, a connection's next request is met by hanging
+    up (a server closing a kept connection just as a request arrives). ``hold``: answers wait for it."""
+    seen = Loopback()
+    numbers = iter(range(1000))
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number, answered = next(numbers), 0
+        seen.open += 1
+        await seen.notify()
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
                                if line.lower().startswith(b"content-length:")), 0)
                 await reader.readexactly(length)
-                if reply is None:
+                path = head.split(b" ")[1].split(b"?")[0].decode()
+                seen.requests.append((number, path))
+                answer = reply.get(path) if isinstance(reply, Mapping) else reply
+                if answer is None or answered == answers_per_connection > 0:
                     break
-                writer.write(reply)
+                if hold is not None:
+                    seen.held += 1
+                    seen.most_held = max(seen.most_held, seen.held)
+                    await seen.notify()
+                    await hold.wait()
+                    seen.held -= 1
+                writer.write(answer)
                 await writer.drain()
+                answered += 1
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
+        seen.open -= 1
+        await seen.notify()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    seen.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     async with server:
-        yield f"http://127.0.0.1:{port}"
+        yield seen
 
 
 def _ok(body: bytes) -> bytes:
@@ -53,8 +103,38 @@ def _ok(body: bytes) -> bytes:
             + str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
-DETAIL_OK = _ok(b'{"code":0,"message":"success","data":{"id":"t1","resource_status":0,"status":"processing",'
-                b'"medias":[{"resource_status":0,"status":"processing"}]}}')
+def _envelope(data: object) -> bytes:
+    return _ok(json.dumps({"code": 0, "message": "success", "data": data}).encode())
+
+
+LIST, CREATE, DETAIL = "/open/v1/product/list", "/open/v1/tasks/create", "/open/v1/tasks/detail"
+IMA = {LIST: _envelope([data.wan_t2v()]), CREATE: _envelope({"id": "t1"}),
+       DETAIL: _envelope({"id": "t1", "resource_status": 0, "status": "processing",
+                          "medias": [{"resource_status": 0, "status": "processing"}]}),
+       "/open/v1/assets/verify": _envelope({"result": {"status": "active"}})}
+SPEC = TaskSpec(TaskType.TEXT_TO_VIDEO, "wan2.6-t2v", "a fox in the snow")
+
+
+def config(url: str, **values: Any) -> ImaClientConfig:
+    return ImaClientConfig(base_url=url, upload_base_url=url, api_key=KEY, request_timeout_s=10.0, **values)
+
+
+def client_of(server: Loopback, kind: str | None, telemetry: Telemetry | None = None, **values: Any
+              ) -> ImaClient:
+    if kind is not None:
+        values["transport"] = kind
+    return ImaClient(config(server.url, **values), clock=FakeClock(), telemetry=telemetry)
+
+
+def pool(transport: httpx.AsyncBaseTransport) -> tuple[str, int]:
+    """Whose pool a transport is (httpx's or aiohttp's) and how many connections it holds."""
+    if isinstance(transport, httpx.AsyncHTTPTransport):
+        return "httpx", len(transport._pool.connections)
+    assert isinstance(transport, _AiohttpTransport)
+    session = transport._inner.client
+    assert isinstance(session, aiohttp.ClientSession)
+    assert session.connector is not None
+    return "aiohttp", sum(map(len, session.connector._conns.values()))
 
 
 class Waits(NoTelemetry):
@@ -88,34 +168,88 @@ async def test_a_burst_of_slow_calls_never_holds_up_a_poll_and_waits_are_counted
     assert gate.connections == 3
 
 
-async def test_many_more_polls_than_connections_all_succeed_without_pool_timeouts() -> None:
-    telemetry = Waits()
-    async with loopback(DETAIL_OK) as url:
-        config = ImaClientConfig(base_url=url, upload_base_url=url, api_key=KEY, poll_connections=2,
-                                 call_connections=1, request_timeout_s=5.0)
-        async with ImaClient(config, clock=FakeClock(), telemetry=telemetry) as client:
-            snaps = await asyncio.gather(*(client.get_task("t1") for _ in range(60)))
-    assert {snap.progress.value for snap in snaps} == {"running"}
-    assert telemetry.waits and set(telemetry.waits) == {"poll"}
+KINDS = ["split", "httpx", "aiohttp"]
+
+
+@pytest.mark.parametrize(("kind", "poll_pool", "call_pool"), [
+    (None, "aiohttp", "httpx"), ("httpx", "httpx", "httpx"), ("aiohttp", "aiohttp", "aiohttp")])
+async def test_polls_and_other_calls_each_go_over_the_pool_their_setting_names(
+        kind: str | None, poll_pool: str, call_pool: str) -> None:
+    async with loopback(IMA) as server:
+        async with client_of(server, kind) as client:  # None: the default ("split")
+            lanes = client._lanes.open()
+            await client.create_task(SPEC)
+            assert pool(lanes["call"]) == (call_pool, 1)
+            await client.get_task("t1")
+            assert pool(lanes["poll"]) == (poll_pool, 1)
+            assert pool(lanes["call"]) == (call_pool, 1)  # split: the poll opened nothing in httpx's pool
+        await server.until(lambda: server.open == 0)  # closing the client closed every connection
+    # The product list and the create share a connection; the poll has its own unless one pool serves all.
+    assert server.requests == [(0, LIST), (0, CREATE), (1 if kind is None else 0, DETAIL)]
+
+
+async def test_a_client_for_another_key_shares_the_connections_and_closing_it_keeps_them() -> None:
+    async with loopback(IMA) as server, client_of(server, None) as client:
+        await client.get_task("t1")
+        async with client.with_key("ima_someone_elses_key_0123456789") as theirs:
+            await theirs.get_task("t1")
+        await client.get_task("t1")
+        assert server.open == 1
+    assert server.requests == [(0, DETAIL)] * 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_poll_sent_on_a_connection_the_server_was_closing_is_sent_again(kind: str) -> None:
+    async with loopback(IMA, answers_per_connection=1) as server, client_of(server, kind) as client:
+        await client.get_task("t1")
+        snapshot = await client.get_task("t1")  # goes out on the kept connection; the server hangs up
+    assert snapshot.progress is TaskProgress.RUNNING
+    assert server.requests == [(0, DETAIL), (0, DETAIL), (1, DETAIL)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_create_sent_on_a_connection_the_server_was_closing_is_never_sent_again(kind: str) -> None:
+    async with loopback(IMA, answers_per_connection=1) as server, client_of(server, kind) as client:
+        with pytest.raises(ImaApiError) as caught:
+            await client.create_task(SPEC)  # the product list is answered; the create is not
+    assert caught.value.kind is ErrorKind.CREATE_UNCONFIRMED  # it may exist: never "not created"
+    assert server.requests == [(0, LIST), (0, CREATE)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_requests_beyond_the_connections_queue_in_the_client_never_in_a_pool(kind: str) -> None:
+    telemetry, release = Waits(), asyncio.Event()
+    async with (loopback(IMA, hold=release) as server,
+                client_of(server, kind, telemetry, poll_connections=2, call_connections=1) as client):
+        polls = [asyncio.create_task(client.get_task("t1")) for _ in range(20)]
+        checks = [asyncio.create_task(client.verify_asset(f"{server.url}/a.png", "a")) for _ in range(5)]
+        await server.until(lambda: server.held == 3)
+        release.set()
+        snapshots = await asyncio.gather(*polls)
+        verified = await asyncio.gather(*checks)
+    assert server.most_held == 3  # two polls and one check in flight at a time, never more
+    assert {snap.progress for snap in snapshots} == {TaskProgress.RUNNING}
+    assert all(result.passed for result in verified)  # none failed (no PoolTimeout, no error at all)
+    assert sorted(telemetry.waits) == ["call"] * 4 + ["poll"] * 18  # every one beyond them waited here
 
 
 @pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
 async def test_server_hanging_up_after_a_create_is_lost_not_a_connect_failure(kind: str) -> None:
-    async with loopback(None) as url:
+    async with loopback(None) as server:
         transport = ima_transport(4, kind=kind)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport) as http:
             with pytest.raises(httpx.HTTPError) as caught:
-                await http.post(f"{url}/open/v1/tasks/create", content=b"{}")
+                await http.post(f"{server.url}/open/v1/tasks/create", content=b"{}")
     assert not isinstance(caught.value, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 @pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
 async def test_refused_connection_is_a_connect_error(kind: str) -> None:
-    async with loopback(None) as url:
+    async with loopback(None) as server:
         pass  # closed: nothing listens on that port any more
     async with httpx.AsyncClient(transport=ima_transport(4, kind=kind)) as http:  # type: ignore[arg-type]
         with pytest.raises((httpx.ConnectError, httpx.ConnectTimeout)):
-            await http.post(f"{url}/open/v1/tasks/detail", content=b"{}")
+            await http.post(f"{server.url}/open/v1/tasks/detail", content=b"{}")
 
 
 class _ImportSpy(importlib.abc.MetaPathFinder):
@@ -127,18 +261,17 @@ class _ImportSpy(importlib.abc.MetaPathFinder):
         return None
 
 
-@pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("kind", KINDS)
 async def test_no_module_is_looked_up_per_request(kind: str) -> None:
-    async with loopback(DETAIL_OK) as url:
-        config = ImaClientConfig(base_url=url, upload_base_url=url, api_key=KEY,
-                                 transport=kind)  # type: ignore[arg-type]
-        async with ImaClient(config, clock=FakeClock()) as client:
-            await client.get_task("t1")  # first request: imports that happen once are fine
-            spy = _ImportSpy()
-            sys.meta_path.insert(0, spy)
-            try:
-                for _ in range(20):
-                    await client.get_task("t1")
-            finally:
-                sys.meta_path.remove(spy)
+    async with loopback(IMA) as server, client_of(server, kind) as client:
+        await client.create_task(SPEC)
+        await client.get_task("t1")  # first requests: imports that happen once are fine
+        spy = _ImportSpy()
+        sys.meta_path.insert(0, spy)
+        try:
+            for _ in range(20):
+                await client.get_task("t1")
+            await client.create_task(SPEC)
+        finally:
+            sys.meta_path.remove(spy)
     assert spy.looked_up == []

@@ -1,7 +1,8 @@
 """Async client of the IMA Open API; implements ``core.ports.ImaGateway``.
 
-One shared ``httpx.AsyncClient``; every reply goes through one envelope check and one error
-mapping (``adapters.ima.errors``). The API key never reaches logs, errors or ``repr``.
+Requests are ``httpx.Request``s sent in two lanes (status polls; everything else) over transports shared
+with every ``with_key`` client (``adapters.ima.transport``); every reply goes through one envelope check
+and one error mapping (``adapters.ima.errors``). The API key never reaches logs, errors or ``repr``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,7 +26,8 @@ from adapters.ima.detail import snapshot_from_detail
 from adapters.ima.errors import is_success, map_api_error, mask_key, redact_text, strip_query
 from adapters.ima.payload import build_create_payload
 from adapters.ima.reflection import MAX_ATTEMPTS, REFLECTABLE_KINDS, plan_retry
-from adapters.ima.transport import RequestGate, TransportKind, ima_transport
+from adapters.ima.requests import RequestFactory
+from adapters.ima.transport import ImaLanes, RequestGate, TransportKind
 from adapters.ima.upload import (
     UPLOAD_TOKEN_PATH,
     checked_size,
@@ -69,18 +70,11 @@ class ImaClientConfig:
     # polls have their own lane so a burst of creates or uploads cannot starve them.
     poll_connections: int = 64
     call_connections: int = 16
-    transport: TransportKind = "httpx"
+    transport: TransportKind = "split"
 
     def __repr__(self) -> str:
         return (f"ImaClientConfig(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r}, "
                 f"api_key={mask_key(self.api_key)!r}, language={self.language!r})")
-
-
-def _user_agent() -> str:
-    try:
-        return f"imabot/{metadata.version('imabot')}"
-    except metadata.PackageNotFoundError:
-        return "imabot/0"
 
 
 class ImaClient:
@@ -88,22 +82,22 @@ class ImaClient:
                  clock: Clock, telemetry: Telemetry | None = None) -> None:
         self._config = config
         self._telemetry: Telemetry = telemetry or NoTelemetry()
-        self._transport = transport
         self._clock = clock
-        self._http: httpx.AsyncClient | None = None
         self._products: dict[TaskType, tuple[float, tuple[ProductLeaf, ...]]] = {}
         self._inflight: dict[TaskType, asyncio.Future[tuple[ProductLeaf, ...]]] = {}
-        self._user_agent = _user_agent()
-        self._gate = RequestGate(config.poll_connections, config.call_connections,
-                                 self._telemetry.ima_queue_wait)
-        self._parent: ImaClient | None = None
+        self._requests = RequestFactory(config.base_url, config.api_key, app_source=config.app_source,
+                                        language=config.language)
+        gate = RequestGate(config.poll_connections, config.call_connections, self._telemetry.ima_queue_wait)
+        self._lanes = ImaLanes(gate, config.transport, transport=transport)
+        self._owns_lanes = True
+        self._redacting = False
 
     def with_key(self, api_key: str) -> ImaClient:
-        """A client for another account's key (a user's own) that shares this client's connections."""
-        child = ImaClient(replace(self._config, api_key=api_key), transport=self._transport,
-                          clock=self._clock, telemetry=self._telemetry)
-        child._parent = self
-        child._gate = self._gate  # one bound on requests in flight, whoever's key
+        """A client for another account's key (a user's own) that shares this client's connections and
+        its bound on requests in flight."""
+        child = ImaClient(replace(self._config, api_key=api_key), clock=self._clock,
+                          telemetry=self._telemetry)
+        child._lanes, child._owns_lanes = self._lanes, False
         return child
 
     def __repr__(self) -> str:
@@ -112,14 +106,13 @@ class ImaClient:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        self._client()
+        self._open()
 
     async def aclose(self) -> None:
         for fetch in list(self._inflight.values()):
             fetch.cancel()
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.aclose()
+        if self._owns_lanes:
+            await self._lanes.aclose()
 
     async def __aenter__(self) -> ImaClient:
         await self.start()
@@ -241,13 +234,11 @@ class ImaClient:
         if not ful or not fdl:
             raise ImaApiError("upload token reply lacks ful/fdl", kind=ErrorKind.PROTOCOL)
         started = time.perf_counter()
+        request = self._requests.upload(ful, file_chunks(path, size), mime, size,
+                                        timeout_s=self._config.upload_timeout_s)
         try:
-            async with self._gate.slot("call"):
-                resp = await self._client().put(
-                    ful, content=file_chunks(path, size),
-                    headers={"Content-Type": mime, "Content-Length": str(size)},
-                    timeout=self._config.upload_timeout_s,
-                )
+            self._open()
+            resp = await self._lanes.send("call", request)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, "upload_put") from None
         log.info("PUT %s -> %d (%d bytes, %.0f ms)", strip_query(ful), resp.status_code, size,
@@ -280,25 +271,11 @@ class ImaClient:
     def _secrets(self) -> tuple[str, ...]:
         return (self._config.api_key,)
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._parent is not None:
+    def _open(self) -> None:
+        if not self._redacting:
             ima_errors.install_log_redaction(self._config.api_key)
-            return self._parent._client()
-        if self._http is None:
-            ima_errors.install_log_redaction(self._config.api_key)
-            transport = self._transport or ima_transport(self._gate.connections, kind=self._config.transport)
-            self._http = httpx.AsyncClient(transport=transport, timeout=self._config.request_timeout_s,
-                                           follow_redirects=False)
-        return self._http
-
-    def _headers(self, language: str | None) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self._config.api_key}",
-            "Content-Type": "application/json",
-            "x-app-source": self._config.app_source,
-            "x_app_language": language or self._config.language,
-            "User-Agent": self._user_agent,
-        }
+            self._redacting = True
+        self._lanes.open()
 
     async def _call(self, method: str, path_or_url: str, *, op: str, params: Mapping[str, str] | None = None,
                     json_body: Any = None, language: str | None = None, timeout_s: float | None = None,
@@ -324,18 +301,16 @@ class ImaClient:
     async def _exchange(self, method: str, path_or_url: str, *, op: str, params: Mapping[str, str] | None,
                         json_body: Any, language: str | None, timeout_s: float | None, authenticated: bool,
                         before_send: BeforeSend | None) -> tuple[Any, str]:
-        url = path_or_url if "://" in path_or_url else self._config.base_url.rstrip("/") + path_or_url
-        headers = self._headers(language) if authenticated else {"User-Agent": self._user_agent}
         started = time.perf_counter()
         content = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode()
+        request = self._requests.build(method, path_or_url, params=params, content=content, language=language,
+                                       authenticated=authenticated,
+                                       timeout_s=timeout_s or self._config.request_timeout_s)
         try:
-            async with self._gate.slot("poll" if op == "detail" else "call"):
-                if before_send is not None:  # after the queue, with the body built: the last moment
-                    await before_send()
-                resp = await self._client().request(method, url, params=params, headers=headers,
-                                                    content=content,
-                                                    timeout=timeout_s or self._config.request_timeout_s)
-                raw = resp.content
+            self._open()
+            # before_send runs after the queue, with the body built: the last moment
+            resp = await self._lanes.send("poll" if op == "detail" else "call", request, before_send)
+            raw = resp.content
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, op) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -343,8 +318,8 @@ class ImaClient:
         code = body.get("code") if isinstance(body, Mapping) else None
         # Polls and catalog reads are frequent; creates and uploads are the events worth keeping.
         level = logging.DEBUG if op in ("detail", "product_list") else logging.INFO
-        log.log(level, "%s %s -> http %d code %s (%.0f ms)", method, strip_query(url), resp.status_code, code,
-                elapsed_ms)
+        log.log(level, "%s %s -> http %d code %s (%.0f ms)", method, strip_query(str(request.url)),
+                resp.status_code, code, elapsed_ms)
         if isinstance(body, Mapping) and "code" in body and is_success(code) and resp.status_code < 400:
             return body.get("data"), "ok"
         retry_after = ima_errors.parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())

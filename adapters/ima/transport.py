@@ -1,64 +1,94 @@
-"""The HTTP transport under the IMA client, and the gate that bounds how many requests use it at once.
+"""The HTTP stack under the IMA client: two lanes, status polls and every other call, each bounded by
+``RequestGate`` and each with its own transport under httpx's API (``docs/performance.md``, "The poll path").
 
-httpx keeps its API for the client. Under it runs httpx's own pool (at most 20 idle connections: its
-bookkeeping grows with them) or, with ``kind="aiohttp"``, aiohttp's connector (``httpx-aiohttp``).
-Measured (``bench/http_transport.py``, ``docs/performance.md``): aiohttp costs ~10 % less CPU per poll,
-but at 10,000 jobs in flight against an overloaded server it sent requests on connections the server
-was closing, and 55 creates came back "unconfirmed" (LOST to the user). httpcore checks a kept
-connection before reusing it, so httpx is the default.
+``[ima] transport``:
+- ``"split"`` (default): polls over aiohttp's connector (``httpx-aiohttp``), everything else (creates,
+  uploads, product lists, asset checks) over httpx's own pool. At 10,000 jobs in flight httpcore's pool
+  cost twice the CPU of aiohttp's connector and queued 100x more polls (it scans every connection it
+  holds on every request). But aiohttp learns that the server closed a kept connection only when the
+  event loop gets to it, late under load, so it sends some requests on connections that are already
+  closing; httpcore checks a kept connection right before reusing it. A poll is an idempotent read and
+  is sent once more when that happens; a create is never sent twice (it may have reached IMA), so the
+  creates stay on httpx's pool.
+- ``"httpx"`` / ``"aiohttp"``: both lanes share one pool of that kind.
 
-``RequestGate`` bounds the requests in flight below the connection limit, so a request never waits
-inside the transport's pool (where httpx would raise ``PoolTimeout`` into a job): it queues here,
-without a deadline, and every wait is reported. Status polls have their own lane, so a burst of
-creates, uploads or slow asset checks can never starve them (and a burst of polls never delays a
-create).
+``ImaLanes`` hands each ``httpx.Request`` straight to its transport. ``httpx.AsyncClient`` would merge
+URLs, headers, cookies and parameters, run an auth flow and a redirect loop, extract cookies from every
+reply and log every request: nothing the IMA client uses, and about 90 µs of CPU per request.
+
+``RequestGate`` bounds the requests in flight to each lane's connections, so a request never waits
+inside a transport's pool (where httpx would raise ``PoolTimeout`` into a job): it queues here, without
+a deadline, and every wait is reported. The poll lane is separate, so a burst of creates, uploads or
+slow asset checks can never starve polls (and a burst of polls never delays a create).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-TransportKind = Literal["aiohttp", "httpx"]
+if TYPE_CHECKING:
+    import aiohttp
+
+TransportKind = Literal["split", "httpx", "aiohttp"]
+Lane = Literal["poll", "call"]
+BeforeSend = Callable[[], Awaitable[None]]
+
+log = logging.getLogger("imabot.ima")
+
+# The connection broke before a whole reply arrived (a server closing a kept connection shows as one of
+# these); a timeout is not among them.
+CONNECTION_LOST = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
-def ima_transport(max_connections: int, *, kind: TransportKind = "httpx",
-                  keepalive_s: float = 4.0) -> httpx.AsyncBaseTransport:
+def httpx_pool(max_connections: int, keepalive_s: float) -> httpx.AsyncBaseTransport:
     """An idle connection is dropped after ``keepalive_s``: shorter than the servers' own idle timeouts
-    (uvicorn 5 s, proxies more), so a poll never goes out on a connection the server is closing (which
-    fails as "server disconnected")."""
+    (uvicorn 5 s, proxies more), so few requests go out on a connection the server is closing."""
+    # httpcore's bookkeeping grows with the idle connections it keeps: keep at most 20 (its default).
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=min(20, max_connections),
+                          keepalive_expiry=keepalive_s)
+    return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
+def ima_transport(max_connections: int, *, kind: Literal["httpx", "aiohttp"],
+                  keepalive_s: float = 4.0) -> httpx.AsyncBaseTransport:
     if kind == "httpx":
-        # httpcore's bookkeeping grows with the idle connections it keeps: keep at most 20 (its default).
-        idle = min(20, max_connections)
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=idle,
-                              keepalive_expiry=keepalive_s)
-        return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-    return _AiohttpTransport(httpx.Limits(max_connections=max_connections, keepalive_expiry=keepalive_s,
-                                          max_keepalive_connections=max_connections))
+        return httpx_pool(max_connections, keepalive_s)
+    return _AiohttpTransport(max_connections, keepalive_s)
 
 
 class _AiohttpTransport(httpx.AsyncBaseTransport):
-    """``httpx_aiohttp.AiohttpTransport`` with one correction: it reports every aiohttp connection error
-    as ``httpx.ConnectTimeout``, also a server that hung up after it got the request. The IMA client
-    must know the difference (a create that may have reached IMA is never repeated), so only a failure
-    to connect stays a connect error; anything later becomes ``httpx.ReadError``."""
+    """``httpx_aiohttp.AiohttpTransport`` with two changes. Its session keeps no cookies (IMA sets none;
+    aiohttp would look for them on every request and reply). And it reports every aiohttp connection
+    error as ``httpx.ConnectTimeout``, also a server that hung up after it got the request; the IMA
+    client must know the difference (a create that may have reached IMA is never repeated), so only a
+    failure to connect stays a connect error; anything later becomes ``httpx.ReadError``."""
 
-    def __init__(self, limits: httpx.Limits) -> None:
+    def __init__(self, max_connections: int, keepalive_s: float) -> None:
         from httpx_aiohttp import AiohttpTransport  # aiohttp loads with the IMA client, not before
 
-        self._inner = AiohttpTransport(limits=limits, trust_env=False)
+        self._limit, self._keepalive_s = max_connections, keepalive_s
+        self._inner = AiohttpTransport(trust_env=False, client=self._session)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def _session(self) -> aiohttp.ClientSession:
         import aiohttp
 
+        connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive_s,
+                                         ssl=self._inner.ssl_context)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return await self._inner.handle_async_request(request)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            import aiohttp
+
             cause = exc.__cause__
             never_connected = aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
             if cause is None or isinstance(cause, never_connected):
@@ -73,14 +103,14 @@ class RequestGate:
     """At most ``polls`` status polls and ``calls`` other requests in flight; the rest queue (FIFO)."""
 
     def __init__(self, polls: int, calls: int, on_wait: Callable[[str, float], None]) -> None:
-        polls, calls = max(1, polls), max(1, calls)
-        self._lanes = {"poll": asyncio.Semaphore(polls), "call": asyncio.Semaphore(calls)}
+        self.polls, self.calls = max(1, polls), max(1, calls)
+        self._lanes = {"poll": asyncio.Semaphore(self.polls), "call": asyncio.Semaphore(self.calls)}
         self._on_wait = on_wait
-        self.connections = polls + calls
-        """The connection limit the transport needs so that nothing ever queues inside it."""
+        self.connections = self.polls + self.calls
+        """The connection limit a transport shared by both lanes needs so that nothing queues inside it."""
 
     @asynccontextmanager
-    async def slot(self, lane: Literal["poll", "call"]) -> AsyncIterator[None]:
+    async def slot(self, lane: Lane) -> AsyncIterator[None]:
         semaphore = self._lanes[lane]
         if semaphore.locked():
             started = time.perf_counter()
@@ -92,3 +122,63 @@ class RequestGate:
             yield
         finally:
             semaphore.release()
+
+
+class ImaLanes:
+    """Sends each request in its lane: a gate slot, then the lane's transport; the reply is read whole.
+
+    ``transport`` (tests) serves both lanes; otherwise the transports of ``kind`` open on first use."""
+
+    def __init__(self, gate: RequestGate, kind: TransportKind, *,
+                 transport: httpx.AsyncBaseTransport | None = None, keepalive_s: float = 4.0) -> None:
+        self.gate = gate
+        self._kind, self._given, self._keepalive_s = kind, transport, keepalive_s
+        self._transports: dict[Lane, httpx.AsyncBaseTransport] | None = None
+
+    def open(self) -> dict[Lane, httpx.AsyncBaseTransport]:
+        if self._transports is None:
+            self._transports = self._build()
+        return self._transports
+
+    def _build(self) -> dict[Lane, httpx.AsyncBaseTransport]:
+        if self._given is not None:
+            return {"poll": self._given, "call": self._given}
+        if self._kind == "split":
+            return {"poll": ima_transport(self.gate.polls, kind="aiohttp", keepalive_s=self._keepalive_s),
+                    "call": ima_transport(self.gate.calls, kind="httpx", keepalive_s=self._keepalive_s)}
+        shared = ima_transport(self.gate.connections, kind=self._kind, keepalive_s=self._keepalive_s)
+        return {"poll": shared, "call": shared}
+
+    async def send(self, lane: Lane, request: httpx.Request, before_send: BeforeSend | None = None
+                   ) -> httpx.Response:
+        """``before_send`` is awaited once the request holds its slot, right before it is sent."""
+        transport = self.open()[lane]
+        async with self.gate.slot(lane):
+            if before_send is not None:
+                await before_send()
+            try:
+                return await _exchange(transport, request)
+            except CONNECTION_LOST as exc:
+                if lane != "poll":
+                    raise  # a create may have reached IMA: never sent twice
+                # A status poll is an idempotent read: most likely it went out on a kept connection the
+                # server was closing. Once more, on another connection.
+                log.debug("poll connection lost (%s); sending it again", type(exc).__name__)
+                return await _exchange(transport, request)
+
+    async def aclose(self) -> None:
+        transports, self._transports = self._transports, None
+        if transports is not None:
+            for transport in {id(t): t for t in transports.values()}.values():
+                await transport.aclose()
+
+
+async def _exchange(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:
+    response = await transport.handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
+    return response
