@@ -1,7 +1,8 @@
 """Real-time benchmark (issue #16 item 5): N generations in flight at speed 1 against ``imabot sim`` running
 as a SEPARATE process on loopback. The bot is this process, built exactly as ``imabot run`` builds it
 (``bot.wiring.build_app``: SQLite, the IMA client's transports of ``--transport``, learned durations,
-conversation layer), with a counting chat sink instead of a platform. Real clock, real sockets, nothing faked but the chat platform.
+conversation layer), with a counting chat sink instead of a platform. Real clock, real sockets, nothing
+faked but the chat platform.
 
 Messages arrive at ``--rate`` per second (default 200) until N are taken in; the run ends when every job
 is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
