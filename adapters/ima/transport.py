@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -47,20 +48,18 @@ log = logging.getLogger("imabot.ima")
 CONNECTION_LOST = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
-def httpx_pool(max_connections: int, keepalive_s: float) -> httpx.AsyncBaseTransport:
+def ima_transport(max_connections: int, *, kind: Literal["httpx", "aiohttp"], keepalive_s: float = 4.0,
+                  tls: ssl.SSLContext | None = None) -> httpx.AsyncBaseTransport:
     """An idle connection is dropped after ``keepalive_s``: shorter than the servers' own idle timeouts
-    (uvicorn 5 s, proxies more), so few requests go out on a connection the server is closing."""
+    (uvicorn 5 s, proxies more), so few requests go out on a connection the server is closing. ``tls``:
+    a context to share (building one loads the CA bundle: tens of ms)."""
+    tls = tls or httpx.create_ssl_context(trust_env=False)
+    if kind == "aiohttp":
+        return _AiohttpTransport(max_connections, keepalive_s, tls)
     # httpcore's bookkeeping grows with the idle connections it keeps: keep at most 20 (its default).
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=min(20, max_connections),
                           keepalive_expiry=keepalive_s)
-    return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-
-
-def ima_transport(max_connections: int, *, kind: Literal["httpx", "aiohttp"],
-                  keepalive_s: float = 4.0) -> httpx.AsyncBaseTransport:
-    if kind == "httpx":
-        return httpx_pool(max_connections, keepalive_s)
-    return _AiohttpTransport(max_connections, keepalive_s)
+    return httpx.AsyncHTTPTransport(verify=tls, limits=limits, trust_env=False)
 
 
 class _AiohttpTransport(httpx.AsyncBaseTransport):
@@ -70,11 +69,11 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
     client must know the difference (a create that may have reached IMA is never repeated), so only a
     failure to connect stays a connect error; anything later becomes ``httpx.ReadError``."""
 
-    def __init__(self, max_connections: int, keepalive_s: float) -> None:
+    def __init__(self, max_connections: int, keepalive_s: float, tls: ssl.SSLContext) -> None:
         from httpx_aiohttp import AiohttpTransport  # aiohttp loads with the IMA client, not before
 
         self._limit, self._keepalive_s = max_connections, keepalive_s
-        self._inner = AiohttpTransport(trust_env=False, client=self._session)
+        self._inner = AiohttpTransport(verify=tls, trust_env=False, client=self._session)
 
     def _session(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -143,10 +142,11 @@ class ImaLanes:
     def _build(self) -> dict[Lane, httpx.AsyncBaseTransport]:
         if self._given is not None:
             return {"poll": self._given, "call": self._given}
+        keepalive_s, tls = self._keepalive_s, httpx.create_ssl_context(trust_env=False)
         if self._kind == "split":
-            return {"poll": ima_transport(self.gate.polls, kind="aiohttp", keepalive_s=self._keepalive_s),
-                    "call": ima_transport(self.gate.calls, kind="httpx", keepalive_s=self._keepalive_s)}
-        shared = ima_transport(self.gate.connections, kind=self._kind, keepalive_s=self._keepalive_s)
+            return {"poll": ima_transport(self.gate.polls, kind="aiohttp", keepalive_s=keepalive_s, tls=tls),
+                    "call": ima_transport(self.gate.calls, kind="httpx", keepalive_s=keepalive_s, tls=tls)}
+        shared = ima_transport(self.gate.connections, kind=self._kind, keepalive_s=keepalive_s, tls=tls)
         return {"poll": shared, "call": shared}
 
     async def send(self, lane: Lane, request: httpx.Request, before_send: BeforeSend | None = None
