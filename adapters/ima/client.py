@@ -318,8 +318,9 @@ class ImaClient:
         code = body.get("code") if isinstance(body, Mapping) else None
         # Polls and catalog reads are frequent; creates and uploads are the events worth keeping.
         level = logging.DEBUG if op in ("detail", "product_list") else logging.INFO
-        log.log(level, "%s %s -> http %d code %s (%.0f ms)", method, strip_query(str(request.url)),
-                resp.status_code, code, elapsed_ms)
+        if log.isEnabledFor(level):
+            log.log(level, "%s %s -> http %d code %s (%.0f ms)", method, strip_query(str(request.url)),
+                    resp.status_code, code, elapsed_ms)
         if isinstance(body, Mapping) and "code" in body and is_success(code) and resp.status_code < 400:
             return body.get("data"), "ok"
         retry_after = ima_errors.parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())
