@@ -49,8 +49,7 @@ class SqlQuestionStore:
         self._sql = {name: db.render(text) for name, text in _QUESTIONS.items()}
 
     async def ask(self, question: Question) -> None:
-        async with self._db.session() as s:
-            await s.execute(self._sql["ask"], question_values(question))
+        await self._db.writes((self._sql["ask"], question_values(question)))
 
     async def get(self, question_id: str) -> Question | None:
         async with self._db.session() as s:
@@ -64,8 +63,8 @@ class SqlQuestionStore:
         return question_from_row(row) if row is not None else None
 
     async def settle(self, question_id: str, state: QuestionState, answer: str | None = None) -> bool:
-        async with self._db.session() as s:
-            return await s.execute(self._sql["settle"], (state.value, answer, question_id)) == 1
+        (settled,) = await self._db.writes((self._sql["settle"], (state.value, answer, question_id)))
+        return settled == 1
 
     async def withdraw_open(self, platform: Platform, chat_id: str, user_id: str,
                             kinds: frozenset[QuestionKind] | None = None) -> int:
@@ -73,8 +72,8 @@ class SqlQuestionStore:
         if kinds is not None:
             sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
             args.extend(sorted(k.value for k in kinds))
-        async with self._db.session() as s:
-            return await s.execute(self._db.render(sql), args)
+        (withdrawn,) = await self._db.writes((self._db.render(sql), args))
+        return withdrawn
 
 
 class SqlThreadStore:
@@ -86,9 +85,8 @@ class SqlThreadStore:
     async def remember(self, entry: ThreadEntry) -> None:
         e = entry
         owner = (e.platform.value, e.chat_id, e.user_id)
-        async with self._db.session() as s:
-            await s.execute(self._sql["remember"], (e.job_id, *owner, e.at))
-            await s.execute(self._sql["prune"], (*owner, *owner, self._keep))
+        await self._db.writes((self._sql["remember"], (e.job_id, *owner, e.at)),
+                              (self._sql["prune"], (*owner, *owner, self._keep)))
 
     async def recent(self, platform: Platform, chat_id: str, user_id: str | None, limit: int
                      ) -> Sequence[ThreadEntry]:

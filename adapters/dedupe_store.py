@@ -25,13 +25,11 @@ class SqlDedupeStore:
 
     async def first_seen(self, key: str, ttl_s: float) -> bool:
         now = self._clock.now()
-        async with self._db.session() as s:
-            claimed = await s.execute(self._claim, (key, now + ttl_s, now)) == 1
-            self._claims += 1
-            if self._claims % self._purge_every == 0:
-                await s.execute(self._purge, (now,))
-        return claimed
+        self._claims += 1
+        purge = [(self._purge, (now,))] if self._claims % self._purge_every == 0 else []
+        counts = await self._db.writes((self._claim, (key, now + ttl_s, now)), *purge)
+        return counts[0] == 1
 
     async def purge_expired(self) -> int:
-        async with self._db.session() as s:
-            return await s.execute(self._purge, (self._clock.now(),))
+        (purged,) = await self._db.writes((self._purge, (self._clock.now(),)))
+        return purged

@@ -39,12 +39,14 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
-def job_values(job: Job) -> tuple[Any, ...]:
-    """Values in ``COLUMNS`` order (booleans as Python bools: both drivers adapt them)."""
+def job_values(job: Job, parts: tuple[str, str] | None = None) -> tuple[Any, ...]:
+    """Values in ``COLUMNS`` order (booleans as Python bools: both drivers adapt them). ``parts``: the
+    conversation and request already encoded."""
     conv = job.conversation
+    conversation_json, request_json = parts or _parts(job)
     return (
         job.job_id, job.idempotency_key, conv.platform.value, conv.chat_id, conv.user_id, conv.message_id,
-        json.dumps(conversation_to_dict(conv), ensure_ascii=False), request_to_json(job.request),
+        conversation_json, request_json,
         job.state.value, job.model_id, job.model_name, job.credits,
         job.eta_s[0] if job.eta_s else None, job.eta_s[1] if job.eta_s else None, job.task_id,
         job.created_at, job.updated_at, job.submitted_at, job.finished_at,
@@ -55,6 +57,41 @@ def job_values(job: Job) -> tuple[Any, ...]:
         job.from_preference, job.notice_only, job.parent_job_id, job.polls, job.lease_owner, job.lease_until,
         job.cancel_requested_at,
     )
+
+
+def _parts(job: Job) -> tuple[str, str]:
+    conversation = json.dumps(conversation_to_dict(job.conversation), ensure_ascii=False)
+    return conversation, request_to_json(job.request)
+
+
+class JobEncoder:
+    """``job_values`` / ``saved_values`` for a store that saves each job many times: a job's conversation
+    and request (the largest columns) are encoded once and reused while they are the same objects (a
+    change replaces them: jobs are immutable). Entries go when the job ends, the oldest past ``keep``."""
+
+    def __init__(self, keep: int = 20_000) -> None:
+        self._keep = keep
+        self._encoded: dict[str, tuple[object, object, tuple[str, str]]] = {}
+
+    def values(self, job: Job) -> tuple[Any, ...]:
+        return job_values(job, self._parts(job))
+
+    def saved(self, job: Job) -> tuple[Any, ...]:
+        return self.values(job)[1:-3]
+
+    def _parts(self, job: Job) -> tuple[str, str]:
+        known = self._encoded.get(job.job_id)
+        if known is not None and known[0] is job.conversation and known[1] is job.request:
+            parts = known[2]
+        else:
+            parts = _parts(job)
+        if job.state in TERMINAL_STATES:
+            self._encoded.pop(job.job_id, None)
+        elif known is None or known[2] is not parts:
+            self._encoded[job.job_id] = (job.conversation, job.request, parts)
+            if len(self._encoded) > self._keep:
+                del self._encoded[next(iter(self._encoded))]
+        return parts
 
 
 def saved_values(job: Job) -> tuple[Any, ...]:

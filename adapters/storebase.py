@@ -58,6 +58,12 @@ class MigratedDatabase(ABC):
     def session(self) -> AbstractAsyncContextManager[Session]:
         """A unit of work: its statements are committed together when the block ends without an error."""
 
+    async def writes(self, *statements: tuple[str, Sequence[Any]]) -> list[int]:
+        """Statements that need no answer in between, committed together; the rows each changed.
+        (A backend may run them in one round trip.)"""
+        async with self.session() as s:
+            return [await s.execute(sql, args) for sql, args in statements]
+
     @abstractmethod
     async def start(self) -> None:
         """Open the connection(s) and apply every missing migration."""

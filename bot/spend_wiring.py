@@ -30,6 +30,7 @@ from core.spend.policy import (
     QuotaPolicy,
     SpendPolicy,
 )
+from core.spend.recent import RecentSettings
 from core.types import Conversation, Language
 
 
@@ -121,7 +122,7 @@ def build_spend(
     gate = SpendGate(
         policy,
         stores.ledger,
-        stores.settings,
+        RecentSettings(stores.settings, clock),
         stores.confirmations,
         clock,
         messages,

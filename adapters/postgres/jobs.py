@@ -14,9 +14,8 @@ from adapters.job_rows import (
     SAVED_COLUMNS,
     TERMINAL_SQL,
     UNCANCELLABLE_SQL,
+    JobEncoder,
     job_from_row,
-    job_values,
-    saved_values,
 )
 from adapters.postgres.db import PostgresDatabase
 from core.jobs import Job, LeaseLostError
@@ -53,10 +52,11 @@ _TAKE_PARKED = (f"UPDATE jobs SET lease_owner = %s, lease_until = %s WHERE job_i
 class PostgresJobStore:
     def __init__(self, db: PostgresDatabase) -> None:
         self._db = db
+        self._rows = JobEncoder()
 
     async def insert(self, job: Job) -> tuple[Job, bool]:
         async with self._db.connection() as conn:
-            cur = await conn.execute(_INSERT, job_values(job))
+            cur = await conn.execute(_INSERT, self._rows.values(job))
             inserted = cur.rowcount == 1
         if inserted:
             return job, True
@@ -67,7 +67,7 @@ class PostgresJobStore:
 
     async def save(self, job: Job) -> None:
         async with self._db.connection() as conn:
-            cur = await conn.execute(_UPDATE, (*saved_values(job), job.job_id, job.lease_owner))
+            cur = await conn.execute(_UPDATE, (*self._rows.saved(job), job.job_id, job.lease_owner))
             saved = cur.rowcount == 1
         if not saved:
             raise LeaseLostError(f"job {job.job_id} is no longer held by {job.lease_owner}")

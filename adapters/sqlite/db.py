@@ -179,8 +179,8 @@ class Database(MigratedDatabase):
             await self._conn.close()
             self._conn = None
 
-    # One thread hop per read: ``execute`` + ``fetch`` + cursor close would be three, and at 200
-    # messages/s every hop is a wake-up of the event loop from aiosqlite's thread.
+    # One thread hop per unit of work: aiosqlite's ``execute`` + ``fetch`` + ``commit`` would be three,
+    # and at 200 messages/s every hop is a wake-up of the event loop from the connection's thread.
     async def rows(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         return list(await self.conn.execute_fetchall(sql, tuple(args)))
 
@@ -189,17 +189,28 @@ class Database(MigratedDatabase):
         return found[0] if found else None
 
     async def returning(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        """A change with ``RETURNING``, run to its end in one hop (a half-read one would make another
-        store's commit fail with "SQL statements in progress"), then committed; the rows it returned."""
-        found = await self.rows(sql, args)
-        await self.conn.commit()
-        return found
+        """A change with ``RETURNING``, run to its end (a half-read one would make another store's
+        commit fail with "SQL statements in progress") and committed; the rows it returned."""
+        return await self._on_thread(functools.partial(_committed, [(sql, args)], _rows_of_last))
 
     async def change(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One statement, committed; the number of rows it changed."""
-        cursor = await self.conn.execute(sql, tuple(args))
-        await self.conn.commit()
-        return int(cursor.rowcount)
+        (changed,) = await self.writes((sql, args))
+        return changed
+
+    async def change_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """One statement for each of ``rows``, committed together; the rows changed in all."""
+        return await self._on_thread(functools.partial(_committed_many, sql, rows))
+
+    async def writes(self, *statements: tuple[str, Sequence[Any]]) -> list[int]:
+        return await self._on_thread(functools.partial(_committed, statements, _row_counts))
+
+    async def _on_thread(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        """``work`` on the connection's own thread, in one hop. aiosqlite's public methods each take a
+        hop; ``_execute`` is the queue to its thread that all of them use (aiosqlite 0.20-0.22)."""
+        conn = self.conn
+        result: R = await conn._execute(work, conn._conn)  # type: ignore[no-untyped-call]
+        return result
 
     async def _scalar(self, query: str) -> Any:
         async with self.conn.execute(query) as cur:
@@ -249,6 +260,47 @@ class _SqliteSession:
 
     async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> Sequence[Row]:
         return await self._db.rows(sql, args)
+
+
+# What runs on the connection's thread: every cursor closed (an open one keeps its statement "in
+# progress" and blocks every later commit), the whole unit committed, or rolled back if any of it fails.
+def _committed(statements: Sequence[tuple[str, Sequence[Any]]],
+               answer: Callable[[list[sqlite3.Cursor]], R], raw: sqlite3.Connection) -> R:
+    cursors: list[sqlite3.Cursor] = []
+    try:
+        for sql, args in statements:
+            cursors.append(raw.cursor())
+            cursors[-1].execute(sql, tuple(args))
+        result = answer(cursors)
+        raw.commit()
+        return result
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # the first failure is the one to report
+            raw.rollback()
+        raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _committed_many(sql: str, rows: Sequence[Sequence[Any]], raw: sqlite3.Connection) -> int:
+    return _committed([], lambda _: _many(raw, sql, rows), raw)
+
+
+def _many(raw: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    cursor = raw.cursor()
+    try:
+        return int(cursor.executemany(sql, rows).rowcount)
+    finally:
+        cursor.close()
+
+
+def _row_counts(cursors: list[sqlite3.Cursor]) -> list[int]:
+    return [int(cursor.rowcount) for cursor in cursors]
+
+
+def _rows_of_last(cursors: list[sqlite3.Cursor]) -> list[aiosqlite.Row]:
+    return list(cursors[-1].fetchall())
 
 
 def available_migrations() -> list[tuple[int, str]]:

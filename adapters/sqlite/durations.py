@@ -18,10 +18,8 @@ class SqliteDurationStore:
 
     @mapped_store_errors
     async def record(self, key: DurationKey, seconds: float, finished_at: float) -> None:
-        conn = self._db.conn
-        await conn.execute(_SQL.insert, (*key_values(key), seconds, finished_at))
-        await conn.execute(_SQL.trim, trim_values(key, self._keep))
-        await conn.commit()
+        await self._db.writes((_SQL.insert, (*key_values(key), seconds, finished_at)),
+                              (_SQL.trim, trim_values(key, self._keep)))
 
     @mapped_store_errors
     async def recent(self, per_key: int) -> Mapping[DurationKey, Sequence[float]]:

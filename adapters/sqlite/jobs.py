@@ -13,8 +13,7 @@ from adapters.job_rows import (
     SAVED_COLUMNS,
     TERMINAL_SQL,
     UNCANCELLABLE_SQL,
-    job_values,
-    saved_values,
+    JobEncoder,
 )
 from adapters.job_rows import job_from_row as job_from_row
 from adapters.sqlite.db import Database, mapped_store_errors
@@ -61,12 +60,13 @@ class SqliteJobStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._rows = JobEncoder()
         self._queued: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
     @mapped_store_errors
     async def insert(self, job: Job) -> tuple[Job, bool]:
-        if await self._db.change(_INSERT, job_values(job)) == 1:
+        if await self._db.change(_INSERT, self._rows.values(job)) == 1:
             return job, True
         existing = await self.by_key(job.idempotency_key)
         if existing is None:  # pragma: no cover - the UNIQUE conflict guarantees a row
@@ -76,7 +76,7 @@ class SqliteJobStore:
     @mapped_store_errors
     async def save(self, job: Job) -> None:
         landed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queued.append(((*saved_values(job), job.job_id, job.lease_owner), landed))
+        self._queued.append(((*self._rows.saved(job), job.job_id, job.lease_owner), landed))
         if self._writer is None:
             self._writer = asyncio.ensure_future(self._write_queued())
         if not await landed:
@@ -87,9 +87,8 @@ class SqliteJobStore:
             while self._queued:
                 batch, self._queued = self._queued, []
                 try:
-                    cursor = await self._db.conn.executemany(_UPDATE, [values for values, _ in batch])
-                    await self._db.conn.commit()
-                    lost = await self._not_held(batch) if cursor.rowcount != len(batch) else set()
+                    saved = await self._db.change_many(_UPDATE, [values for values, _ in batch])
+                    lost = await self._not_held(batch) if saved != len(batch) else set()
                 except Exception as exc:  # every waiter of the batch sees the failure
                     for _, landed in batch:
                         if not landed.done():
