@@ -38,6 +38,11 @@ class NormText:
 
     @classmethod
     def of(cls, text: str) -> NormText:
+        folded_whole = text.casefold()
+        if len(folded_whole) == len(text) and unicodedata.is_normalized("NFKC", text):
+            # The common case, most chat text: every character is its own NFKC form and folds to one
+            # character, so the per-character walk below would give this same text, index for index.
+            return cls._with_typos_fixed(text, folded_whole, list(range(len(text))))
         chars: list[str] = []
         origin: list[int] = []
         for i, ch in enumerate(text):
@@ -47,7 +52,10 @@ class NormText:
             for part in folded:
                 chars.append(part)
                 origin.append(i)
-        norm = "".join(chars)
+        return cls._with_typos_fixed(text, "".join(chars), origin)
+
+    @classmethod
+    def _with_typos_fixed(cls, text: str, norm: str, origin: list[int]) -> NormText:
         typos = _typo_pattern()
         if typos is not None and typos.search(norm):
             norm, origin = _fix_typos(norm, origin, typos)
