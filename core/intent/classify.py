@@ -186,17 +186,16 @@ class _Classifier:
         return None
 
     def _models(self, core: str, answer: Answer | None) -> Understanding | None:
-        named = tuple(dict.fromkeys(self._named_models(core)))
         plain = self._small(self.cues.models, core)
         question = not plain and not _DESCRIBED.search(core)
         asked = question and self._small(self.cues.models_question, core, QUESTION_LIMIT)
-        available = (  # "有可灵吗", "is sora available?"
-            question
-            and bool(named)
-            and _QUESTION.search(core)
-            and self._small(self.cues.models_availability, core)
+        may_ask_availability = (  # "有可灵吗", "is sora available?"
+            question and _QUESTION.search(core) and self._small(self.cues.models_availability, core)
         )
-        if not (plain or asked or available):
+        if not (plain or asked or may_ask_availability):
+            return None  # most messages: the models named need not be looked for
+        named = tuple(dict.fromkeys(self._named_models(core)))
+        if not (plain or asked or named):
             return None
         media, _ = detect_media(NormText.of(core), [])
         return self._u(
