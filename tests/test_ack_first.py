@@ -98,3 +98,43 @@ async def test_an_earlier_jobs_create_waits_for_the_next_messages_acknowledgment
         await service.wait_idle()
     assert sink.order[0] == "ack m-second"
     assert sorted(sink.order[1:]) == ["create 一只柴犬", "create 一只橘猫"]
+
+
+class HoldsIntakeAfterCreate:
+    """Right after the create call returns, a message starts being taken in (and is held there)."""
+
+    def __init__(self, inner: ImaGateway) -> None:
+        self._inner = inner
+        self.service: Any = None
+        self.hold: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def create_task(self, spec: TaskSpec, watch: CreateWatch | None = None) -> CreatedTask:
+        created = await self._inner.create_task(spec, watch)
+        self.hold = self.service.taking_in()
+        self.hold.__enter__()
+        return created
+
+
+async def test_a_poll_waits_while_a_message_is_being_taken_in(
+        sim: SimHarness, db: Database, clock: FakeClock) -> None:
+    sink, gateways = RecordingSink(), []
+
+    def wrap(gateway: ImaGateway) -> ImaGateway:
+        gateways.append(HoldsIntakeAfterCreate(gateway))
+        return gateways[0]
+
+    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}, wrap_gateway=wrap) as service:
+        gateways[0].service = service
+        job_id = await service.handle_message(conversation(), "画一只橘猫")
+        assert job_id is not None
+        while gateways[0].hold is None:  # noqa: ASYNC110 - the create is on its way
+            await asyncio.sleep(0)
+        await clock.sleep(600)  # far past the image's finish: no poll went out while the message was held
+        assert (await sim.calls()).get("tasks/detail", 0) == 0
+        gateways[0].hold.__exit__(None, None, None)
+        job = await service.wait_for(job_id)
+    assert job is not None and job.state.value == "done"
+    assert (await sim.calls()).get("tasks/detail", 0) >= 1

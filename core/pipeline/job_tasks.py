@@ -64,8 +64,9 @@ class AckFirst:
 
 
 class JobTasks:
-    def __init__(self, run: Callable[[Job], Awaitable[object]], limit: int, telemetry: Telemetry) -> None:
-        self.intake = AckFirst()
+    def __init__(self, run: Callable[[Job], Awaitable[object]], limit: int, telemetry: Telemetry,
+                 intake: AckFirst | None = None) -> None:
+        self.intake = intake or AckFirst()
         self._run_job = run
         self._telemetry = telemetry
         self._slots = asyncio.Semaphore(max(1, limit))

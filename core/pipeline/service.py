@@ -69,7 +69,7 @@ class GenerationService:
         self._preferences = PreferenceBook(deps.preferences, deps.catalog, deps.messages, deps.clock)
         self._runner: JobSteps = runner or JobRunner(deps, self._preferences)
         self._tasks = JobTasks(lambda job: self._runner.run(job), self._config.max_concurrent_jobs,
-                               deps.telemetry)
+                               deps.telemetry, deps.intake)
         self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
         self._acking: dict[str, bool] = {}  # job id -> cancel requested, while its ack is being posted
         self._seq = itertools.count(1)
