@@ -71,6 +71,7 @@ class JobTasks:
         self._telemetry = telemetry
         self._slots = asyncio.Semaphore(max(1, limit))
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._to_run: dict[str, Job] = {}  # the job a task will run once it may start (the latest given)
         self._waiting = 0  # jobs waiting for a free slot (reported as the queue length)
         self._closed = False
 
@@ -92,14 +93,22 @@ class JobTasks:
         return tuple(self._tasks)
 
     def spawn(self, job: Job) -> None:
-        if self._closed or job.job_id in self._tasks:
+        """Run ``job`` in a task of its own; a task of this job that is still waiting to start runs this
+        newer state of it instead (e.g. resumed while parked, then confirmed before it could start)."""
+        if self._closed:
             return
+        if job.job_id in self._tasks:
+            if job.job_id in self._to_run:
+                self._to_run[job.job_id] = job
+            return
+        self._to_run[job.job_id] = job
         task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.job_id}")
         self._tasks[job.job_id] = task
         task.add_done_callback(partial(self._forget, job.job_id))
 
     def drop(self, job_id: str) -> asyncio.Task[None] | None:
         """Cancel ``job_id``'s task (if running here) without waiting; returns it."""
+        self._to_run.pop(job_id, None)
         if (task := self._tasks.pop(job_id, None)) is not None:
             task.cancel()
         return task
@@ -127,12 +136,14 @@ class JobTasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._to_run.clear()
         return held
 
     def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
         """O(1): a job's finished task leaves the table (unless a newer task took its place)."""
         if self._tasks.get(job_id) is task:
             del self._tasks[job_id]
+            self._to_run.pop(job_id, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("job task %s died: %s", task.get_name(), type(task.exception()).__name__)
 
@@ -146,6 +157,7 @@ class JobTasks:
             self._waiting -= 1
             self._telemetry.queue_length(self._waiting)
         try:
+            job = self._to_run.pop(job.job_id, job)
             with about_job(job):  # every log line of this job's task names the job
                 await self._run_job(job)
         finally:
