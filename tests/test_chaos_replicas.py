@@ -154,7 +154,9 @@ async def test_three_replicas_ten_sigkills_every_job_created_once_and_delivered_
     assert set(failed_kinds) <= {"lost"}, failed_kinds
     # Lost exactly when its create may have been in flight as its replica died (or stalled past its
     # lease): every job stored as SUBMITTING at a kill ends "lost", and every lost job was left as
-    # SUBMITTING by the replica process that sent its create (its log's last word on the job).
-    assert in_flight <= lost <= cut, (in_flight - lost, lost - cut)
+    # SUBMITTING by the replica process that sent its create (its log's last word on the job) or was
+    # stored as SUBMITTING when its replica died (the log line follows the commit: a kill between the two
+    # leaves only the store's word).
+    assert in_flight <= lost <= cut | in_flight, (in_flight - lost, lost - cut - in_flight)
     assert sum(shown.values()) == len(done)
     assert handover[-1] <= LEASE_S * 8
