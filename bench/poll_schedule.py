@@ -39,13 +39,16 @@ STATUS_EVERY_S = 10.0
 Stats = dict[str, list[float]]
 
 
-def polls_until(finish: float, delay_at: Callable[[float], float], max_wait: float) -> tuple[int, float]:
-    t, polls = 0.0, 0
+def polls_until(finish: float, delay_at: Callable[[float], float], max_wait: float) -> tuple[int, float, float]:
+    """Polls until one finds the job finished: how many, how late that one was, and when the last one
+    that saw it still running came (0 when none did)."""
+    t, polls, running_at = 0.0, 0, 0.0
     while True:
         t += delay_at(t)
         polls += 1
         if t >= finish or t >= max_wait:
-            return polls, t - finish
+            return polls, t - finish, running_at
+        running_at = t
 
 
 def job_times(rng: Random, median: float, spread: float, slow_share: float, count: int) -> list[float]:
@@ -58,11 +61,25 @@ def job_times(rng: Random, median: float, spread: float, slow_share: float, coun
     return times
 
 
+def learned_value(learn: str, profile: DurationProfile, finish: float, running_at: float, found_at: float,
+                  rng: Random) -> float:
+    """What the bot learns from a finished job: its real time (``true``, which IMA does not tell), the
+    poll that found it (``seen``, what the runner learned until 2026-12-07) or a sample of the learned
+    distribution between the last poll that saw it running and that one (``censored``, the runner now)."""
+    if learn == "true":
+        return finish
+    if learn == "seen":
+        return found_at
+    return profile.censored(running_at, found_at, rng)
+
+
 def measure(spread: float, *, worlds: int = 20, jobs: int = 100, warmup: int = 30, slow_share: float = 0.0,
-            per_model: bool = False, seed: int = 7) -> dict[str, Stats]:
+            per_model: bool = False, seed: int = 7, learn: str = "censored") -> dict[str, Stats]:
     """Per group (media type, and model with ``per_model``): lists of per-job figures over ``worlds``
-    draws of every model's true median (one draw alone makes a media type's figure a matter of luck)."""
-    rng, jitter = Random(seed), Random(seed + 1)
+    draws of every model's true median (one draw alone makes a media type's figure a matter of luck).
+    Jobs run one after another from a fresh book and each teaches it what ``learn`` says (the schedule
+    of the next one follows); the first ``warmup`` are not measured."""
+    rng, jitter, imputing = Random(seed), Random(seed + 1), Random(seed + 2)
     catalog = ModelCatalog.load_default()
     stats: dict[str, Stats] = defaultdict(lambda: defaultdict(list))
     policy = backoff_policy()
@@ -72,26 +89,29 @@ def measure(spread: float, *, worlds: int = 20, jobs: int = 100, warmup: int = 3
         lo, hi = timing.eta_s
         median = math.exp(rng.uniform(math.log(lo), math.log(hi)))
         draws = job_times(rng, median, spread, slow_share, warmup + jobs)
-        book = DurationBook()
-        for seconds in draws[:warmup]:
-            book.remember(DurationKey(info.model_id), seconds)
-        learned = book.profile(DurationKey(info.model_id), (lo, hi))
+        book, key = DurationBook(), DurationKey(info.model_id)
         bounds = poll_bounds(media, timing.poll_interval_s, policy.sparse_max_s, timing.max_wait_s)
         groups = [stats[media.value]] + ([stats[f"  {info.model_id}"]] if per_model else [])
 
         def fixed(_t: float, interval: float = timing.poll_interval_s) -> float:
             return interval
 
-        def adaptive(t: float, b: PollBounds = bounds, p: DurationProfile = learned) -> float:
-            return next_poll_delay(t, p, b, jitter)
+        for index, finish in enumerate(draws):
+            learned = book.profile(key, (lo, hi))
 
-        for finish in draws[warmup:]:
-            row: dict[str, float] = {}
-            for name, delay_at in (("fixed", fixed), ("learned", adaptive)):
-                row[f"{name} polls"], row[f"{name} lag"] = polls_until(finish, delay_at, timing.max_wait_s)
+            def adaptive(t: float, b: PollBounds = bounds, p: DurationProfile = learned) -> float:
+                return next_poll_delay(t, p, b, jitter)
+
+            polls, lag, running_at = polls_until(finish, adaptive, timing.max_wait_s)
+            book.remember(key, learned_value(learn, learned, finish, running_at, finish + lag, imputing))
+            if index < warmup:
+                continue
+            fixed_polls, fixed_lag, _ = polls_until(finish, fixed, timing.max_wait_s)
+            row = {"fixed polls": fixed_polls, "fixed lag": fixed_lag, "learned polls": polls,
+                   "learned lag": lag}
             for s in groups:
-                for key, value in row.items():
-                    s[key].append(value)
+                for name, value in row.items():
+                    s[name].append(value)
             t = STATUS_EVERY_S
             while t < finish:
                 true = t / finish * 100
@@ -102,9 +122,9 @@ def measure(spread: float, *, worlds: int = 20, jobs: int = 100, warmup: int = 3
     return stats
 
 
-def report(stats: dict[str, Stats], spread: float, slow_share: float) -> None:
+def report(stats: dict[str, Stats], spread: float, slow_share: float, learn: str = "censored") -> None:
     tail = f", {slow_share:.0%} of jobs with a queue hiccup" if slow_share else ""
-    print(f"σ = {spread}{tail}")
+    print(f"σ = {spread}{tail}, learning {learn}")
     print(f"{'media':<24} {'fixed polls':>11} {'learned':>8} {'vs fixed':>9} "
           f"{'fixed lag':>9} {'lag':>6} {'p90 lag':>7} {'static err':>10} {'learned err':>11}")
     all_static: list[float] = []
@@ -132,11 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-share", type=float, default=0.0)
     parser.add_argument("--per-model", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--learn", choices=["censored", "seen", "true"], default="censored",
+                        help="what a finished job teaches: a sample between the last poll that saw it "
+                             "running and the one that found it (the runner), that poll (the runner until "
+                             "2026-12-07), or its real time (which IMA does not report)")
     args = parser.parse_args(argv)
     for spread in args.spread:
         stats = measure(spread, worlds=args.worlds, jobs=args.jobs, warmup=args.warmup,
-                        slow_share=args.slow_share, per_model=args.per_model, seed=args.seed)
-        report(stats, spread, args.slow_share)
+                        slow_share=args.slow_share, per_model=args.per_model, seed=args.seed,
+                        learn=args.learn)
+        report(stats, spread, args.slow_share, args.learn)
     return 0
 
 

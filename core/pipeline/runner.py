@@ -260,6 +260,7 @@ class JobRunner:
         next_poll = now if resumed else start + timing.next_delay(0.0, rng)
         next_progress = now + timing.status_every_s
         failures = shown = 0
+        running_at = 0.0  # elapsed at the last poll that saw the task still running (what we learn from)
         while True:
             now = clock.now()
             wake = min(next_poll, next_progress, deadline)
@@ -291,12 +292,13 @@ class JobRunner:
                     job = job.advance(JobState.DELIVERING, now, result=snap.medias, finished_at=now)
                     job = await self._keep(job)
                     if not resumed:  # a job resumed after a restart did not see its real finish
-                        await self._learn(job, now - start)
+                        await self._learn(job, timing.profile.censored(running_at, now - start, rng))
                     return job
                 if progress == "failed":
                     return await self.finish_failed(job, classify_failure(snap.failure_reason))
                 if progress == "deleted":
                     return await self.finish_failed(job, ErrorKind.DELETED)
+                running_at = now - start
                 if job.state is JobState.SUBMITTED:
                     job = job.advance(JobState.RUNNING, now)
                     job = await self._keep(job)

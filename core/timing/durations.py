@@ -8,8 +8,11 @@ key, never O(jobs)); ``DurationStore`` is where finished jobs' durations are kep
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from random import Random
+from statistics import NormalDist, fmean, pstdev
 from typing import Any, Protocol
 
 SEED_POINTS = 5  # the catalog's range counts as this many observations; each real one replaces one
@@ -52,6 +55,8 @@ class DurationProfile:
     # waited[k - 1]: the longest mean wait, max over j <= k of samples[j] - mean(samples[:j]), of the jobs a
     # poll just before samples[j] would find finished (non-decreasing, so ``catch_time`` can bisect it)
     waited: tuple[float, ...]
+    log_mean: float = 0.0  # a lognormal fitted to the samples (mean and deviation of their logarithms)
+    log_sd: float = 0.0
 
     @classmethod
     def of(cls, values: Sequence[float], observed: int = 0) -> DurationProfile:
@@ -63,7 +68,8 @@ class DurationProfile:
         for k in range(1, len(samples)):
             longest = max(longest, samples[k] - (suffix[0] - suffix[k]) / k)
             waited.append(longest)
-        return cls(samples, tuple(suffix), observed, tuple(waited))
+        logs = [math.log(v) for v in samples]
+        return cls(samples, tuple(suffix), observed, tuple(waited), fmean(logs), pstdev(logs))
 
     @classmethod
     def seeded(cls, eta_min_s: float, eta_max_s: float, points: int = SEED_POINTS) -> DurationProfile:
@@ -84,6 +90,24 @@ class DurationProfile:
         (most jobs are found by that one poll), early for a wide one."""
         caught = bisect.bisect_right(self.waited, lag_s) + 1  # samples at or before the answer
         return (self.suffix[0] - self.suffix[caught]) / caught + lag_s
+
+    def censored(self, running_at_s: float, found_at_s: float, rng: Random) -> float:
+        """What to learn from a job a poll saw still running ``running_at_s`` after the create call (0: no
+        poll did) and the next one found finished at ``found_at_s``: it finished somewhere in between.
+        Learning ``found_at_s`` adds each poll's lateness to the distribution, which moves the next first
+        poll later, which adds more lateness (10-s speech jobs were learned as 20 s in real time). Drawing
+        one of the samples inside the window instead collapses the distribution onto a few values in the
+        long run. So: a draw inside the window from a lognormal fitted to the samples (continuous, keeps a
+        spread, follows the data where the windows are narrow); when the window lies where the fit has no
+        mass, its middle, or ``found_at_s`` when nothing was seen running (the only bound known)."""
+        if self.log_sd > 0:
+            fit = NormalDist(self.log_mean, self.log_sd)
+            low = fit.cdf(math.log(running_at_s)) if running_at_s > 0 else 0.0
+            high = fit.cdf(math.log(found_at_s)) if found_at_s > 0 else 0.0
+            if high - low > 1e-9:
+                u = min(1 - 1e-12, max(1e-12, low + rng.random() * (high - low)))
+                return math.exp(fit.inv_cdf(u))
+        return (running_at_s + found_at_s) / 2 if running_at_s > 0 else found_at_s
 
     def expected_finish(self, elapsed_s: float) -> float:
         """E[T | T > elapsed]: the likely finish of a job still running after ``elapsed_s``, and always at

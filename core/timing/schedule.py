@@ -28,6 +28,10 @@ from core.types import MediaType
 PROGRESS_CAP = 95
 EARLY_QUANTILE = 0.05  # the first poll never lands before this quantile of the learned durations
 LATE_QUANTILE = 0.95  # past it, polls thin out again
+# This share of jobs is first polled at the median instead (when that is earlier): a poll that finds a job
+# finished cannot tell how long ago it finished, so without polls that sometimes come early a distribution
+# learned too late would look right and stay there (every job found by one late poll).
+PROBE_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ def next_poll_delay(elapsed_s: float, profile: DurationProfile, bounds: PollBoun
     # The first poll waits as long as the lag budget allows for the jobs it finds: with a narrow
     # distribution that is near the median (one poll finds most jobs), with a wide one the early quantile.
     first = max(early, profile.catch_time(bounds.lag_s))
+    if elapsed_s <= 0 and rng.random() < PROBE_SHARE:
+        first = min(first, max(early, profile.median))
     # A narrow distribution is covered with a few close polls; a wide one at ``dense_s``.
     dense = max(bounds.official_s, min(bounds.dense_s, (late - early) / 2))
     spread = 1 + bounds.jitter * (2 * rng.random() - 1)
