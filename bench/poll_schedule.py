@@ -5,8 +5,12 @@ For every catalog model a "true" median generation time is drawn inside its cata
 ``--worlds`` independent worlds: with a single draw per model, a media type's figure rests on the luck of
 two or three draws) and each job's time is lognormal around it (σ = ``--spread``; several values give
 one table each). With ``--slow-share P`` that share of jobs (warm-up and measured alike) also waits a
-queue hiccup of one to two medians: a heavier right tail than a lognormal. The bot learns from
-``--warmup`` finished jobs per model and world, then ``--jobs`` jobs per model and world are measured:
+queue hiccup of one to two medians: a heavier right tail than a lognormal. Jobs run one after another
+from a fresh book (the catalog's range as the seed), each teaching the next what ``--learn`` says: by
+default what the runner learns (``censored``: a time between the last poll that saw the job running and
+the one that found it; IMA does not say when a task finished), ``seen`` the finding poll itself (what the
+runner learned before 2026-12-07: it ratchets), ``true`` the real time (the ideal). The first
+``--warmup`` jobs per model and world are not measured, the next ``--jobs`` are:
 - polls per task and mean / 90th-percentile delivery lag (first poll at or after the finish, minus the
   finish), for the fixed interval and the learned schedule. The fixed baseline is each model's own
   interval from the seeds' tables (Midjourney 8 s among 5-s images), polling at 1, 2, 3 … intervals
@@ -15,7 +19,7 @@ queue hiccup of one to two medians: a heavier right tail than a lognormal. The b
 - mean |shown % − true %| over every status update while running (true % = elapsed / actual × 100), for
   the previous static formula (elapsed / estimated max, capped at 95) and the learned progress model.
 
-Run: ``.venv/bin/python -m bench.poll_schedule [--spread 0.2 0.3] [--per-model]``. Reported, not asserted.
+Run: ``.venv/bin/python -m bench.poll_schedule [--spread 0.2 0.3] [--per-model] [--learn true]``. Reported, not asserted.
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ STATUS_EVERY_S = 10.0
 Stats = dict[str, list[float]]
 
 
-def polls_until(finish: float, delay_at: Callable[[float], float], max_wait: float) -> tuple[int, float, float]:
+def polls_until(finish: float, delay_at: Callable[[float], float],
+                max_wait: float) -> tuple[int, float, float]:
     """Polls until one finds the job finished: how many, how late that one was, and when the last one
     that saw it still running came (0 when none did)."""
     t, polls, running_at = 0.0, 0, 0.0

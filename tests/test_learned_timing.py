@@ -77,3 +77,29 @@ async def test_status_is_updated_at_least_every_15_s_and_progress_never_reaches_
     assert percents and max(percents) <= 95
     assert percents == sorted(percents)
 
+
+
+class KeptDurations:
+    """A duration store that keeps what the runner records (in memory)."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[DurationKey, float]] = []
+
+    async def record(self, key: DurationKey, seconds: float, finished_at: float) -> None:
+        self.kept.append((key, seconds))
+
+    async def recent(self, per_key: int) -> dict[DurationKey, list[float]]:
+        return {}
+
+
+async def test_a_finished_job_teaches_its_generation_time_not_the_time_a_poll_found_it(
+        sim: SimHarness, db: Database, clock: FakeClock) -> None:
+    store = KeptDurations()
+    job = await _run(sim, db, clock, RecordingSink(), DurationBook(store), "m1")
+    assert job.submitted_at is not None and job.finished_at is not None
+    (task,) = await sim.tasks()
+    ready = task["created_at"] + task["finish_after"] - job.submitted_at  # when IMA had the result
+    seen = job.finished_at - job.submitted_at  # when a poll found it
+    [(_, learned)] = store.kept
+    assert learned < seen
+    assert abs(learned - ready) <= 8 * 1.15  # within the dense interval around the real finish

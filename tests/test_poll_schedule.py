@@ -12,7 +12,8 @@ from random import Random
 import pytest
 
 from core.timing.durations import DurationBook, DurationKey, DurationProfile
-from core.timing.schedule import PollBounds, next_poll_delay, progress_percent
+from core.timing.schedule import PollBounds, next_poll_delay, poll_bounds, progress_percent
+from core.types import MediaType
 
 VIDEO = PollBounds(official_s=8.0, dense_s=8.0, sparse_max_s=60.0, max_wait_s=2400.0, lead_s=4.0)
 SPEECH = PollBounds(official_s=3.0, dense_s=7.5, sparse_max_s=60.0, max_wait_s=300.0)
@@ -77,10 +78,11 @@ def test_music_needs_40_percent_fewer_polls_than_every_5_s_with_a_mean_lag_under
 @pytest.fixture(scope="module")
 def catalog_mix() -> dict[str, dict[str, list[float]]]:
     """The catalog's models with polling.toml's schedule on bench.poll_schedule's mix (σ = 0.3, each
-    model's true median drawn 6 times in its estimated range, 30 finished jobs learned, 50 measured)."""
+    model's true median drawn 10 times in its estimated range; every job teaches the next what the runner
+    learns from its polls; the first 30 are not measured, the next 60 are)."""
     from bench.poll_schedule import measure
 
-    return measure(0.3, worlds=6, jobs=50, seed=7)
+    return measure(0.3, worlds=10, jobs=60, seed=7)
 
 
 @pytest.mark.parametrize(("media", "lag_bound"), [("video", 5.0), ("image", 4.0), ("music", 4.0),
@@ -167,3 +169,81 @@ async def test_the_book_learns_a_model_and_a_key_borrows_the_model_until_it_has_
 
 
 MIN_OWN_PLUS = 12
+
+
+def _learn_online(true_times: list[float], bounds: PollBounds, book: DurationBook, key: DurationKey,
+                  learn_seen: bool = False) -> tuple[list[int], list[float]]:
+    """Jobs one after another, each teaching the book what the runner learns from its polls (or, with
+    ``learn_seen``, the time of the poll that found it): polls per job and delivery lag per job."""
+    jitter, imputing = Random(1), Random(2)
+    polls, lags = [], []
+    for finish in true_times:
+        profile = book.profile(key, (5, 30))
+        times = _polls(finish, profile, bounds, jitter)
+        running_at = times[-2] if len(times) > 1 else 0.0
+        book.remember(key, times[-1] if learn_seen else profile.censored(running_at, times[-1], imputing))
+        polls.append(len(times))
+        lags.append(times[-1] - finish)
+    return polls, lags
+
+
+def _speech_like_the_simulator(count: int, seed: int = 4) -> list[float]:
+    rng = Random(seed)  # `imabot sim --spread 0.2`: speech takes 10 s, lognormal σ = 0.2
+    return [10 * math.exp(max(-3.0, min(3.0, rng.gauss(0, 0.2)))) for _ in range(count)]
+
+
+def test_10_s_speech_learned_from_what_polls_see_is_found_within_4_s_with_40_percent_fewer_polls() -> None:
+    bounds = poll_bounds(MediaType.SPEECH, 3.0, 60.0, 300.0)  # polling.toml's speech schedule
+    finishes = _speech_like_the_simulator(2000)
+    polls, lags = _learn_online(finishes, bounds, DurationBook(), DurationKey("seed-tts-2.0"))
+    fixed = [math.ceil(f / 3) for f in finishes[1000:]]  # the seeds' fixed 3-s interval
+    assert statistics.fmean(lags[1000:]) <= 4.0
+    assert statistics.fmean(polls[1000:]) <= 0.6 * statistics.fmean(fixed)
+    # Learning the poll that found each job instead ratchets: each lateness is learned, moves the next
+    # first poll later and grows (what the runner did; 6.3 s mean lag for speech in real time).
+    _, ratcheted = _learn_online(finishes, bounds, DurationBook(), DurationKey("seed-tts-2.0"),
+                                 learn_seen=True)
+    assert statistics.fmean(ratcheted[1000:]) > 8.0
+
+
+def test_a_distribution_learned_too_late_comes_back_to_the_real_times() -> None:
+    bounds = poll_bounds(MediaType.SPEECH, 3.0, 60.0, 300.0)
+    finishes = _speech_like_the_simulator(2000)
+
+    def relearn(probing: PollBounds) -> tuple[float, list[float]]:
+        book, key, rng = DurationBook(), DurationKey("seed-tts-2.0"), Random(0)
+        for _ in range(100):  # as if a slow hour had taught it 14 s
+            book.remember(key, 14 * rng.lognormvariate(0, 0.05))
+        _, lags = _learn_online(finishes, probing, book, key)
+        return book.profile(key, (5, 30)).median, lags
+
+    median, lags = relearn(bounds)
+    assert 9.0 <= median <= 11.0  # the real median is 10 s
+    assert statistics.fmean(lags[-500:]) <= 4.0
+    # Without probes every job is found by its first poll, which cannot tell 10 s from 14 s: it stays late.
+    stuck, stuck_lags = relearn(replace(bounds, probe_share=0.0))
+    assert stuck > 13.0 and statistics.fmean(stuck_lags[-500:]) > 6.0
+
+
+def test_a_job_teaches_a_time_between_the_last_poll_that_saw_it_running_and_the_one_that_found_it() -> None:
+    profile = DurationProfile.of([10 * math.exp(0.2 * z / 10) for z in range(-20, 21)], observed=41)
+    rng = Random(5)
+    between = [profile.censored(11.0, 14.0, rng) for _ in range(300)]
+    assert all(11.0 < t <= 14.0 for t in between)
+    assert len({round(t, 2) for t in between}) > 100  # a spread, not the same few samples again and again
+    found_first = [profile.censored(0.0, 13.0, rng) for _ in range(300)]
+    assert all(t <= 13.0 for t in found_first)
+    assert statistics.fmean(found_first) < 10.5  # mostly before the median, as jobs found by 13 s are
+    assert 40.0 < profile.censored(40.0, 48.0, rng) <= 48.0  # far in the tail: still inside the window
+    # No spread learned: the window's middle; nothing seen running: the poll that found it.
+    assert DurationProfile.of([20.0, 20.0]).censored(40.0, 48.0, rng) == 44.0
+    assert DurationProfile.of([20.0, 20.0]).censored(0.0, 13.0, rng) == 13.0
+
+
+def test_probe_share_of_first_polls_come_at_the_median_of_a_narrow_distribution() -> None:
+    narrow = DurationProfile.of([10 * math.exp(0.2 * z / 10) for z in range(-20, 21)])
+    bounds = replace(poll_bounds(MediaType.SPEECH, 3.0, 60.0, 300.0), jitter=0.0)
+    target = narrow.catch_time(bounds.lag_s)
+    first = Counter(round(next_poll_delay(0.0, narrow, bounds, Random(i)), 6) for i in range(2000))
+    assert set(first) == {round(narrow.median, 6), round(target, 6)} and narrow.median < target
+    assert abs(first[round(narrow.median, 6)] / 2000 - bounds.probe_share) <= 0.03

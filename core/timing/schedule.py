@@ -5,7 +5,9 @@ first one where the jobs it finds finished have waited the lag budget on average
 narrow distribution: a 10-25 s music job is usually found by that one poll; early for a wide one, never
 before the early quantile less ``lead_s``), dense after it (every ``dense_s`` = twice the lag budget,
 never more often than the seeds' fixed interval), and thin out again slowly in the tail. Every delay
-then carries ±``jitter`` (default 15 %) so jobs created together do not poll in lockstep.
+then carries ±``jitter`` (default 15 %) so jobs created together do not poll in lockstep. A share of
+first polls (``probe_share``) comes at the median instead: the distribution is learned from what polls
+see (``DurationProfile.censored``), and only polls that sometimes come early can see that it is too late.
 
 Progress is time against the expected finish: ``elapsed / E[T | T > elapsed]``. Before the likely finish
 it moves like a clock; past the median it slows (a still-running job is probably a slow one); it never
@@ -28,10 +30,6 @@ from core.types import MediaType
 PROGRESS_CAP = 95
 EARLY_QUANTILE = 0.05  # the first poll never lands before this quantile of the learned durations
 LATE_QUANTILE = 0.95  # past it, polls thin out again
-# This share of jobs is first polled at the median instead (when that is earlier): a poll that finds a job
-# finished cannot tell how long ago it finished, so without polls that sometimes come early a distribution
-# learned too late would look right and stay there (every job found by one late poll).
-PROBE_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +44,10 @@ class PollBounds:
     max_wait_s: float
     lead_s: float = 0.0  # the first poll lands this long before the early quantile
     jitter: float = 0.15
+    # This share of jobs is first polled at the median instead (when that is earlier): a poll that finds a
+    # job finished cannot tell how long ago it finished, so without polls that sometimes come early a
+    # distribution learned too late would look right and stay there (every job found by one late poll).
+    probe_share: float = 0.0
 
     @property
     def lag_s(self) -> float:
@@ -59,7 +61,7 @@ def next_poll_delay(elapsed_s: float, profile: DurationProfile, bounds: PollBoun
     # The first poll waits as long as the lag budget allows for the jobs it finds: with a narrow
     # distribution that is near the median (one poll finds most jobs), with a wide one the early quantile.
     first = max(early, profile.catch_time(bounds.lag_s))
-    if elapsed_s <= 0 and rng.random() < PROBE_SHARE:
+    if elapsed_s <= 0 and bounds.probe_share > 0 and rng.random() < bounds.probe_share:
         first = min(first, max(early, profile.median))
     # A narrow distribution is covered with a few close polls; a wide one at ``dense_s``.
     dense = max(bounds.official_s, min(bounds.dense_s, (late - early) / 2))
@@ -120,7 +122,8 @@ def poll_bounds(media_type: MediaType, official_s: float, sparse_max_s: float,
     table = _table()
     row = table[media_type.value]
     return PollBounds(official_s=official_s, dense_s=2 * float(row["lag_s"]), sparse_max_s=sparse_max_s,
-                      max_wait_s=max_wait_s, lead_s=float(row["lead_s"]), jitter=float(table["jitter"]))
+                      max_wait_s=max_wait_s, lead_s=float(row["lead_s"]), jitter=float(table["jitter"]),
+                      probe_share=float(table["probe_share"]))
 
 
 def status_every_s(model_cadence_s: float) -> float:
