@@ -11,8 +11,8 @@ is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
   IMA queue waits and transport errors, peak/local-mean poll rate (the busiest 1-s bucket against the
   mean of its ±15 s, once intake has ended: lockstep polling shows as spikes);
 - ack latency p50/p99 (a message handed to the bot until its acknowledgment was shown) while jobs build up;
-- per media type: jobs done, polls per task, mean / p95 delivery lag (the simulator's ready time until
-  the bot saw the result).
+- per media type: jobs done, polls per task (and what the seeds' fixed interval would have needed for
+  the same tasks), mean / p95 delivery lag (the simulator's ready time until the bot saw the result).
 
 Run: ``.venv/bin/python -m bench.realtime --n 2000 [--mix chat|long] [--spread 0.2] [--gc tuned|default]
 [--transport split|httpx|aiohttp] [--max-s 600]``. Reported, not asserted; the machine is shared, so the
@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import gc
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ import httpx
 from bot.runtime import settle_heap
 from bot.settings import Settings, load_settings
 from bot.wiring import build_app
+from core.catalog.models import ModelCatalog
 from core.clock import SystemClock
 from core.jobs import Job, JobState
 from core.ops.telemetry import NoTelemetry
@@ -199,11 +201,16 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
             tasks = (await http.get(f"{base_url}/_sim/tasks")).json()["tasks"]
         await app.service.aclose()
     ready = {t["id"]: t["created_at"] + t["finish_after"] for t in tasks}
+    took = {t["id"]: t["finish_after"] for t in tasks}
+    catalog = ModelCatalog.load_default()
     per_media: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for task_id, (seen, job) in observer.seen_result.items():
         media = job.media_type.value
         per_media[media]["lag"].append(seen - ready[task_id])
         per_media[media]["polls"].append(job.polls)
+        # the seeds' fixed interval would poll at 1, 2, 3 ... intervals after the create call
+        interval = catalog.timing_for(job.model_id, job.media_type).poll_interval_s
+        per_media[media]["fixed"].append(math.ceil(took[task_id] / interval))
     # Lockstep shows as buckets far above their neighbourhood (±15 s) once intake has ended. A Poisson
     # stream of ~100 polls/s already varies ±10 % per 1-s bucket, so 5-s buckets are reported too.
     buckets = Counter(int(t) for t in observer.detail_at if t >= intake_end)
@@ -239,6 +246,7 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
         "peak_over_local_mean_5s": round(max(ratios5), 2) if ratios5 else None,
         "done": len(observer.done),
         "per_media": {media: {"done": len(v["lag"]), "polls_per_task": round(statistics.fmean(v["polls"]), 2),
+                              "fixed_interval_polls": round(statistics.fmean(v["fixed"]), 2),
                               "lag_mean_s": round(statistics.fmean(v["lag"]), 2),
                               "lag_p95_s": round(pct(v["lag"], 0.95), 2)}
                       for media, v in sorted(per_media.items())},
