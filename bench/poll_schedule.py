@@ -19,7 +19,8 @@ runner learned before 2026-12-07: it ratchets), ``true`` the real time (the idea
 - mean |shown % − true %| over every status update while running (true % = elapsed / actual × 100), for
   the previous static formula (elapsed / estimated max, capped at 95) and the learned progress model.
 
-Run: ``.venv/bin/python -m bench.poll_schedule [--spread 0.2 0.3] [--per-model] [--learn true]``. Reported, not asserted.
+Run: ``.venv/bin/python -m bench.poll_schedule [--spread 0.2 0.3] [--per-model] [--learn true]``.
+Reported, not asserted.
 """
 
 from __future__ import annotations
