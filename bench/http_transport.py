@@ -1,8 +1,8 @@
 """CPU per status poll through ``ImaClient.get_task`` for each HTTP transport under it, against ``imabot sim``
 running as a separate process on loopback (issue #16 item 1: pick the transport by measurement).
 
-Transports (``[ima] transport``): "split" (the default: polls over aiohttp's connector under httpx's API,
-``httpx-aiohttp``; other calls over httpx's pool), "httpx" (everything over httpx's own pool), httpx with
+Transports (``[ima] transport``): "split" (the default: polls over aiohttp's connector under httpx's
+transport interface; other calls over httpx's pool), "httpx" (everything over httpx's own pool), httpx with
 tuned limits (keep-alive for every connection), and raw aiohttp without httpx (the floor). For each,
 ``--concurrency`` workers poll real tasks for ``--polls`` requests; reported: client
 process CPU µs per poll (user+sys of this process only; the simulator's CPU is its own) and polls/s.

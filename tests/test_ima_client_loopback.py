@@ -1,5 +1,5 @@
-"""The client over a real loopback socket (uvicorn + the simulator): headers with underscores, the
-streamed PUT and JSON bodies survive a real HTTP stack. Only 127.0.0.1 is contacted."""
+"""The client over a real loopback socket (uvicorn + the simulator), with each transport setting: headers
+with underscores, the streamed PUT and JSON bodies survive a real HTTP stack. Only 127.0.0.1 is contacted."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 
 from adapters.ima.client import ImaClient, ImaClientConfig
+from adapters.ima.transport import TransportKind
 from core.clock import FakeClock
 from core.ports import TaskProgress, TaskSpec
 from core.types import AttachmentKind, TaskType
@@ -18,10 +20,12 @@ from sim.server import run_in_background
 KEY = "ima_loopback_0123456789abcdef"
 
 
-async def test_full_flow_over_loopback(tmp_path: Path, clock: FakeClock) -> None:
+@pytest.mark.parametrize("transport", ["split", "httpx", "aiohttp"])
+async def test_full_flow_over_loopback(tmp_path: Path, clock: FakeClock, transport: TransportKind) -> None:
     async with run_in_background(SimConfig(speed=10.0), clock=clock) as base_url:
         assert base_url.startswith("http://127.0.0.1:")
-        config = ImaClientConfig(base_url=base_url, upload_base_url=base_url, api_key=KEY, language="zh")
+        config = ImaClientConfig(base_url=base_url, upload_base_url=base_url, api_key=KEY, language="zh",
+                                 transport=transport)
         async with ImaClient(config, clock=clock) as client:
             image = tmp_path / "frame.png"
             content = os.urandom(300 * 1024)

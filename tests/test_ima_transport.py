@@ -131,7 +131,7 @@ def pool(transport: httpx.AsyncBaseTransport) -> tuple[str, int]:
     if isinstance(transport, httpx.AsyncHTTPTransport):
         return "httpx", len(transport._pool.connections)
     assert isinstance(transport, _AiohttpTransport)
-    session = transport._inner.client
+    session = transport._session
     assert isinstance(session, aiohttp.ClientSession)
     assert session.connector is not None
     return "aiohttp", sum(map(len, session.connector._conns.values()))
@@ -241,6 +241,15 @@ async def test_server_hanging_up_after_a_create_is_lost_not_a_connect_failure(ki
             with pytest.raises(httpx.HTTPError) as caught:
                 await http.post(f"{server.url}/open/v1/tasks/create", content=b"{}")
     assert not isinstance(caught.value, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+@pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
+async def test_a_reply_that_is_not_http_is_a_protocol_error(kind: str) -> None:
+    async with loopback(b"SSH-2.0-OpenSSH_9.6\r\n\r\n") as server:
+        transport = ima_transport(4, kind=kind)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport) as http:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.post(f"{server.url}/open/v1/tasks/create", content=b"{}")
 
 
 @pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
