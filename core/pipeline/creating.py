@@ -67,7 +67,7 @@ async def create_retrying(
     ``watch``): wait the Retry-After (capped, jittered up to +25 %) and try again, at most
     ``CREATE_ATTEMPTS`` times in all, telling the user the service is busy. Any other failure, or the
     last one, is raised as it is."""
-    rng = Random(f"{seed}:create")
+    rng: Random | None = None  # made on a first refusal: seeding costs more than most creates' bookkeeping
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return await gateway.create_task(spec, watch)
@@ -77,5 +77,6 @@ async def create_retrying(
             wait = min(CREATE_RETRY_CAP_S, exc.retry_after or 2.0**attempt)
             log.info("create refused (%s); retrying in %.1f s", exc.kind.value, wait)
             await on_busy()
+            rng = rng or Random(f"{seed}:create")
             await clock.sleep(wait * (1.0 + rng.random() * 0.25))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -88,7 +88,7 @@ class JobRecorder:
         await self._retry(job, deadline=None)
 
     async def _retry(self, job: Job, deadline: float | None) -> None:
-        rng = Random(job.job_id)
+        rng: Random | None = None  # made on the first failure: seeding costs more than a save
         pause = FIRST_PAUSE_S
         while True:
             try:
@@ -98,6 +98,7 @@ class JobRecorder:
                 now = self._clock.now()
                 if deadline is not None and now + pause > deadline:
                     raise
+                rng = rng or Random(job.job_id)
                 await self._clock.sleep(pause * (0.75 + rng.random() / 2))
                 pause = min(MAX_PAUSE_S, pause * 2)
                 continue

@@ -214,13 +214,14 @@ class JobRunner:
 
     async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:
         """Calls before the create are safe to repeat: retry transient failures a few times."""
-        rng = Random(f"{self._d.clock.now()}")
+        seed, rng = f"{self._d.clock.now()}", None  # the jitter's generator is made on a first failure
         for attempt in range(1, PRE_CREATE_ATTEMPTS + 1):
             try:
                 return await call()
             except ImabotError as exc:
                 if exc.kind not in TRANSIENT_KINDS or attempt == PRE_CREATE_ATTEMPTS:
                     raise
+                rng = rng or Random(seed)
                 delay = min(30.0, 2.0 ** attempt) * (0.5 + rng.random() / 2)
                 await self._d.clock.sleep(max(delay, exc.retry_after or 0.0))
         raise AssertionError("unreachable")  # pragma: no cover
