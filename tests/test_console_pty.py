@@ -16,10 +16,6 @@ from tests.test_demo_pty import IMABOT, Terminal
 
 UP = "\x1b[A"
 CTRL_L = "\x0c"
-# Printed as the prompt takes the keyboard (bracketed paste on). While output is printed above the
-# prompt, prompt_toolkit puts the terminal back in its ordinary mode for a moment (``run_in_terminal``),
-# where a control key typed just then is echoed as it is; a person presses Ctrl-L once the prompt is back.
-PROMPT_ACTIVE = "\x1b[?2004h"
 
 
 def plain(text: str) -> str:
@@ -58,10 +54,7 @@ def test_typing_while_progress_prints_history_ctrl_l_language_and_labels(tmp_pat
         term.read_until("File not found: /nonexistent/cat.png")  # arrived whole, answered in English
         os.write(term.master, (UP + "\r").encode())  # history: the same line again
         wait_for_more(term, "File not found: /nonexistent/cat.png", 1)
-        deadline = time.monotonic() + 10
-        while PROMPT_ACTIVE not in term.transcript.rsplit("File not found", 1)[1]:  # what the user sees
-            assert time.monotonic() < deadline, "the prompt did not come back after the answer"
-            term.read_more(0.2)
+        term.wait_for_prompt_after("File not found")
         os.write(term.master, CTRL_L.encode())
         term.read_until("\x1b[2J")  # the screen is cleared
         term.read_until('↳ "a corgi running on the beach, …"', timeout=60)

@@ -16,6 +16,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 IMABOT = Path(sys.executable).parent / "imabot"
+# Printed as the prompt takes the keyboard (bracketed paste on). While output is printed above the
+# prompt, prompt_toolkit puts the terminal back in its ordinary mode for a moment (``run_in_terminal``),
+# where a control key typed just then is echoed as it is; a person presses one once the prompt is back.
+PROMPT_ACTIVE = "\x1b[?2004h"
 
 
 class Terminal:
@@ -49,6 +53,14 @@ class Terminal:
         if ready:
             with contextlib.suppress(OSError):
                 self.transcript += os.read(self.master, 65536).decode("utf-8", errors="replace")
+
+    def wait_for_prompt_after(self, text: str, timeout: float = 10.0) -> None:
+        """Until the prompt has the keyboard again after ``text`` was printed (a person presses a
+        control key once it is back)."""
+        deadline = time.monotonic() + timeout
+        while PROMPT_ACTIVE not in self.transcript.rsplit(text, 1)[-1]:
+            assert time.monotonic() < deadline, f"the prompt did not come back after {text!r}"
+            self.read_more(0.2)
 
     def type(self, line: str) -> None:
         os.write(self.master, (line + "\n").encode())
@@ -94,6 +106,7 @@ def test_ctrl_d_exits_cleanly_and_a_fault_previews_a_failure(tmp_path: Path) -> 
         term.read_until("/quit 退出")
         term.type("画一只可爱的橘猫")
         term.read_until("需要我帮你重试吗？")  # a created task failed: a new try is charged again
+        term.wait_for_prompt_after("需要我帮你重试吗？")
         os.write(term.master, b"\x04")  # Ctrl-D
         term.read_until("再见")
     finally:
