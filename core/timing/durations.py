@@ -97,7 +97,7 @@ class DurationProfile:
         """What to learn from a job a poll saw still running ``running_at_s`` after the create call (0: no
         poll did) and the next one found finished at ``found_at_s``: it finished somewhere in between.
         Learning ``found_at_s`` adds each poll's lateness to the distribution, which moves the next first
-        poll later, which adds more lateness (10-s speech jobs were learned as 20 s in real time). Drawing
+        poll later, which adds more lateness (a replay of 1,000 10-s speech jobs learned 20 s). Drawing
         one of the samples inside the window instead collapses the distribution onto a few values in the
         long run. So: a draw inside the window from a lognormal fitted to the samples (continuous, keeps a
         spread, follows the data where the windows are narrow); when the window lies where the fit has no
