@@ -115,11 +115,6 @@ class ConversationService:
     async def handle_message(self, conversation: Conversation, text: str,
                              attachments: Sequence[Attachment] = (),
                              overrides: RequestOverrides | None = None) -> str | None:
-        with self._pipeline.taking_in():  # jobs' next steps wait until this message is answered
-            return await self._take_in(conversation, text, attachments, overrides)
-
-    async def _take_in(self, conversation: Conversation, text: str, attachments: Sequence[Attachment],
-                       overrides: RequestOverrides | None) -> str | None:
         text = clean_text(text) if isinstance(text, str) else ""  # platforms clean it too; the store needs it
         attachments = [replace(a, name=clean_name(a.name)) for a in attachments]
         if overrides is not None:  # a structured command is an order

@@ -13,7 +13,6 @@ from core.jobs import Job, JobStore
 from core.messages import Messages
 from core.ops.telemetry import NoTelemetry, Telemetry
 from core.pipeline.delivery import DeliveryLog
-from core.pipeline.job_tasks import AckFirst
 from core.platform import AttachmentFetcher, EventSink
 from core.ports import ImaGateway, InputPreparer, PreferenceStore
 from core.selection import ModelProfile
@@ -44,8 +43,6 @@ class RunnerDeps:
     deliveries: DeliveryLog | None = None  # exactly-once records of result parts (None: refs only)
     # Learned generation times (per model, duration, resolution): the poll schedule and the progress.
     durations: DurationBook = field(default_factory=DurationBook)
-    # Jobs' starts and polls wait while messages are being taken in (acknowledgments first).
-    intake: AckFirst = field(default_factory=AckFirst)
 
 
 def classify_failure(reason: str | None) -> ErrorKind:

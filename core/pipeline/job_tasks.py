@@ -1,18 +1,11 @@
 """The service's job tasks: one tracked asyncio task per job, at most ``limit`` running the job at once;
-the others wait for a slot and are reported as the queue length. Once closed, no task is started.
-
-Acknowledgments go first (``AckFirst``): a user waits for the answer to their message, while a job's
-next steps (quote, create) can start a moment later. The event loop runs whatever is ready in arrival
-order, so under a burst every message's few store round trips before its acknowledgment each queued
-behind the steps of every job started before it."""
+the others wait for a slot and are reported as the queue length. Once closed, no task is started."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from core.jobs import Job
@@ -22,51 +15,8 @@ from core.ops.telemetry import Telemetry
 log = logging.getLogger(__name__)
 
 
-class AckFirst:
-    """While a message is being taken in (from its arrival until it is answered), a job task about to
-    start waits: until no message is, or until ``patience`` more messages have been taken in since it
-    began to wait (a flood holds no job back for long). O(1) per message and per job."""
-
-    def __init__(self, patience: int = 200) -> None:
-        self._patience = max(1, patience)
-        self._busy = 0
-        self._taken = 0  # messages taken in so far
-        self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()  # (taken when it began, waiter)
-
-    @contextmanager
-    def taking_in(self) -> Iterator[None]:
-        self._busy += 1
-        try:
-            yield
-        finally:
-            self._busy -= 1
-            self._taken += 1
-            self._release()
-
-    @property
-    def held(self) -> int:
-        """Jobs waiting for their turn now."""
-        return sum(1 for _, waiter in self._waiting if not waiter.done())
-
-    async def turn(self) -> None:
-        if self._busy == 0:
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting.append((self._taken, waiter))
-        await waiter
-
-    def _release(self) -> None:
-        waiting = self._waiting
-        while waiting and (self._busy == 0 or waiting[0][0] + self._patience <= self._taken):
-            _, waiter = waiting.popleft()
-            if not waiter.done():  # a cancelled job's waiter is just dropped
-                waiter.set_result(None)
-
-
 class JobTasks:
-    def __init__(self, run: Callable[[Job], Awaitable[object]], limit: int, telemetry: Telemetry,
-                 intake: AckFirst | None = None) -> None:
-        self.intake = intake or AckFirst()
+    def __init__(self, run: Callable[[Job], Awaitable[object]], limit: int, telemetry: Telemetry) -> None:
         self._run_job = run
         self._telemetry = telemetry
         self._slots = asyncio.Semaphore(max(1, limit))
@@ -148,7 +98,6 @@ class JobTasks:
             log.error("job task %s died: %s", task.get_name(), type(task.exception()).__name__)
 
     async def _run(self, job: Job) -> None:
-        await self.intake.turn()
         self._waiting += 1
         self._telemetry.queue_length(self._waiting)
         try:

@@ -269,7 +269,6 @@ class JobRunner:
                 await clock.sleep(wake - now)
                 now = clock.now()
             if now >= next_poll:
-                await d.intake.turn()  # a poll can wait for the messages being taken in to be answered
                 try:
                     snap = await gateway.get_task(task_id)
                 except ImabotError as exc:

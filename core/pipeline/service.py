@@ -14,7 +14,6 @@ import itertools
 import logging
 import secrets
 from collections.abc import Callable, Collection, Coroutine, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
@@ -69,7 +68,7 @@ class GenerationService:
         self._preferences = PreferenceBook(deps.preferences, deps.catalog, deps.messages, deps.clock)
         self._runner: JobSteps = runner or JobRunner(deps, self._preferences)
         self._tasks = JobTasks(lambda job: self._runner.run(job), self._config.max_concurrent_jobs,
-                               deps.telemetry, deps.intake)
+                               deps.telemetry)
         self._running: dict[str, asyncio.Task[Any]] = {}  # intake and cancels in progress, by key
         self._acking: dict[str, bool] = {}  # job id -> cancel requested, while its ack is being posted
         self._seq = itertools.count(1)
@@ -135,15 +134,6 @@ class GenerationService:
         await self._tasks.wait_for(job_id)
         return await self._d.jobs.get(job_id)
 
-    def taking_in(self) -> AbstractContextManager[None]:
-        """Marks a message being taken in: jobs wait to start until it is answered (``AckFirst``)."""
-        return self._tasks.intake.taking_in()
-
-    @property
-    def held_for_intake(self) -> int:
-        """Jobs waiting to start until the messages being taken in are answered."""
-        return self._tasks.intake.held
-
     @property
     def active_jobs(self) -> int:
         return len(self._tasks)
@@ -164,10 +154,9 @@ class GenerationService:
         key = f"{conversation.platform.value}:{conversation.message_id}"
         # A platform may deliver the same message twice at once: the second joins the first's intake
         # (the store's UNIQUE key alone would still let both show preference notices).
-        with self.taking_in():
-            return await self._once(f"intake:{key}",
-                                    lambda: self._take_in(key, conversation, text, attachments, overrides,
-                                                          understood))
+        return await self._once(f"intake:{key}",
+                                lambda: self._take_in(key, conversation, text, attachments, overrides,
+                                                      understood))
 
     async def _once(self, key: str, work: Callable[[], Coroutine[object, object, R]]) -> R:
         """Callers asking for ``key`` while it runs share that one run and its result."""
