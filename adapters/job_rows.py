@@ -39,11 +39,11 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
-def job_values(job: Job, parts: tuple[str, str] | None = None) -> tuple[Any, ...]:
+def job_values(job: Job, parts: tuple[str, str]) -> tuple[Any, ...]:
     """Values in ``COLUMNS`` order (booleans as Python bools: both drivers adapt them). ``parts``: the
-    conversation and request already encoded."""
+    conversation and request encoded (``JobEncoder``)."""
     conv = job.conversation
-    conversation_json, request_json = parts or _parts(job)
+    conversation_json, request_json = parts
     return (
         job.job_id, job.idempotency_key, conv.platform.value, conv.chat_id, conv.user_id, conv.message_id,
         conversation_json, request_json,
@@ -65,7 +65,7 @@ def _parts(job: Job) -> tuple[str, str]:
 
 
 class JobEncoder:
-    """``job_values`` / ``saved_values`` for a store that saves each job many times: a job's conversation
+    """Job rows (``job_values``) for a store that saves each job many times: a job's conversation
     and request (the largest columns) are encoded once and reused while they are the same objects (a
     change replaces them: jobs are immutable). Entries go when the job ends, the oldest past ``keep``."""
 
@@ -77,6 +77,7 @@ class JobEncoder:
         return job_values(job, self._parts(job))
 
     def saved(self, job: Job) -> tuple[Any, ...]:
+        """Values in ``SAVED_COLUMNS`` order."""
         return self.values(job)[1:-3]
 
     def _parts(self, job: Job) -> tuple[str, str]:
@@ -92,11 +93,6 @@ class JobEncoder:
             if len(self._encoded) > self._keep:
                 del self._encoded[next(iter(self._encoded))]
         return parts
-
-
-def saved_values(job: Job) -> tuple[Any, ...]:
-    """Values in ``SAVED_COLUMNS`` order."""
-    return job_values(job)[1:-3]
 
 
 def job_from_row(row: Row) -> Job:

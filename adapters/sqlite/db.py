@@ -191,7 +191,7 @@ class Database(MigratedDatabase):
     async def returning(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """A change with ``RETURNING``, run to its end (a half-read one would make another store's
         commit fail with "SQL statements in progress") and committed; the rows it returned."""
-        return await self._on_thread(functools.partial(_committed, [(sql, args)], _rows_of_last))
+        return await self._on_thread(lambda cursor: list(cursor().execute(sql, tuple(args)).fetchall()))
 
     async def change(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One statement, committed; the number of rows it changed."""
@@ -200,16 +200,18 @@ class Database(MigratedDatabase):
 
     async def change_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """One statement for each of ``rows``, committed together; the rows changed in all."""
-        return await self._on_thread(functools.partial(_committed_many, sql, rows))
+        return await self._on_thread(lambda cursor: int(cursor().executemany(sql, rows).rowcount))
 
     async def writes(self, *statements: tuple[str, Sequence[Any]]) -> list[int]:
-        return await self._on_thread(functools.partial(_committed, statements, _row_counts))
+        return await self._on_thread(
+            lambda cursor: [int(cursor().execute(sql, tuple(args)).rowcount) for sql, args in statements])
 
-    async def _on_thread(self, work: Callable[[sqlite3.Connection], R]) -> R:
-        """``work`` on the connection's own thread, in one hop. aiosqlite's public methods each take a
-        hop; ``_execute`` is the queue to its thread that all of them use (aiosqlite 0.20-0.22)."""
+    async def _on_thread(self, work: Callable[[Callable[[], sqlite3.Cursor]], R]) -> R:
+        """``work`` (given a maker of cursors) on the connection's own thread, in one hop, committed as
+        one unit. aiosqlite's public methods each take a hop; ``_execute`` is the queue to its thread
+        that all of them use (aiosqlite 0.20-0.22)."""
         conn = self.conn
-        result: R = await conn._execute(work, conn._conn)  # type: ignore[no-untyped-call]
+        result: R = await conn._execute(_committed, work, conn._conn)  # type: ignore[no-untyped-call]
         return result
 
     async def _scalar(self, query: str) -> Any:
@@ -264,14 +266,15 @@ class _SqliteSession:
 
 # What runs on the connection's thread: every cursor closed (an open one keeps its statement "in
 # progress" and blocks every later commit), the whole unit committed, or rolled back if any of it fails.
-def _committed(statements: Sequence[tuple[str, Sequence[Any]]],
-               answer: Callable[[list[sqlite3.Cursor]], R], raw: sqlite3.Connection) -> R:
+def _committed(work: Callable[[Callable[[], sqlite3.Cursor]], R], raw: sqlite3.Connection) -> R:
     cursors: list[sqlite3.Cursor] = []
+
+    def cursor() -> sqlite3.Cursor:
+        cursors.append(raw.cursor())
+        return cursors[-1]
+
     try:
-        for sql, args in statements:
-            cursors.append(raw.cursor())
-            cursors[-1].execute(sql, tuple(args))
-        result = answer(cursors)
+        result = work(cursor)
         raw.commit()
         return result
     except BaseException:
@@ -279,28 +282,8 @@ def _committed(statements: Sequence[tuple[str, Sequence[Any]]],
             raw.rollback()
         raise
     finally:
-        for cursor in cursors:
-            cursor.close()
-
-
-def _committed_many(sql: str, rows: Sequence[Sequence[Any]], raw: sqlite3.Connection) -> int:
-    return _committed([], lambda _: _many(raw, sql, rows), raw)
-
-
-def _many(raw: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-    cursor = raw.cursor()
-    try:
-        return int(cursor.executemany(sql, rows).rowcount)
-    finally:
-        cursor.close()
-
-
-def _row_counts(cursors: list[sqlite3.Cursor]) -> list[int]:
-    return [int(cursor.rowcount) for cursor in cursors]
-
-
-def _rows_of_last(cursors: list[sqlite3.Cursor]) -> list[aiosqlite.Row]:
-    return list(cursors[-1].fetchall())
+        for made in cursors:
+            made.close()
 
 
 def available_migrations() -> list[tuple[int, str]]:
