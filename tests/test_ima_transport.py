@@ -1,6 +1,7 @@
-"""The IMA client's HTTP stack over real loopback sockets: polls over aiohttp's connector and every other
-call over httpx's pool by default, a bounded request gate with a poll lane (nothing ever waits in a pool),
-a poll on a connection the server closed sent again and a create never, the aiohttp transport's error
+"""The IMA client's HTTP stack over real loopback sockets: by default polls over aiohttp's connector, each
+create on a new connection of its own and every other call over httpx's pool; a bounded request gate with
+a poll lane (nothing ever waits in a pool), a poll on a connection the server closed sent again and a
+create never (and by default never sent on a kept connection at all), the aiohttp transport's error
 mapping (a create that reached IMA is never reported as "never connected"), and no import retried per
 request (httpcore's per-request ``import sniffio``)."""
 
@@ -171,21 +172,33 @@ async def test_a_burst_of_slow_calls_never_holds_up_a_poll_and_waits_are_counted
 KINDS = ["split", "httpx", "aiohttp"]
 
 
-@pytest.mark.parametrize(("kind", "poll_pool", "call_pool"), [
-    (None, "aiohttp", "httpx"), ("httpx", "httpx", "httpx"), ("aiohttp", "aiohttp", "aiohttp")])
-async def test_polls_and_other_calls_each_go_over_the_pool_their_setting_names(
-        kind: str | None, poll_pool: str, call_pool: str) -> None:
+@pytest.mark.parametrize(("kind", "poll_pool", "create_pool", "call_pool"), [
+    (None, "aiohttp", "aiohttp", "httpx"), ("httpx", "httpx", "httpx", "httpx"),
+    ("aiohttp", "aiohttp", "aiohttp", "aiohttp")])
+async def test_polls_creates_and_other_calls_each_go_over_the_pool_their_setting_names(
+        kind: str | None, poll_pool: str, create_pool: str, call_pool: str) -> None:
     async with loopback(IMA) as server:
         async with client_of(server, kind) as client:  # None: the default ("split")
             lanes = client._lanes.open()
             await client.create_task(SPEC)
-            assert pool(lanes["call"]) == (call_pool, 1)
+            assert pool(lanes["call"]) == (call_pool, 1)  # the product list's connection, kept
+            assert pool(lanes["create"])[0] == create_pool
             await client.get_task("t1")
             assert pool(lanes["poll"]) == (poll_pool, 1)
             assert pool(lanes["call"]) == (call_pool, 1)  # split: the poll opened nothing in httpx's pool
         await server.until(lambda: server.open == 0)  # closing the client closed every connection
-    # The product list and the create share a connection; the poll has its own unless one pool serves all.
-    assert server.requests == [(0, LIST), (0, CREATE), (1 if kind is None else 0, DETAIL)]
+    # Split: the product list, the create and the poll each on a connection of their own; otherwise one.
+    split = kind is None
+    assert server.requests == [(0, LIST), (1 if split else 0, CREATE), (2 if split else 0, DETAIL)]
+
+
+async def test_split_sends_each_create_on_a_new_connection_closed_after_its_reply() -> None:
+    async with loopback(IMA) as server, client_of(server, None) as client:
+        for _ in range(3):
+            await client.create_task(SPEC)
+        await server.until(lambda: server.open == 1)  # only the product list's connection is kept
+        assert pool(client._lanes.open()["create"]) == ("aiohttp", 0)
+    assert server.requests == [(0, LIST), (1, CREATE), (2, CREATE), (3, CREATE)]
 
 
 async def test_a_client_for_another_key_shares_the_connections_and_closing_it_keeps_them() -> None:
@@ -207,13 +220,21 @@ async def test_a_poll_sent_on_a_connection_the_server_was_closing_is_sent_again(
     assert server.requests == [(0, DETAIL), (0, DETAIL), (1, DETAIL)]
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ["httpx", "aiohttp"])
 async def test_a_create_sent_on_a_connection_the_server_was_closing_is_never_sent_again(kind: str) -> None:
     async with loopback(IMA, answers_per_connection=1) as server, client_of(server, kind) as client:
         with pytest.raises(ImaApiError) as caught:
             await client.create_task(SPEC)  # the product list is answered; the create is not
     assert caught.value.kind is ErrorKind.CREATE_UNCONFIRMED  # it may exist: never "not created"
     assert server.requests == [(0, LIST), (0, CREATE)]
+
+
+async def test_split_never_sends_a_create_on_a_connection_the_server_may_be_closing() -> None:
+    # The server hangs up on every kept connection's second request: the create, on its own, is answered.
+    async with loopback(IMA, answers_per_connection=1) as server, client_of(server, None) as client:
+        created = await client.create_task(SPEC)
+    assert created.task_id == "t1"
+    assert server.requests == [(0, LIST), (1, CREATE)]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -1,8 +1,9 @@
 """Async client of the IMA Open API; implements ``core.ports.ImaGateway``.
 
-Requests are ``httpx.Request``s sent in two lanes (status polls; everything else) over transports shared
-with every ``with_key`` client (``adapters.ima.transport``); every reply goes through one envelope check
-and one error mapping (``adapters.ima.errors``). The API key never reaches logs, errors or ``repr``.
+Requests are ``httpx.Request``s sent in three lanes (status polls; creates; everything else) over
+transports shared with every ``with_key`` client (``adapters.ima.transport``); every reply goes through one
+envelope check and one error mapping (``adapters.ima.errors``). The API key never reaches logs, errors or
+``repr``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from adapters.ima.errors import is_success, map_api_error, mask_key, redact_text
 from adapters.ima.payload import build_create_payload
 from adapters.ima.reflection import MAX_ATTEMPTS, REFLECTABLE_KINDS, plan_retry
 from adapters.ima.requests import RequestFactory
-from adapters.ima.transport import ImaLanes, RequestGate, TransportKind
+from adapters.ima.transport import ImaLanes, Lane, RequestGate, TransportKind
 from adapters.ima.upload import (
     UPLOAD_TOKEN_PATH,
     checked_size,
@@ -309,7 +310,7 @@ class ImaClient:
         try:
             self._open()
             # before_send runs after the queue, with the body built: the last moment
-            resp = await self._lanes.send("poll" if op == "detail" else "call", request, before_send)
+            resp = await self._lanes.send(_LANES.get(op, "call"), request, before_send)
             raw = resp.content
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, op) from None
@@ -338,6 +339,9 @@ class ImaClient:
         error = ima_errors.map_transport_error(exc, op, secrets=self._secrets)
         log.warning("%s", error.detail)
         return error
+
+
+_LANES: dict[str, Lane] = {"detail": "poll", "create": "create"}
 
 
 def _outcome_label(err: ImaApiError) -> str:

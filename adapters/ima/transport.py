@@ -1,16 +1,18 @@
-"""The HTTP stack under the IMA client: two lanes, status polls and every other call, each bounded by
-``RequestGate`` and each with its own transport under httpx's API (``docs/performance.md``, "The poll path").
+"""The HTTP stack under the IMA client: three lanes (status polls, creates, every other call), bounded by
+``RequestGate``, each with its own transport under httpx's API (``docs/performance.md``, "The poll path").
 
 ``[ima] transport``:
-- ``"split"`` (default): polls over aiohttp's connector (``_AiohttpTransport``), everything else (creates,
-  uploads, product lists, asset checks) over httpx's own pool. At 10,000 jobs in flight httpcore's pool
-  cost twice the CPU of aiohttp's connector and queued 100x more polls (it scans every connection it
-  holds on every request). But aiohttp learns that the server closed a kept connection only when the
-  event loop gets to it, late under load, so it sends some requests on connections that are already
-  closing; httpcore checks a kept connection right before reusing it. A poll is an idempotent read and
-  is sent once more when that happens; a create is never sent twice (it may have reached IMA), so the
-  creates stay on httpx's pool.
-- ``"httpx"`` / ``"aiohttp"``: both lanes share one pool of that kind.
+- ``"split"`` (default): polls over aiohttp's connector with kept connections; each create over a
+  connection of its own that is closed after the reply; uploads, product lists and asset checks over
+  httpx's own pool. At 10,000 jobs in flight httpcore's pool cost twice the CPU of aiohttp's connector
+  and queued 100x more polls (it scans every connection it holds on every request); a create through it
+  cost ~1.8 ms of CPU against ~0.4 ms through aiohttp. But aiohttp learns that the server closed a kept
+  connection only when the event loop gets to it, late under load, so it sends some requests on
+  connections that are already closing. A poll is an idempotent read and is sent once more when that
+  happens; a create is never sent twice (it may have reached IMA), so a create never goes out on a kept
+  connection: a new one costs a connect (and over TLS a handshake), paid once per generation.
+- ``"httpx"`` / ``"aiohttp"``: every lane shares one pool of that kind (``"aiohttp"`` sends creates on
+  kept connections too).
 
 ``ImaLanes`` hands each ``httpx.Request`` straight to its transport. ``httpx.AsyncClient`` would merge
 URLs, headers, cookies and parameters, run an auth flow and a redirect loop, extract cookies from every
@@ -18,13 +20,15 @@ reply and log every request: nothing the IMA client uses, and about 90 µs of CP
 
 ``RequestGate`` bounds the requests in flight to each lane's connections, so a request never waits
 inside a transport's pool (where httpx would raise ``PoolTimeout`` into a job): it queues here, without
-a deadline, and every wait is reported. The poll lane is separate, so a burst of creates, uploads or
-slow asset checks can never starve polls (and a burst of polls never delays a create).
+a deadline, and every wait is reported. Polls have their own bound (creates and other calls share
+theirs), so a burst of creates, uploads or slow asset checks can never starve polls (and a burst of polls
+never delays a create).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import ssl
 import time
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     import aiohttp
 
 TransportKind = Literal["split", "httpx", "aiohttp"]
-Lane = Literal["poll", "call"]
+Lane = Literal["poll", "create", "call"]
 BeforeSend = Callable[[], Awaitable[None]]
 
 log = logging.getLogger("imabot.ima")
@@ -49,13 +53,14 @@ CONNECTION_LOST = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 def ima_transport(max_connections: int, *, kind: Literal["httpx", "aiohttp"], keepalive_s: float = 4.0,
-                  tls: ssl.SSLContext | None = None) -> httpx.AsyncBaseTransport:
+                  tls: ssl.SSLContext | None = None, fresh: bool = False) -> httpx.AsyncBaseTransport:
     """An idle connection is dropped after ``keepalive_s``: shorter than the servers' own idle timeouts
     (uvicorn 5 s, proxies more), so few requests go out on a connection the server is closing. ``tls``:
-    a context to share (building one loads the CA bundle: tens of ms)."""
+    a context to share (building one loads the CA bundle: tens of ms). ``fresh`` (aiohttp): every request
+    on a new connection, closed after its reply."""
     tls = tls or httpx.create_ssl_context(trust_env=False)
     if kind == "aiohttp":
-        return _AiohttpTransport(max_connections, keepalive_s, tls)
+        return _AiohttpTransport(max_connections, keepalive_s, tls, fresh=fresh)
     # httpcore's bookkeeping grows with the idle connections it keeps: keep at most 20 (its default).
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=min(20, max_connections),
                           keepalive_expiry=keepalive_s)
@@ -70,15 +75,19 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
     an unparsable reply escape as an aiohttp error; this is also up to ~10 % cheaper per poll.) The
     session keeps no cookies: IMA sets none."""
 
-    def __init__(self, max_connections: int, keepalive_s: float, tls: ssl.SSLContext) -> None:
-        self._limit, self._keepalive_s, self._tls = max_connections, keepalive_s, tls
+    def __init__(self, max_connections: int, keepalive_s: float, tls: ssl.SSLContext, *,
+                 fresh: bool = False) -> None:
+        self._limit, self._keepalive_s, self._tls, self._fresh = max_connections, keepalive_s, tls, fresh
         self._session: aiohttp.ClientSession | None = None
+        self._extra_headers = [("Connection", "close")] if fresh else []
+        # aiohttp takes ~150 ms to import: with the client's start, not in the middle of the first poll
+        importlib.import_module("aiohttp")
 
     def _open(self) -> aiohttp.ClientSession:
-        import aiohttp  # loads with the IMA client's first request, not before
+        import aiohttp
 
-        connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive_s,
-                                         ssl=self._tls)
+        connector = aiohttp.TCPConnector(limit=self._limit, ssl=self._tls, force_close=self._fresh,
+                                         keepalive_timeout=None if self._fresh else self._keepalive_s)
         self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                               auto_decompress=False)  # httpx decodes, as with its own pool
         return self._session
@@ -88,6 +97,7 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
         timeout = request.extensions.get("timeout", {})
         headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw
                    if key.lower() != b"transfer-encoding"]  # aiohttp frames a streamed body itself
+        headers += self._extra_headers
         try:
             body: bytes | httpx.AsyncByteStream | None = request.content or None
         except httpx.RequestNotRead:
@@ -147,7 +157,8 @@ class RequestGate:
 
     def __init__(self, polls: int, calls: int, on_wait: Callable[[str, float], None]) -> None:
         self.polls, self.calls = max(1, polls), max(1, calls)
-        self._lanes = {"poll": asyncio.Semaphore(self.polls), "call": asyncio.Semaphore(self.calls)}
+        shared = asyncio.Semaphore(self.calls)  # creates count among the calls
+        self._lanes = {"poll": asyncio.Semaphore(self.polls), "create": shared, "call": shared}
         self._on_wait = on_wait
         self.connections = self.polls + self.calls
         """The connection limit a transport shared by both lanes needs so that nothing queues inside it."""
@@ -158,7 +169,7 @@ class RequestGate:
         if semaphore.locked():
             started = time.perf_counter()
             await semaphore.acquire()
-            self._on_wait(lane, time.perf_counter() - started)
+            self._on_wait("poll" if lane == "poll" else "call", time.perf_counter() - started)
         else:
             await semaphore.acquire()
         try:
@@ -170,7 +181,7 @@ class RequestGate:
 class ImaLanes:
     """Sends each request in its lane: a gate slot, then the lane's transport; the reply is read whole.
 
-    ``transport`` (tests) serves both lanes; otherwise the transports of ``kind`` open on first use."""
+    ``transport`` (tests) serves every lane; otherwise the transports of ``kind`` open with the client."""
 
     def __init__(self, gate: RequestGate, kind: TransportKind, *,
                  transport: httpx.AsyncBaseTransport | None = None, keepalive_s: float = 4.0) -> None:
@@ -185,13 +196,14 @@ class ImaLanes:
 
     def _build(self) -> dict[Lane, httpx.AsyncBaseTransport]:
         if self._given is not None:
-            return {"poll": self._given, "call": self._given}
+            return {"poll": self._given, "create": self._given, "call": self._given}
         keepalive_s, tls = self._keepalive_s, httpx.create_ssl_context(trust_env=False)
         if self._kind == "split":
             return {"poll": ima_transport(self.gate.polls, kind="aiohttp", keepalive_s=keepalive_s, tls=tls),
+                    "create": ima_transport(self.gate.calls, kind="aiohttp", tls=tls, fresh=True),
                     "call": ima_transport(self.gate.calls, kind="httpx", keepalive_s=keepalive_s, tls=tls)}
         shared = ima_transport(self.gate.connections, kind=self._kind, keepalive_s=keepalive_s, tls=tls)
-        return {"poll": shared, "call": shared}
+        return {"poll": shared, "create": shared, "call": shared}
 
     async def send(self, lane: Lane, request: httpx.Request, before_send: BeforeSend | None = None
                    ) -> httpx.Response:
