@@ -63,7 +63,7 @@ class DiskFull:
     async def fill(self) -> None:
         # A rollback journal is a new file for every write (a WAL would be overwritten in place), so
         # with the disk full every write fails, as it would on a fresh or growing WAL.
-        await self._db.rows("PRAGMA journal_mode=DELETE")
+        await self._db.journal_mode("DELETE")
         stats = os.statvfs(self._ballast.parent)
         with self._ballast.open("wb") as handle, contextlib.suppress(OSError):  # ENOSPC, as intended
             handle.write(b"\0" * (stats.f_bavail * stats.f_frsize))
@@ -71,7 +71,7 @@ class DiskFull:
 
     async def free(self) -> None:
         self._ballast.unlink()
-        await self._db.rows("PRAGMA journal_mode=WAL")
+        await self._db.journal_mode("WAL")
 
 
 @pytest.fixture

@@ -47,6 +47,9 @@ class PostgresStatements:
             cur = await conn.execute(_pg(sql).encode(), tuple(args))
             return list(await cur.fetchall())
 
+    async def _lookup(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        return await self._rows(sql, args)  # no second connection to spare: every read is a round trip
+
     async def _scalar(self, sql: str, args: Sequence[Any]) -> Any:
         rows = await self._rows(sql, args)
         return next(iter(rows[0].values())) if rows else None

@@ -25,6 +25,9 @@ class SpendStatements:
     async def _rows(self, sql: str, args: Sequence[Any]) -> list[aiosqlite.Row]:
         return await self._db.rows(sql, args)
 
+    async def _lookup(self, sql: str, args: Sequence[Any]) -> list[aiosqlite.Row]:
+        return await self._db.lookup(sql, args)
+
     async def _scalar(self, sql: str, args: Sequence[Any]) -> Any:
         rows = await self._rows(sql, args)
         return rows[0][0] if rows else None
@@ -32,7 +35,7 @@ class SpendStatements:
 
 class SqliteSpendSettings(SpendStatements):
     async def values(self, scope: str, subject: str) -> Mapping[str, str]:
-        rows = await self._rows(
+        rows = await self._lookup(
             "SELECT name, value FROM spend_settings WHERE scope = ? AND subject = ?", (scope, subject)
         )
         return {r["name"]: r["value"] for r in rows}
@@ -97,13 +100,13 @@ class SqliteConfirmationStore(SpendStatements):
         )
 
     async def get(self, job_id: str) -> Confirmation | None:
-        rows = await self._rows(
+        rows = await self._lookup(
             f"SELECT {_CONFIRM_COLUMNS} FROM spend_confirmations WHERE job_id = ?", (job_id,)
         )
         return _confirmation(rows[0]) if rows else None
 
     async def latest_pending(self, platform: str, user_id: str, chat_id: str) -> Confirmation | None:
-        rows = await self._rows(
+        rows = await self._lookup(
             f"SELECT {_CONFIRM_COLUMNS} FROM spend_confirmations WHERE platform = ? AND user_id = ? "
             "AND chat_id = ? AND state = 'pending' ORDER BY asked_at DESC LIMIT 1",
             (platform, user_id, chat_id),
@@ -120,7 +123,7 @@ class SqliteConfirmationStore(SpendStatements):
         )
 
     async def expired(self, now: float) -> Sequence[Confirmation]:
-        rows = await self._rows(
+        rows = await self._lookup(
             f"SELECT {_CONFIRM_COLUMNS} FROM spend_confirmations WHERE state = 'pending' "
             "AND expires_at <= ? ORDER BY expires_at",
             (now,),
@@ -130,7 +133,7 @@ class SqliteConfirmationStore(SpendStatements):
 
 class SqliteUserKeyStore(SpendStatements):
     async def get(self, platform: str, user_id: str) -> StoredKey | None:
-        rows = await self._rows(
+        rows = await self._lookup(
             "SELECT ciphertext, last4, linked_at, invalid FROM user_keys WHERE platform = ? AND user_id = ?",
             (platform, user_id),
         )
