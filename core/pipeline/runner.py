@@ -262,6 +262,7 @@ class JobRunner:
         next_progress = now + timing.status_every_s
         failures = shown = 0
         running_at = 0.0  # elapsed at the last poll that saw the task still running (what we learn from)
+        asked_at = now  # when the last poll was sent
         while True:
             now = clock.now()
             wake = min(next_poll, next_progress, deadline)
@@ -269,6 +270,7 @@ class JobRunner:
                 await clock.sleep(wake - now)
                 now = clock.now()
             if now >= next_poll:
+                asked_at = now
                 try:
                     snap = await gateway.get_task(task_id)
                 except ImabotError as exc:
@@ -310,7 +312,11 @@ class JobRunner:
                 job = await self.emit(job, self._ux.progress(job, now, shown), STATUS_PART)
                 next_progress = now + timing.status_every_s
             if clock.now() >= deadline and next_poll >= deadline:
-                return await self.finish_failed(job, ErrorKind.TIMEOUT)
+                if asked_at >= deadline:
+                    return await self.finish_failed(job, ErrorKind.TIMEOUT)
+                # The last answer was asked for before the deadline (a slow reply, a stalled process):
+                # the task may have finished since. One more look before telling the user it timed out.
+                next_poll = clock.now()
 
     async def _learn(self, job: Job, seconds: float) -> None:
         try:
