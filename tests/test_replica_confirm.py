@@ -99,7 +99,9 @@ async def run_to_end(pair: Pair, job_id: str) -> Job:
         assert job is not None
         if job.state.terminal:
             return job
+        # A renewal is seen in the store before its heartbeat has come back; time moves on only after it.
         await until(lambda: _lease_outlasts_a_step(pair, job_id), "the job's holder renewed its lease")
+        await until(lambda: _heartbeats_over(pair), "both replicas' heartbeats came back")
         pair.clock.advance(1.0)
     raise AssertionError(f"the job never ended; it is {job.state} held by {job.lease_owner}")
 
@@ -159,6 +161,10 @@ async def _lease_outlasts_a_step(pair: Pair, job_id: str) -> bool:
     job = await pair.stores_a.jobs.get(job_id)
     assert job is not None
     return job.state.terminal or job.lease_until - pair.clock.now() > 1.0
+
+
+async def _heartbeats_over(pair: Pair) -> bool:
+    return not (pair.a._leases.beating or pair.b._leases.beating)
 
 
 async def _holds(pair: Pair, job_id: str, owner: str) -> bool:

@@ -52,6 +52,8 @@ class LeaseKeeper:
         self._lease_s = lease_s
         self._holder = holder
         self._task: asyncio.Task[None] | None = None
+        self.beating = False
+        """A heartbeat is under way (its store calls have not all come back)."""
 
     @property
     def owner(self) -> str:
@@ -104,9 +106,12 @@ class LeaseKeeper:
         interval = self._lease_s / 3
         while True:
             await self._clock.sleep(interval)
+            self.beating = True
             try:
                 await self.heartbeat()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the store is briefly unreachable: try again next beat
                 log.warning("lease heartbeat failed: %s", type(exc).__name__)
+            finally:
+                self.beating = False
