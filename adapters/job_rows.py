@@ -4,6 +4,7 @@ store (SQLite, PostgreSQL): one place decides how a job is laid out, each backen
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from core.errors import ErrorKind
@@ -50,13 +51,24 @@ def job_values(job: Job, parts: tuple[str, str]) -> tuple[Any, ...]:
         job.state.value, job.model_id, job.model_name, job.credits,
         job.eta_s[0] if job.eta_s else None, job.eta_s[1] if job.eta_s else None, job.task_id,
         job.created_at, job.updated_at, job.submitted_at, job.finished_at,
-        json.dumps(dict(job.message_refs)), media_to_json(job.result) if job.result else None,
+        _json_object(job.message_refs), media_to_json(job.result) if job.result else None,
         job.error_kind.value if job.error_kind else None,
-        json.dumps(dict(job.error_params), ensure_ascii=False),
-        json.dumps(list(job.notes), ensure_ascii=False), json.dumps(list(job.hints), ensure_ascii=False),
+        _json_object(job.error_params), _json_list(job.notes), _json_list(job.hints),
         job.from_preference, job.notice_only, job.parent_job_id, job.polls, job.lease_owner, job.lease_until,
         job.cancel_requested_at,
     )
+
+
+# A job is saved ~6 times and these are mostly empty; json.dumps with options builds an encoder per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_object(values: Mapping[str, Any]) -> str:
+    return _ENCODE(dict(values)) if values else "{}"
+
+
+def _json_list(values: Sequence[Any]) -> str:
+    return _ENCODE(list(values)) if values else "[]"
 
 
 def _parts(job: Job) -> tuple[str, str]:

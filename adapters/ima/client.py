@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -86,6 +86,8 @@ class ImaClient:
         self._clock = clock
         self._products: dict[TaskType, tuple[float, tuple[ProductLeaf, ...]]] = {}
         self._inflight: dict[TaskType, asyncio.Future[tuple[ProductLeaf, ...]]] = {}
+        # A job is quoted before it is announced and again as it is created (~70 us of rule matching)
+        self._quotes: dict[Hashable, tuple[ProductLeaf, Quote]] = {}
         self._requests = RequestFactory(config.base_url, config.api_key, app_source=config.app_source,
                                         language=config.language)
         gate = RequestGate(config.poll_connections, config.call_connections, self._telemetry.ima_queue_wait)
@@ -156,9 +158,18 @@ class ImaClient:
     async def _quote(self, spec: TaskSpec, *, refresh: bool) -> Quote:
         leaves = await self.list_products(spec.task_type, refresh=refresh)
         leaf = choose_leaf(leaves, spec.model_id, spec.version_id)
+        key = _quote_key(leaf, spec.params)
+        known = self._quotes.get(key) if key is not None else None
+        if known is not None and known[0] is leaf:  # the same product list's leaf: the same rules
+            return known[1]
         res = resolve(leaf, spec.params)
-        return Quote(leaf=leaf, attribute_id=res.rule.attribute_id, credit=res.rule.points,
-                     inner_params=res.inner_params, exact=res.exact, ignored_params=res.ignored_keys)
+        quote = Quote(leaf=leaf, attribute_id=res.rule.attribute_id, credit=res.rule.points,
+                      inner_params=res.inner_params, exact=res.exact, ignored_params=res.ignored_keys)
+        if key is not None:
+            if len(self._quotes) >= _QUOTES_KEPT:
+                self._quotes.clear()
+            self._quotes[key] = (leaf, quote)
+        return quote
 
     # ------------------------------------------------------------ tasks
 
@@ -342,6 +353,17 @@ class ImaClient:
 
 
 _LANES: dict[str, Lane] = {"detail": "poll", "create": "create"}
+_QUOTES_KEPT = 1024
+
+
+def _quote_key(leaf: ProductLeaf, params: Mapping[str, Any]) -> Hashable | None:
+    """Parameters and the leaf they apply to (None: a value that cannot be a key, such as a list)."""
+    key = (id(leaf), tuple(sorted(params.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _outcome_label(err: ImaApiError) -> str:

@@ -20,10 +20,10 @@ class Period:
 
 
 def day(now: float, offset_hours: int) -> Period:
-    tz = timezone(timedelta(hours=offset_hours))
-    local = datetime.fromtimestamp(now, tz)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return Period(start.timestamp(), (start + timedelta(days=1)).timestamp())
+    # A fixed offset has no daylight saving: every local day is 86,400 s (checked at every spend check)
+    shift = offset_hours * 3600
+    start = (now + shift) // 86_400 * 86_400 - shift
+    return Period(start, start + 86_400)
 
 
 def month(now: float, offset_hours: int) -> Period:
