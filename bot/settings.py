@@ -76,8 +76,9 @@ class ImaSettings(Section):
     # have their own connections so a burst of creates/uploads cannot starve them (docs/performance.md).
     poll_connections: int = Field(default=64, ge=1, le=1000)
     call_connections: int = Field(default=16, ge=1, le=1000)
-    # "split": status polls over aiohttp's connector (half the CPU at scale), every other call over httpx's
-    # pool (it never sends a create on a connection the server closed); "httpx" / "aiohttp": one pool.
+    # "split": status polls over aiohttp's connector (half the CPU at scale), each create over aiohttp on a
+    # new connection (never one the server may be closing), the rest over httpx's pool; "httpx" / "aiohttp":
+    # one pool for all.
     transport: Literal["split", "httpx", "aiohttp"] = "split"
 
     @property
