@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite.db import Database, _migrations
+from adapters.sqlite.loop_side import CHECKPOINT_EVERY
 
 
 async def test_fresh_file_database_applies_every_migration_once(tmp_path: Path) -> None:
@@ -45,56 +46,66 @@ async def test_a_unit_of_writes_that_fails_half_way_leaves_nothing_behind(tmp_pa
         assert [r["k"] for r in await db.rows("SELECT k FROM t")] == ["a"]
 
 
-async def test_writes_handed_in_together_commit_together_and_a_failing_one_fails_alone(
-        tmp_path: Path) -> None:
+def _count_hops(db: Database) -> list[object]:
+    hops: list[object] = []
+    execute = db.conn._execute
+
+    async def counted(fn: object, *args: object) -> object:
+        hops.append(fn)
+        return await execute(fn, *args)  # type: ignore[no-untyped-call]
+
+    db.conn._execute = counted  # type: ignore[method-assign]
+    return hops
+
+
+async def test_a_write_commits_at_once_on_the_loops_thread(tmp_path: Path) -> None:
     async with Database(tmp_path / "bot.sqlite3") as db:
         await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
-        hops: list[object] = []
-        execute = db.conn._execute
+        hops = _count_hops(db)
+        assert await db.change("INSERT INTO t VALUES (?)", ("a",)) == 1
+        assert [r["k"] for r in await db.lookup("SELECT k FROM t")] == ["a"]
+        assert hops == []  # no trip to the connection's thread
+    async with Database(tmp_path / "bot.sqlite3") as db:  # committed
+        assert [r["k"] for r in await db.rows("SELECT k FROM t")] == ["a"]
 
-        async def counted(fn: object, *args: object) -> object:
-            hops.append(fn)
-            return await execute(fn, *args)  # type: ignore[no-untyped-call]
 
-        db.conn._execute = counted  # type: ignore[method-assign]
-        outcomes = await asyncio.gather(
+async def test_writes_while_another_connection_holds_the_lock_wait_on_the_thread_and_commit_together(
+        tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as db:
+        await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process writing
+        hops = _count_hops(db)
+        writes = asyncio.gather(
             db.change("INSERT INTO t VALUES (?)", ("a",)),
             db.writes(("INSERT INTO t VALUES (?)", ("b",)), ("INSERT INTO t VALUES (?)", ("a",))),  # a twice
             db.change_many("INSERT INTO t VALUES (?)", [("c",), ("d",)]),
             db.returning("DELETE FROM t WHERE k = ? RETURNING k", ("c",)),
             return_exceptions=True)
-        assert outcomes[0] == 1 and outcomes[2] == 2 and [r["k"] for r in outcomes[3]] == ["c"]
-        assert isinstance(outcomes[1], sqlite3.IntegrityError)  # its unit only: "b" is not kept either
-        assert len(hops) == 1  # the four handed in together went over in one hop, with one commit
-        assert sorted(r["k"] for r in await db.rows("SELECT k FROM t")) == ["a", "d"]
-    async with Database(tmp_path / "bot.sqlite3") as db:  # committed, not just visible to the connection
-        assert sorted(r["k"] for r in await db.lookup("SELECT k FROM t")) == ["a", "d"]
-
-
-async def test_a_lookup_sees_every_committed_write_and_a_session_its_own(tmp_path: Path) -> None:
-    async with Database(tmp_path / "bot.sqlite3") as db:
-        await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
-        await db.change("INSERT INTO t VALUES (?)", ("a",))
-        assert [r["k"] for r in await db.lookup("SELECT k FROM t WHERE k = ?", ("a",))] == ["a"]
-        async with db.session() as s:
-            await s.execute("INSERT INTO t VALUES (?)", ("b",))
-            assert await s.fetch_one("SELECT k FROM t WHERE k = ?", ("b",)) is not None
-            assert await db.first("SELECT k FROM t WHERE k = ?", ("b",)) is None  # not committed yet
-        assert await db.first("SELECT k FROM t WHERE k = ?", ("b",)) is not None
-
-
-async def test_a_lookup_while_another_connection_holds_the_database_waits_on_the_thread(
-        tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with Database(path) as db:
-        await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
-        await db.change("INSERT INTO t VALUES (?)", ("a",))
-        await db.journal_mode("DELETE")  # outside WAL a writer's lock keeps readers out
-        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN EXCLUSIVE")
-        looked_up = asyncio.ensure_future(db.lookup("SELECT k FROM t"))
-        await asyncio.sleep(0)  # the lookup is running: it found the database busy and waits
-        assert not looked_up.done()
+        await asyncio.sleep(0)
         other.execute("ROLLBACK")
         other.close()
-        assert [r["k"] for r in await looked_up] == ["a"]
+        outcomes = await writes
+        assert outcomes[0] == 1 and outcomes[2] == 2 and [r["k"] for r in outcomes[3]] == ["c"]
+        assert isinstance(outcomes[1], sqlite3.IntegrityError)  # its unit only: "b" is not kept either
+        assert len(hops) == 1  # the four went over together: one hop, one commit
+        assert sorted(r["k"] for r in await db.rows("SELECT k FROM t")) == ["a", "d"]
+
+
+async def test_the_wal_is_checkpointed_on_the_thread_so_it_does_not_grow_without_end(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    wal = path.with_name(path.name + "-wal")
+    async with Database(path) as db:
+        await db.change("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+        sizes = []
+        for batch in range(6):
+            for i in range(CHECKPOINT_EVERY - 1):
+                await db.change("INSERT INTO t VALUES (?, ?)", (batch * CHECKPOINT_EVERY + i, "x" * 2000))
+            sizes.append(wal.stat().st_size)
+            last = batch * CHECKPOINT_EVERY + CHECKPOINT_EVERY - 1
+            await db.change("INSERT INTO t VALUES (?, ?)", (last, ""))
+            if db._checkpoint is not None:
+                await db._checkpoint
+    # the WAL is reused after each checkpoint: it holds about one batch, not all six
+    assert max(sizes) < 1.5 * sizes[0], sizes

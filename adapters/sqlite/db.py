@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -21,6 +22,7 @@ import aiosqlite
 
 from adapters.job_rows import Row
 from adapters.sqlite.group_commit import GroupCommit
+from adapters.sqlite.loop_side import CHECKPOINT_EVERY, LoopConnections
 from adapters.storebase import MigratedDatabase, Session, numbered_migrations
 from core.errors import StoreUnavailableError
 
@@ -36,6 +38,7 @@ class DatabaseUnusableError(RuntimeError):
 
 BUSY_TIMEOUT_MS = 5_000  # a brief lock by another connection is waited for, not reported as an error
 _TRANSIENT = ("locked", "busy", "full", "disk i/o", "unable to open", "readonly")
+log = logging.getLogger("imabot.sqlite")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -98,8 +101,9 @@ class Database(MigratedDatabase):
         self._path = str(path)
         self._busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
+        self._loop_side: LoopConnections | None = None
         self._writes: GroupCommit | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -130,7 +134,7 @@ class Database(MigratedDatabase):
             await self._migrate()
             self._writes = GroupCommit(self._conn)
             if self._path != ":memory:":  # another connection to ":memory:" would be another database
-                self._reader = await asyncio.to_thread(self._open_reader)
+                self._loop_side = await asyncio.to_thread(LoopConnections.open, self._path)
         except BaseException as exc:
             await self.aclose()
             if isinstance(exc, sqlite3.Error):
@@ -180,30 +184,25 @@ class Database(MigratedDatabase):
                 f"database {self._path} was written by another program (schema {strangers[0]}); set "
                 "[storage] db_file to another name or move the file away")
 
-    def _open_reader(self) -> sqlite3.Connection:
-        reader = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        reader.row_factory = sqlite3.Row
-        reader.execute("PRAGMA busy_timeout=0")  # never waits: a busy database is read on the thread
-        reader.execute("PRAGMA query_only=ON")
-        return reader
-
     async def journal_mode(self, mode: str) -> None:
         """Switch the journal mode (WAL is the default). Leaving WAL needs the file to itself, so the
-        read connection is closed meanwhile; reads take the thread until WAL is back."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()
+        loop's connections are closed meanwhile; everything goes through the thread until WAL is back."""
+        loop_side, self._loop_side = self._loop_side, None
+        if loop_side is not None:
+            loop_side.close()
         await self.rows(f"PRAGMA journal_mode={mode}")
         if mode.upper() == "WAL" and self._path != ":memory:":
-            self._reader = await asyncio.to_thread(self._open_reader)
+            self._loop_side = await asyncio.to_thread(LoopConnections.open, self._path)
 
     async def aclose(self) -> None:
         writes, self._writes = self._writes, None
         if writes is not None:
             await writes.aclose()
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()
+        if self._checkpoint is not None:
+            await asyncio.shield(self._checkpoint)
+        loop_side, self._loop_side = self._loop_side, None
+        if loop_side is not None:
+            loop_side.close()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -219,19 +218,14 @@ class Database(MigratedDatabase):
 
     async def lookup(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """A read of a few rows found through an index (a key, or a LIMIT on an indexed order), run at
-        once on the event loop's thread by a second, read-only connection: ~6 µs from the page cache,
-        where a hop to the connection's thread and back costs ~65 µs of CPU and a wait for the GIL on a
-        busy loop. It sees every committed write (WAL: a reader never waits for a writer); a unit of
-        work reads its own uncommitted writes through ``session``. Scans and reports use ``rows``."""
-        reader = self._reader
-        if reader is not None:
-            try:
-                return reader.execute(sql, tuple(args)).fetchall()
-            except sqlite3.OperationalError as exc:
-                if store_error(exc) is None:
-                    raise
-                # busy (a checkpoint or recovery holds the database): wait for it on the thread
-        return await self.rows(sql, args)
+        once on the event loop's thread (``loop_side``). It sees every committed write (WAL: a reader
+        never waits for a writer); a unit of work reads its own uncommitted writes through ``session``.
+        Scans and reports use ``rows``."""
+        if self._loop_side is not None:
+            found = self._loop_side.read(sql, args)
+            if found is not None:
+                return found
+        return await self.rows(sql, args)  # busy: wait for it on the thread
 
     async def returning(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """A change with ``RETURNING``, run to its end (a half-read one would make another store's
@@ -252,11 +246,33 @@ class Database(MigratedDatabase):
             lambda cursor: [int(cursor().execute(sql, tuple(args)).rowcount) for sql, args in statements])
 
     async def _on_thread(self, work: Callable[[Callable[[], sqlite3.Cursor]], R]) -> R:
-        """``work`` (given a maker of cursors) on the connection's own thread, committed as one unit:
+        """``work`` (given a maker of cursors) committed as one unit: at once on the loop's thread
+        (``loop_side``), or, when another connection holds the write lock, on the connection's thread
         with the others handed in meanwhile, in one hop and one commit (``group_commit``)."""
+        loop_side = self._loop_side
+        if loop_side is not None:
+            outcome = loop_side.write(work)
+            if outcome is not None:
+                if loop_side.commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+                    loop_side.commits = 0
+                    self._checkpoint = asyncio.ensure_future(self._checkpoint_wal())
+                ok, value = outcome
+                if not ok:
+                    raise value
+                result: R = value
+                return result
         if self._writes is None:
             raise RuntimeError("Database.start() has not been awaited")
         return await self._writes.run(work)
+
+    async def _checkpoint_wal(self) -> None:
+        """Copies the WAL into the database file on the connection's thread (it syncs to disk)."""
+        try:
+            await self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the next one tries again; the WAL only grows meanwhile
+            log.warning("sqlite checkpoint failed: %s", exc)
+        finally:
+            self._checkpoint = None
 
     async def _scalar(self, query: str) -> Any:
         async with self.conn.execute(query) as cur:
