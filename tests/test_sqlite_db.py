@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sqlite import db as db_module
 from adapters.sqlite.db import Database, _migrations
 from adapters.sqlite.loop_side import CHECKPOINT_EVERY
 
@@ -107,5 +108,22 @@ async def test_the_wal_is_checkpointed_on_the_thread_so_it_does_not_grow_without
             await db.change("INSERT INTO t VALUES (?, ?)", (last, ""))
             if db._checkpoint is not None:
                 await db._checkpoint
+        # and the checkpoint left the thread's connection on no old snapshot: it sees the newest write
+        await db.change("INSERT INTO t VALUES (?, ?)", (-1, "newest"))
+        assert [r["v"] for r in await db.rows("SELECT v FROM t WHERE k = ?", (-1,))] == ["newest"]
     # the WAL is reused after each checkpoint: it holds about one batch, not all six
     assert max(sizes) < 1.5 * sizes[0], sizes
+
+
+async def test_reads_on_the_thread_see_every_write_made_on_the_loop_while_checkpoints_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 20)  # many checkpoints among the writes
+    async with Database(tmp_path / "bot.sqlite3") as db:
+        await db.change("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+
+        async def write_then_read(k: int) -> bool:
+            await db.change("INSERT INTO t VALUES (?)", (k,))
+            return bool(await db.rows("SELECT k FROM t WHERE k = ?", (k,)))  # on the thread's connection
+
+        seen = [await asyncio.gather(*(write_then_read(b * 50 + i) for i in range(50))) for b in range(40)]
+    assert all(all(batch) for batch in seen)

@@ -268,7 +268,8 @@ class Database(MigratedDatabase):
     async def _checkpoint_wal(self) -> None:
         """Copies the WAL into the database file on the connection's thread (it syncs to disk)."""
         try:
-            await self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            # read to its end: a statement left open would keep this connection on an old snapshot
+            await self.conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:  # the next one tries again; the WAL only grows meanwhile
             log.warning("sqlite checkpoint failed: %s", exc)
         finally:
