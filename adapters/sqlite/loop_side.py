@@ -13,11 +13,12 @@ What could block does not happen here:
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.sqlite.group_commit import Outcome, Work, commit_units
+from adapters.sqlite.group_commit import Outcome, Work
 
 CHECKPOINT_EVERY = 500  # commits; ~1-2 MB of WAL
 
@@ -58,15 +59,39 @@ class LoopConnections:
     def write(self, work: Work) -> Outcome | None:
         """``work`` committed as one unit, or None when another connection holds the write lock (nothing
         was done: write it on the thread)."""
+        writer = self._writer
         try:
-            self._writer.execute("BEGIN IMMEDIATE")  # the write lock now, or busy before any work
+            writer.execute("BEGIN IMMEDIATE")  # the write lock now, or busy before any work
         except sqlite3.OperationalError as exc:
             if _busy(exc):
                 return None
             raise
-        (outcome,) = commit_units([work], self._writer)
+        cursors: list[sqlite3.Cursor] = []
+
+        def cursor() -> sqlite3.Cursor:
+            cursors.append(writer.cursor())
+            return cursors[-1]
+
+        # The transaction is the unit (no savepoint): every statement here lets go of the GIL and takes
+        # it back, and aiosqlite's thread may hold it meanwhile.
+        try:
+            try:
+                result = work(cursor)
+            finally:
+                for made in cursors:
+                    made.close()
+        except Exception as exc:
+            with contextlib.suppress(sqlite3.Error):
+                writer.rollback()
+            return False, exc
+        try:
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                writer.rollback()
+            raise
         self.commits += 1
-        return outcome
+        return True, result
 
     def close(self) -> None:
         self._reader.close()
