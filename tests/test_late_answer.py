@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.sqlite.db import Database
 from core.clock import FakeClock
-from core.jobs import JobState
+from core.jobs import Job, JobState
 from core.platform import Step
 from core.ports import ImaGateway, TaskSnapshot
 from core.types import Platform
@@ -38,8 +38,8 @@ class LateReply:
         return snapshot
 
 
-async def test_a_reply_that_comes_after_the_deadline_is_checked_once_more_before_a_timeout(
-        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
+async def _generate_with_a_late_reply(sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink
+                                     ) -> tuple[Job, LateReply]:
     wrapped: list[LateReply] = []
 
     def wrap(gateway: ImaGateway) -> ImaGateway:
@@ -50,26 +50,24 @@ async def test_a_reply_that_comes_after_the_deadline_is_checked_once_more_before
         job_id = await service.handle_message(conversation(), "一只柴犬在海边奔跑的视频")
         assert job_id is not None
         job = await service.wait_for(job_id)
-    assert job is not None and job.state is JobState.DONE
-    assert wrapped[0].polls == 2  # the late "still running", then one more look: done
-    assert sink.of_step(Step.FAILURE, job_id) == []
-    assert len(sink.of_step(Step.SUCCESS, job_id)) == 2  # the video and its link
+    assert job is not None
+    return job, wrapped[0]
+
+
+async def test_a_reply_that_comes_after_the_deadline_is_checked_once_more_before_a_timeout(
+        sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
+    job, late = await _generate_with_a_late_reply(sim, db, clock, sink)
+    assert job.state is JobState.DONE
+    assert late.polls == 2  # the late "still running", then one more look: done
+    assert sink.of_step(Step.FAILURE, job.job_id) == []
+    assert len(sink.of_step(Step.SUCCESS, job.job_id)) == 2  # the video and its link
     assert len(await sim.tasks()) == 1
 
 
 async def test_a_task_still_running_at_the_look_after_the_deadline_times_out(
         sim: SimHarness, db: Database, clock: FakeClock, sink: RecordingSink) -> None:
     await sim.set_faults(["task:stuck"])
-    wrapped: list[LateReply] = []
-
-    def wrap(gateway: ImaGateway) -> ImaGateway:
-        wrapped.append(LateReply(gateway, clock))
-        return wrapped[0]
-
-    async with running_service(sim, db, clock, {Platform.CONSOLE: sink}, wrap_gateway=wrap) as service:
-        job_id = await service.handle_message(conversation(), "一只柴犬在海边奔跑的视频")
-        assert job_id is not None
-        job = await service.wait_for(job_id)
-    assert job is not None and job.state is JobState.TIMED_OUT
-    assert wrapped[0].polls == 2  # no endless looking either
-    assert len(sink.of_step(Step.FAILURE, job_id)) == 1
+    job, late = await _generate_with_a_late_reply(sim, db, clock, sink)
+    assert job.state is JobState.TIMED_OUT
+    assert late.polls == 2  # no endless looking either
+    assert len(sink.of_step(Step.FAILURE, job.job_id)) == 1
