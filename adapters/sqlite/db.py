@@ -230,7 +230,7 @@ class Database(MigratedDatabase):
     async def returning(self, sql: str, args: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """A change with ``RETURNING``, run to its end (a half-read one would make another store's
         commit fail with "SQL statements in progress") and committed; the rows it returned."""
-        return await self._on_thread(lambda cursor: list(cursor().execute(sql, tuple(args)).fetchall()))
+        return await self._commit_unit(lambda cursor: list(cursor().execute(sql, tuple(args)).fetchall()))
 
     async def change(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One statement, committed; the number of rows it changed."""
@@ -239,13 +239,13 @@ class Database(MigratedDatabase):
 
     async def change_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """One statement for each of ``rows``, committed together; the rows changed in all."""
-        return await self._on_thread(lambda cursor: int(cursor().executemany(sql, rows).rowcount))
+        return await self._commit_unit(lambda cursor: int(cursor().executemany(sql, rows).rowcount))
 
     async def writes(self, *statements: tuple[str, Sequence[Any]]) -> list[int]:
-        return await self._on_thread(
+        return await self._commit_unit(
             lambda cursor: [int(cursor().execute(sql, tuple(args)).rowcount) for sql, args in statements])
 
-    async def _on_thread(self, work: Callable[[Callable[[], sqlite3.Cursor]], R]) -> R:
+    async def _commit_unit(self, work: Callable[[Callable[[], sqlite3.Cursor]], R]) -> R:
         """``work`` (given a maker of cursors) committed as one unit: at once on the loop's thread
         (``loop_side``), or, when another connection holds the write lock, on the connection's thread
         with the others handed in meanwhile, in one hop and one commit (``group_commit``)."""

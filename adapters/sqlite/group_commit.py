@@ -96,27 +96,30 @@ def commit_units(works: list[Work], raw: sqlite3.Connection) -> list[Outcome]:
 
 
 def _unit(work: Work, raw: sqlite3.Connection) -> Outcome:
+    raw.execute("SAVEPOINT unit")
+    try:
+        result = run_closing(work, raw)
+    except Exception as exc:
+        if not raw.in_transaction:  # SQLite rolled the whole transaction back (disk full, I/O error)
+            raise
+        raw.execute("ROLLBACK TO unit")
+        raw.execute("RELEASE unit")
+        return False, exc
+    raw.execute("RELEASE unit")
+    return True, result
+
+
+def run_closing(work: Work, raw: sqlite3.Connection) -> Any:
+    """``work``'s result, given a maker of cursors on ``raw``; every cursor it made is closed after, even
+    when it failed (an open one keeps its statement "in progress" and blocks the commit)."""
     cursors: list[sqlite3.Cursor] = []
 
     def cursor() -> sqlite3.Cursor:
         cursors.append(raw.cursor())
         return cursors[-1]
 
-    raw.execute("SAVEPOINT unit")
     try:
-        result = work(cursor)
-    except Exception as exc:
-        _close(cursors)
-        if not raw.in_transaction:  # SQLite rolled the whole transaction back (disk full, I/O error)
-            raise
-        raw.execute("ROLLBACK TO unit")
-        raw.execute("RELEASE unit")
-        return False, exc
-    _close(cursors)
-    raw.execute("RELEASE unit")
-    return True, result
-
-
-def _close(cursors: list[sqlite3.Cursor]) -> None:
-    for made in cursors:
-        made.close()
+        return work(cursor)
+    finally:
+        for made in cursors:
+            made.close()

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.sqlite.group_commit import Outcome, Work
+from adapters.sqlite.group_commit import Outcome, Work, run_closing
 
 CHECKPOINT_EVERY = 500  # commits; ~1-2 MB of WAL
 
@@ -66,20 +66,10 @@ class LoopConnections:
             if _busy(exc):
                 return None
             raise
-        cursors: list[sqlite3.Cursor] = []
-
-        def cursor() -> sqlite3.Cursor:
-            cursors.append(writer.cursor())
-            return cursors[-1]
-
         # The transaction is the unit (no savepoint): every statement here lets go of the GIL and takes
         # it back, and aiosqlite's thread may hold it meanwhile.
         try:
-            try:
-                result = work(cursor)
-            finally:
-                for made in cursors:
-                    made.close()
+            result = run_closing(work, writer)
         except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
                 writer.rollback()
