@@ -4,6 +4,7 @@ store (SQLite, PostgreSQL): one place decides how a job is laid out, each backen
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -21,8 +22,7 @@ from core.jobs import (
     request_to_json,
 )
 
-# Written by insert; ``save`` writes all but the first (the key) and the last three (the lease and a
-# cancel request, which only their own statements change).
+# Written by insert; ``save`` writes ``SAVED_COLUMNS``.
 COLUMNS = (
     "job_id", "idempotency_key", "platform", "chat_id", "user_id", "message_id", "conversation", "request",
     "state", "model_id", "model_name", "credits", "eta_min_s", "eta_max_s", "task_id", "created_at",
@@ -30,7 +30,13 @@ COLUMNS = (
     "notes", "hints", "from_preference", "notice_only", "parent_job_id", "polls",
     "lease_owner", "lease_until", "cancel_requested_at",
 )
-SAVED_COLUMNS = COLUMNS[1:-3]
+# What a save writes: not the lease (its own statements), nor what identifies the job and never changes
+# after the insert. Every indexed column in an UPDATE's SET rewrites its index entry, same value or
+# not: saving those too made a save write 4.1 WAL pages instead of 2.6 (and cost 50 % more CPU).
+IDENTITY_COLUMNS = frozenset({"job_id", "idempotency_key", "platform", "chat_id", "user_id", "message_id",
+                              "conversation", "created_at"})
+SAVED_COLUMNS = tuple(c for c in COLUMNS[:-3] if c not in IDENTITY_COLUMNS)
+_SAVED = operator.itemgetter(*(COLUMNS.index(c) for c in SAVED_COLUMNS))
 TERMINAL_SQL = ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES))
 PARKED = JobState.AWAITING_CONFIRMATION.value
 UNCANCELLABLE_SQL = ", ".join(f"'{s.value}'" for s in sorted(UNCANCELLABLE_STATES))
@@ -90,7 +96,8 @@ class JobEncoder:
 
     def saved(self, job: Job) -> tuple[Any, ...]:
         """Values in ``SAVED_COLUMNS`` order."""
-        return self.values(job)[1:-3]
+        saved: tuple[Any, ...] = _SAVED(self.values(job))
+        return saved
 
     def _parts(self, job: Job) -> tuple[str, str]:
         known = self._encoded.get(job.job_id)

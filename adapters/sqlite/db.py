@@ -104,6 +104,7 @@ class Database(MigratedDatabase):
         self._loop_side: LoopConnections | None = None
         self._writes: GroupCommit | None = None
         self._checkpoint: asyncio.Task[None] | None = None
+        self._writes_on_thread = False  # while a checkpoint copies the WAL's tail
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -247,10 +248,11 @@ class Database(MigratedDatabase):
 
     async def _commit_unit(self, work: Callable[[Callable[[], sqlite3.Cursor]], R]) -> R:
         """``work`` (given a maker of cursors) committed as one unit: at once on the loop's thread
-        (``loop_side``), or, when another connection holds the write lock, on the connection's thread
-        with the others handed in meanwhile, in one hop and one commit (``group_commit``)."""
+        (``loop_side``), or, when another connection holds the write lock or a checkpoint runs, on the
+        connection's thread with the others handed in meanwhile, in one hop and one commit
+        (``group_commit``)."""
         loop_side = self._loop_side
-        if loop_side is not None:
+        if loop_side is not None and not self._writes_on_thread:
             outcome = loop_side.write(work)
             if outcome is not None:
                 if loop_side.commits >= CHECKPOINT_EVERY and self._checkpoint is None:
@@ -266,13 +268,24 @@ class Database(MigratedDatabase):
         return await self._writes.run(work)
 
     async def _checkpoint_wal(self) -> None:
-        """Copies the WAL into the database file on the connection's thread (it syncs to disk)."""
+        """Copies the WAL into the database file on the connection's thread (it syncs to disk), so that
+        it can start over.
+
+        It starts over only when a write begins after a checkpoint copied all of it. Under a steady
+        stream of loop-side writes (2,400 commits/s at 200 messages/s) there always was a newer frame,
+        so the WAL grew without end and every commit got slower (12 µs at first, 240 µs after 45 s).
+        So a first pass copies what is there while the loop goes on writing (~15 ms for 500 commits),
+        and a second copies what came meanwhile, with writes sent to the thread, where they queue
+        behind it (a pause of a few ms): the first of them starts the WAL over."""
         try:
             # read to its end: a statement left open would keep this connection on an old snapshot
+            await self.conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            self._writes_on_thread = True  # before the next is queued: no write can come in between
             await self.conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:  # the next one tries again; the WAL only grows meanwhile
             log.warning("sqlite checkpoint failed: %s", exc)
         finally:
+            self._writes_on_thread = False
             self._checkpoint = None
 
     async def _scalar(self, query: str) -> Any:
