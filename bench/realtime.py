@@ -15,7 +15,8 @@ is done or ``--max-s`` has passed. Reported (also as JSON with ``--json``):
   the same tasks), mean / p95 delivery lag (the simulator's ready time until the bot saw the result).
 
 Run: ``.venv/bin/python -m bench.realtime --n 2000 [--mix chat|long] [--spread 0.2] [--gc tuned|default]
-[--transport split|httpx|aiohttp] [--max-s 600]``. Reported, not asserted; the machine is shared, so the
+[--transport split|httpx|aiohttp] [--max-s 600]``. ``--gc tuned`` (default) tunes the collector as ``imabot
+run`` does (``bot/runtime.py``). Reported, not asserted; the machine is shared, so the
 load average is printed with the results.
 """
 
@@ -40,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from bot.runtime import settle_heap
+from bot.runtime import GcPacer, settle_heap
 from bot.settings import Settings, load_settings
 from bot.wiring import build_app
 from core.catalog.models import ModelCatalog
@@ -165,8 +166,10 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
                          telemetry=observer) as app:
         app.context.sinks[Platform.CONSOLE] = sink
         await app.start()
-        if tuned_gc:
+        collector = GcPacer()
+        if tuned_gc:  # as ``imabot run`` does
             settle_heap()
+            collector.start()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         t_start = time.time()
 
@@ -199,6 +202,7 @@ async def run(n: int, rate: float, max_s: float, tuned_gc: bool, base_url: str, 
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         async with httpx.AsyncClient(trust_env=False, timeout=60) as http:
             tasks = (await http.get(f"{base_url}/_sim/tasks")).json()["tasks"]
+        await collector.aclose()
         await app.service.aclose()
     ready = {t["id"]: t["created_at"] + t["finish_after"] for t in tasks}
     took = {t["id"]: t["finish_after"] for t in tasks}

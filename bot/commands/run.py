@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.app_context import AppContext, PlatformContext
 from bot.late_service import LateService
 from bot.logs import FORMATS, JobLog, configure_logging
-from bot.runtime import settle_heap, warm_up
+from bot.runtime import GcPacer, settle_heap, warm_up
 from bot.settings import Settings, SettingsError, ima_api_key, load_settings
 from core.clock import Clock, SystemClock
 from core.messages import Messages
@@ -149,11 +149,14 @@ async def _run_app(app: App, settings: Settings, ops: OpsParts | None, platforms
     await app.start()
     warm_up()
     settle_heap()  # everything alive now lives as long as the process (bot/runtime.py)
+    collector = GcPacer()
+    collector.start()
     log.info("imabot running on %s", ", ".join(started))
     try:
         await stop.wait()
     finally:
         log.info("imabot shutting down")
+        await collector.aclose()
         await app.service.aclose()  # park jobs before the platforms close under them
     return 0
 
