@@ -136,6 +136,34 @@ async def test_the_wal_starts_over_even_while_writes_never_stop(
         assert wal.stat().st_size < 2000 * 4096, wal.stat().st_size
 
 
+async def test_writes_wait_out_the_checkpoints_second_pass_and_a_cancelled_one_is_not_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with Database(tmp_path / "bot.sqlite3") as db:
+        await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        in_second_pass, second_pass, passes = asyncio.Event(), asyncio.Event(), []
+        checkpoint = db.conn.execute_fetchall
+
+        async def held_second_pass(sql: str, *args: object) -> object:
+            passes.append(sql)
+            if len(passes) == 2:
+                in_second_pass.set()
+                await second_pass.wait()
+            return await checkpoint(sql, *args)
+
+        monkeypatch.setattr(db.conn, "execute_fetchall", held_second_pass)
+        db._checkpoint = asyncio.ensure_future(db._checkpoint_wal())
+        await in_second_pass.wait()
+        kept = asyncio.ensure_future(db.change("INSERT INTO t VALUES ('kept')"))
+        dropped = asyncio.ensure_future(db.change("INSERT INTO t VALUES ('dropped')"))
+        await asyncio.sleep(0)
+        assert not kept.done()  # waiting for the pass, not sent anywhere
+        dropped.cancel()
+        second_pass.set()
+        assert await kept == 1
+        await db._checkpoint if db._checkpoint is not None else None
+        assert [r["k"] for r in await db.rows("SELECT k FROM t")] == ["kept"]
+
+
 async def test_reads_on_the_thread_see_every_write_made_on_the_loop_while_checkpoints_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 20)  # many checkpoints among the writes

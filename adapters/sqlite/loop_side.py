@@ -8,8 +8,8 @@ What could block does not happen here:
 - neither connection ever waits for a lock (``busy_timeout=0``): a busy database is handed to the
   thread, which waits for it;
 - the writer never checkpoints (``wal_autocheckpoint=0``: a checkpoint syncs to disk); the
-  ``Database`` runs one on its thread every ``CHECKPOINT_EVERY`` commits made here, and sends writes
-  to the thread while it runs, so that the WAL can start over after it.
+  ``Database`` runs one on its thread every ``CHECKPOINT_EVERY`` commits made here, and holds writes
+  back during its short second pass, so that the WAL can start over after it.
 """
 
 from __future__ import annotations
