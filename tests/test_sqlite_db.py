@@ -160,7 +160,8 @@ async def test_writes_wait_out_the_checkpoints_second_pass_and_a_cancelled_one_i
         dropped.cancel()
         second_pass.set()
         assert await kept == 1
-        await db._checkpoint if db._checkpoint is not None else None
+        if db._checkpoint is not None:
+            await db._checkpoint
         assert [r["k"] for r in await db.rows("SELECT k FROM t")] == ["kept"]
 
 
@@ -176,3 +177,32 @@ async def test_reads_on_the_thread_see_every_write_made_on_the_loop_while_checkp
 
         seen = [await asyncio.gather(*(write_then_read(b * 50 + i) for i in range(50))) for b in range(40)]
     assert all(all(batch) for batch in seen)
+
+
+async def test_a_lookup_sees_every_committed_write_and_a_session_its_own(tmp_path: Path) -> None:
+    async with Database(tmp_path / "bot.sqlite3") as db:
+        await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        await db.change("INSERT INTO t VALUES (?)", ("a",))
+        assert [r["k"] for r in await db.lookup("SELECT k FROM t WHERE k = ?", ("a",))] == ["a"]
+        async with db.session() as s:
+            await s.execute("INSERT INTO t VALUES (?)", ("b",))
+            assert await s.fetch_one("SELECT k FROM t WHERE k = ?", ("b",)) is not None
+            assert await db.first("SELECT k FROM t WHERE k = ?", ("b",)) is None  # not committed yet
+        assert await db.first("SELECT k FROM t WHERE k = ?", ("b",)) is not None
+
+
+async def test_a_lookup_while_another_connection_holds_the_database_waits_on_the_thread(
+        tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database(path) as db:
+        await db.change("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        await db.change("INSERT INTO t VALUES (?)", ("a",))
+        await db.journal_mode("DELETE")  # outside WAL a writer's lock keeps readers out
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN EXCLUSIVE")
+        looked_up = asyncio.ensure_future(db.lookup("SELECT k FROM t"))
+        await asyncio.sleep(0)  # the lookup is running: it found the database busy and waits
+        assert not looked_up.done()
+        other.execute("ROLLBACK")
+        other.close()
+        assert [r["k"] for r in await looked_up] == ["a"]
