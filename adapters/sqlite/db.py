@@ -197,11 +197,12 @@ class Database(MigratedDatabase):
             self._loop_side = await asyncio.to_thread(LoopConnections.open, self._path)
 
     async def aclose(self) -> None:
+        # The checkpoint first: a write it held that then finds the database busy goes to the thread
+        while self._checkpoint is not None:
+            await asyncio.shield(self._checkpoint)
         writes, self._writes = self._writes, None
         if writes is not None:
             await writes.aclose()
-        if self._checkpoint is not None:
-            await asyncio.shield(self._checkpoint)
         loop_side, self._loop_side = self._loop_side, None
         if loop_side is not None:
             loop_side.close()
